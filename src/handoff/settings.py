@@ -1,0 +1,246 @@
+"""One settings module for every environment, read from HANDOFF_* environment variables.
+
+Why environment variables: the same build runs on a county's single server (SQLite) and on a state's
+PostgreSQL cluster; only the environment differs. Outside debug mode we refuse to start without a real
+secret key, because a default key would let anyone forge sessions and one-click acknowledgement links.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent
+WORK_DIR = Path(os.environ.get("HANDOFF_HOME", os.getcwd())).resolve()
+VAR_DIR = WORK_DIR / "var"
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = _flag("HANDOFF_DEBUG")
+TESTING = _flag("HANDOFF_TESTING")
+
+_INSECURE_KEYS = {"", "change-me", "changeme", "secret", "django-insecure"}
+SECRET_KEY = os.environ.get("HANDOFF_SECRET_KEY", "")
+if SECRET_KEY.strip() in _INSECURE_KEYS or SECRET_KEY.startswith("django-insecure"):
+    if DEBUG or TESTING:
+        SECRET_KEY = "handoff-debug-only-key-not-for-production-use-0123456789abcdef"
+    else:
+        raise ImproperlyConfigured(
+            "HANDOFF_SECRET_KEY is missing or a known default. Set it to a long random value "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), or set HANDOFF_DEBUG=1 "
+            "for local development."
+        )
+
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("HANDOFF_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG or TESTING else "").split(",")
+    if h.strip()
+]
+if DEBUG or TESTING:
+    ALLOWED_HOSTS += ["testserver", "[::1]"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "django_htmx",
+    "handoff.core",
+    "handoff.jurisdictions",
+    "handoff.custody",
+    "handoff.policy",
+    "handoff.requests",
+    "handoff.notices",
+    "handoff.access",
+    "handoff.audit",
+    "handoff.api",
+    "handoff.web",
+    "handoff.reports",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "handoff.urls"
+WSGI_APPLICATION = "handoff.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "web" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+
+def _database(url: str) -> dict[str, Any]:
+    """SQLite gets the pragmas that make it safe for several worker processes: WAL so readers never
+    block the writer, FULL sync so an acknowledged write survives power loss, a busy timeout so a
+    briefly locked database waits instead of failing, and IMMEDIATE transactions so a claim takes the
+    write lock up front (no upgrade deadlocks)."""
+    if url.startswith("sqlite"):
+        parsed = urlparse(url)
+        path = parsed.path
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            path = path.lstrip("/")
+        name: str | Path = path if path and path != "/" else VAR_DIR / "handoff.sqlite3"
+        if name != ":memory:" and not Path(name).is_absolute():
+            name = WORK_DIR / name
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": name,
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=FULL;"
+                    "PRAGMA foreign_keys=ON;"
+                    "PRAGMA busy_timeout=30000;"
+                ),
+            },
+            "TEST": {"NAME": os.environ.get("HANDOFF_TEST_SQLITE_NAME") or None},
+        }
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    query = parse_qs(urlparse(url).query)
+    if "test_name" in query:
+        config["TEST"] = {"NAME": query["test_name"][0]}
+    return config
+
+
+DATABASE_URL = os.environ.get("HANDOFF_DATABASE_URL", "")
+DATABASES = {"default": _database(DATABASE_URL or "sqlite:///" + str(VAR_DIR / "handoff.sqlite3"))}
+IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/login/"
+
+LANGUAGE_CODE = "en-us"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [p for p in [BASE_DIR / "web" / "static", WORK_DIR / "node_modules" / "@uswds" / "uswds" / "dist"] if p.exists()]
+
+# CJIS-style log-on controls (issue 5): lock after 5 failures in 15 minutes until an admin unlocks.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = None
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SESSION_COOKIE_AGE = 12 * 60 * 60
+SESSION_IDLE_SECONDS = 30 * 60
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+if not DEBUG and not TESTING:
+    SECURE_SSL_REDIRECT = _flag("HANDOFF_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "style-src": ["'self'"],
+        "script-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+
+def _email(url: str) -> dict[str, Any]:
+    if not url:
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"}
+    parsed = urlparse(url)
+    if parsed.scheme in {"console", "locmem", "dummy"}:
+        return {"EMAIL_BACKEND": f"django.core.mail.backends.{parsed.scheme}.EmailBackend"}
+    if parsed.scheme not in {"smtp", "smtps", "submission"}:
+        raise ImproperlyConfigured(f"HANDOFF_EMAIL_URL: unsupported scheme {parsed.scheme!r}")
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parsed.hostname or "127.0.0.1",
+        "EMAIL_PORT": parsed.port or (465 if parsed.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": parsed.username or "",
+        "EMAIL_HOST_PASSWORD": parsed.password or "",
+        "EMAIL_USE_SSL": parsed.scheme == "smtps",
+        "EMAIL_USE_TLS": parsed.scheme == "submission",
+        "EMAIL_TIMEOUT": 10,
+    }
+
+
+globals().update(_email(os.environ.get("HANDOFF_EMAIL_URL", "")))
+DEFAULT_FROM_EMAIL = os.environ.get("HANDOFF_FROM_EMAIL", "handoff@localhost")
+HANDOFF_BASE_URL = os.environ.get("HANDOFF_BASE_URL", "http://127.0.0.1:8000")
+
+# Notice delivery (issue 4). Hours before release at which an unacknowledged advance notice escalates.
+HANDOFF_ESCALATE_UNACKED_HOURS = float(os.environ.get("HANDOFF_ESCALATE_UNACKED_HOURS", "24"))
+HANDOFF_WEBHOOK_TIMEOUT = float(os.environ.get("HANDOFF_WEBHOOK_TIMEOUT", "10"))
+HANDOFF_LEASE_SECONDS = int(os.environ.get("HANDOFF_LEASE_SECONDS", "60"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("HANDOFF_LOG_LEVEL", "WARNING")},
+}
