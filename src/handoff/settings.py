@@ -8,6 +8,7 @@ secret key, because a default key would let anyone forge sessions and one-click 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -28,7 +29,7 @@ def _flag(name: str, default: bool = False) -> bool:
 
 
 DEBUG = _flag("HANDOFF_DEBUG")
-TESTING = _flag("HANDOFF_TESTING")
+TESTING = _flag("HANDOFF_TESTING") or "pytest" in sys.modules
 
 _INSECURE_KEYS = {"", "change-me", "changeme", "secret", "django-insecure"}
 SECRET_KEY = os.environ.get("HANDOFF_SECRET_KEY", "")

@@ -1,0 +1,50 @@
+"""`handoff serve [--host H] [--port P] [--demo] [--no-worker]`: web, API and the notice worker."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+
+class Command(BaseCommand):
+    help = (
+        "Serve the web pages, the API and (unless --no-worker) the notice worker.\n\n"
+        "Example: handoff serve --host 127.0.0.1 --port 8000 --demo"
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--demo", action="store_true", help="load the demo data set into an empty database")
+        parser.add_argument("--no-worker", action="store_true", help="do not deliver notices from this process")
+        parser.add_argument("--threads", type=int, default=8)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("setup", verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        if options["demo"]:
+            from handoff.core import demo
+
+            with transaction.atomic():
+                loaded = demo.load_demo_if_empty()
+            self.stdout.write("Demo data loaded." if loaded else "Database not empty; demo data not loaded.")
+        stop = threading.Event()
+        if not options["no_worker"]:
+            from handoff.notices import worker
+
+            thread = threading.Thread(target=worker.run_forever, kwargs={"stop": stop}, name="notice-worker", daemon=True)
+            thread.start()
+        from waitress import serve
+
+        from handoff.wsgi import application
+
+        self.stdout.write(f"Handoff on http://{options['host']}:{options['port']}/ (database: {settings.DATABASES['default']['NAME']})")
+        try:
+            serve(application, host=options["host"], port=options["port"], threads=options["threads"], ident="handoff")
+        finally:
+            stop.set()

@@ -1,0 +1,173 @@
+"""People in custody, their bookings, charges and criminal history.
+
+Why one Person across bookings and facilities: the law asks about a person's whole history (a conviction
+in 2019 matters to a booking in 2025), and a federal request names a person, not a booking.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Sex(models.TextChoices):
+    MALE = "M", "Male"
+    FEMALE = "F", "Female"
+    X = "X", "X"
+    UNKNOWN = "U", "Unknown"
+
+
+class Person(models.Model):
+    last_name = models.CharField(max_length=100)
+    first_name = models.CharField(max_length=100)
+    middle_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)
+    fbi_number = models.CharField(max_length=20, blank=True, db_index=True)
+    state_id = models.CharField(max_length=30, blank=True, db_index=True)
+    a_number = models.CharField(max_length=10, blank=True, db_index=True)
+    country_of_birth = models.CharField(max_length=60, blank=True)
+    registrant_sex_offender = models.BooleanField(default=False)
+    registrant_arson = models.BooleanField(default=False)
+    lawful_status_proven = models.BooleanField(
+        default=False, help_text="Proof of citizenship or lawful status was presented (e.g. Tex. CCP art. 2.251(b))."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["last_name", "first_name", "date_of_birth"], name="person_name_dob")]
+
+    def __str__(self) -> str:
+        return f"Person #{self.pk}"
+
+
+class ReleaseType(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    COURTROOM = "courtroom", "Courtroom"
+    BAIL = "bail", "Bail"
+    OTHER = "other", "Other"
+
+
+class ReleaseReason(models.TextChoices):
+    BAIL_POSTED = "bail_posted", "Bail posted"
+    SENTENCE_SERVED = "sentence_served", "Sentence served"
+    CHARGES_DROPPED = "charges_dropped", "Charges dropped"
+    ACQUITTED = "acquitted", "Acquitted"
+    COURT_ORDER = "court_order", "Court order"
+    TRANSFERRED_TO_ICE = "transferred_to_ice", "Transferred to ICE"
+    TRANSFERRED_OTHER = "transferred_other", "Transferred elsewhere"
+    OTHER = "other", "Other"
+
+
+class Booking(models.Model):
+    facility = models.ForeignKey("jurisdictions.Facility", on_delete=models.PROTECT, related_name="bookings")
+    booking_number = models.CharField(max_length=60)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="bookings")
+    booked_at = models.DateTimeField()
+    scheduled_release_at = models.DateTimeField(null=True, blank=True)
+    release_type = models.CharField(max_length=12, choices=ReleaseType.choices, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_reason = models.CharField(max_length=24, choices=ReleaseReason.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "booking_number"], name="uniq_booking_per_facility"),
+        ]
+        indexes = [
+            models.Index(fields=["facility", "scheduled_release_at"], name="booking_fac_release"),
+            models.Index(
+                fields=["facility", "person"], name="booking_current", condition=models.Q(released_at__isnull=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Booking {self.booking_number}"
+
+    @property
+    def in_custody(self) -> bool:
+        return self.released_at is None
+
+
+class ReleaseScheduleChange(models.Model):
+    """Every value a booking's scheduled release time has had. Why: whether notice was on time is judged
+    against the release time known when the notice was due, and disputes turn on who moved it when."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="release_history")
+    previous = models.DateTimeField(null=True, blank=True)
+    scheduled_release_at = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField()
+    source = models.CharField(max_length=200, blank=True, help_text="file, API call or person that made the change")
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+
+
+class ChargeLevel(models.TextChoices):
+    FELONY = "felony", "Felony"
+    MISDEMEANOR = "misdemeanor", "Misdemeanor"
+    INFRACTION = "infraction", "Infraction"
+
+
+class Disposition(models.TextChoices):
+    PENDING = "pending", "Pending"
+    CONVICTED = "convicted", "Convicted"
+    DISMISSED = "dismissed", "Dismissed"
+    ACQUITTED = "acquitted", "Acquitted"
+
+
+class Charge(models.Model):
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="charges")
+    seq = models.PositiveIntegerField()
+    statute = models.CharField(max_length=120)
+    description = models.CharField(max_length=300, blank=True)
+    level = models.CharField(max_length=12, choices=ChargeLevel.choices)
+    wobbler = models.BooleanField(default=False)
+    disposition = models.CharField(max_length=10, choices=Disposition.choices, default=Disposition.PENDING)
+    disposition_date = models.DateField(null=True, blank=True)
+    probable_cause_found = models.BooleanField(default=False)
+    categories = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["booking", "seq"], name="uniq_charge_seq")]
+        ordering = ["booking", "seq"]
+
+
+class Conviction(models.Model):
+    """Criminal history from elsewhere. `source_key` makes re-imports idempotent: it hashes the person
+    identifiers, statute and date as they appeared in the source."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="convictions")
+    statute = models.CharField(max_length=120)
+    level = models.CharField(max_length=12, choices=ChargeLevel.choices)
+    wobbler = models.BooleanField(default=False)
+    convicted_on = models.DateField()
+    state = models.CharField(max_length=2, blank=True)
+    categories = models.JSONField(default=list, blank=True)
+    state_prison = models.BooleanField(default=False)
+    prop47_reduced = models.BooleanField(default=False)
+    custody_days_since = models.PositiveIntegerField(default=0)
+    source_key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["person", "convicted_on"]
+
+
+class RecordChange(models.Model):
+    """What a re-import (or API call) changed on an existing row, field by field. Why: a jail export that
+    silently rewrites history is how disputes start; we keep old and new values side by side."""
+
+    model = models.CharField(max_length=40)
+    object_id = models.BigIntegerField()
+    changes = models.JSONField(help_text='{"field": [old, new], ...}')
+    source = models.CharField(max_length=300, blank=True)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["model", "object_id"], name="recordchange_obj")]
+        ordering = ["changed_at", "pk"]

@@ -1,0 +1,205 @@
+"""Operations on places, jails and federal offices. Callers open the transaction."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from handoff.core.errors import InvalidInput, NotFound
+from handoff.jurisdictions.models import FederalOffice, Facility, Jurisdiction, PolicyAssignment
+from handoff.jurisdictions.timezones import STATE_TIMEZONES
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+NATION_FIPS = "us"
+LEVEL_ORDER = {"federal": 0, "state": 1, "county": 2, "city": 3}
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    created: int
+    updated: int
+    unchanged: int
+
+
+def load_reference_jurisdictions(data_dir: Path = DATA_DIR) -> LoadResult:
+    """Every state, county and county-equivalent from the shipped Census list. Idempotent: a second run
+    reports everything unchanged; a renamed county is updated in place (its code is its identity)."""
+    if not Jurisdiction.objects.exists():
+        return _bulk_load(data_dir)
+    created = updated = unchanged = 0
+    existing = {j.fips: j for j in Jurisdiction.objects.all()}
+
+    def upsert(fips: str, name: str, kind: str, parent: Jurisdiction | None, postal: str = "", tz: str = "") -> Jurisdiction:
+        nonlocal created, updated, unchanged
+        found = existing.get(fips)
+        if found is None:
+            found = Jurisdiction.objects.create(
+                fips=fips, name=name, kind=kind, parent=parent, postal=postal, default_timezone=tz
+            )
+            existing[fips] = found
+            created += 1
+            return found
+        wanted = {"name": name, "kind": kind, "parent_id": parent.pk if parent else None, "postal": postal,
+                  "default_timezone": tz}
+        changed = [f for f, v in wanted.items() if getattr(found, f) != v]
+        if changed:
+            for f in changed:
+                setattr(found, f, wanted[f])
+            found.save(update_fields=[f.removesuffix("_id") if f == "parent_id" else f for f in changed])
+            updated += 1
+        else:
+            unchanged += 1
+        return found
+
+    nation = upsert(NATION_FIPS, "United States", Jurisdiction.Kind.NATION, None)
+    states: dict[str, Jurisdiction] = {}
+    for fips, row in _read_states(data_dir).items():
+        states[fips] = upsert(
+            fips, row["name"].strip(), Jurisdiction.Kind.STATE, nation, row["postal"].strip(),
+            STATE_TIMEZONES.get(fips, ""),
+        )
+    with (data_dir / "counties_2020.csv").open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            state_fips = row["statefp"].strip().zfill(2)
+            state = states.get(state_fips)
+            if state is None:
+                continue
+            upsert(
+                state_fips + row["countyfp"].strip().zfill(3), row["name"].strip(), Jurisdiction.Kind.COUNTY,
+                state, state.postal, state.default_timezone,
+            )
+    return LoadResult(created, updated, unchanged)
+
+
+def _read_states(data_dir: Path) -> dict[str, dict[str, str]]:
+    states: dict[str, dict[str, str]] = {}
+    with (data_dir / "states.csv").open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            states.setdefault(row["fips"].strip().zfill(2), row)  # first name wins ("D.C." is an alias)
+    return states
+
+
+def _bulk_load(data_dir: Path) -> LoadResult:
+    """First load into an empty table: three bulk inserts instead of 3,300 round trips."""
+    nation = Jurisdiction.objects.create(fips=NATION_FIPS, name="United States", kind=Jurisdiction.Kind.NATION)
+    rows = _read_states(data_dir)
+    Jurisdiction.objects.bulk_create(
+        Jurisdiction(fips=fips, name=row["name"].strip(), kind=Jurisdiction.Kind.STATE, parent=nation,
+                     postal=row["postal"].strip(), default_timezone=STATE_TIMEZONES.get(fips, ""))
+        for fips, row in rows.items()
+    )
+    states = {j.fips: j for j in Jurisdiction.objects.filter(kind=Jurisdiction.Kind.STATE)}
+    counties: list[Jurisdiction] = []
+    with (data_dir / "counties_2020.csv").open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            state = states.get(row["statefp"].strip().zfill(2))
+            if state is None:
+                continue
+            counties.append(Jurisdiction(
+                fips=state.fips + row["countyfp"].strip().zfill(3), name=row["name"].strip(),
+                kind=Jurisdiction.Kind.COUNTY, parent=state, postal=state.postal,
+                default_timezone=state.default_timezone))
+    Jurisdiction.objects.bulk_create(counties, batch_size=1000)
+    return LoadResult(1 + len(states) + len(counties), 0, 0)
+
+
+def get_jurisdiction(fips: str) -> Jurisdiction:
+    try:
+        return Jurisdiction.objects.get(fips=fips.strip())
+    except Jurisdiction.DoesNotExist:
+        raise NotFound(f"unknown jurisdiction FIPS code {fips!r} (run `handoff setup` to load the code list)") from None
+
+
+def ensure_city(name: str, county_fips: Iterable[str], code: str) -> Jurisdiction:
+    """A city whose law governs jails in its counties (New York City spans five). The city hangs under the
+    state of its first county."""
+    counties = [get_jurisdiction(f) for f in county_fips]
+    state = counties[0].parent
+    city, _ = Jurisdiction.objects.get_or_create(
+        fips=code,
+        defaults={"name": name, "kind": Jurisdiction.Kind.CITY, "parent": state,
+                  "postal": counties[0].postal, "default_timezone": counties[0].default_timezone},
+    )
+    return city
+
+
+def validate_timezone(tz: str) -> str:
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"unknown time zone {tz!r} (use an IANA name such as America/Los_Angeles)", "timezone") from None
+    return tz
+
+
+def add_facility(code: str, jurisdiction_fips: str, name: str, timezone: str | None = None,
+                 city_fips: str | None = None) -> tuple[Facility, bool]:
+    """Register (or update) a jail. Returns (facility, created)."""
+    code = code.strip()
+    if not code:
+        raise InvalidInput("facility code is empty", "code")
+    county = get_jurisdiction(jurisdiction_fips)
+    if county.kind != Jurisdiction.Kind.COUNTY:
+        raise InvalidInput(f"{county} is a {county.kind}; a facility belongs to a county", "jurisdiction")
+    tz = validate_timezone(timezone or county.default_timezone or "UTC")
+    city = get_jurisdiction(city_fips) if city_fips else None
+    facility, created = Facility.objects.update_or_create(
+        code=code, defaults={"name": name, "jurisdiction": county, "timezone": tz, "city": city}
+    )
+    return facility, created
+
+
+def add_office(code: str, name: str, *, webhook_url: str = "", webhook_secret: str = "", email: str = "",
+               escalation_email: str = "", escalation_webhook_url: str = "",
+               covers: Iterable[str] = ()) -> tuple[FederalOffice, bool]:
+    code = code.strip()
+    if not code:
+        raise InvalidInput("office code is empty", "code")
+    if webhook_url and not webhook_secret:
+        raise InvalidInput("a webhook needs --secret so the office can verify what we send", "secret")
+    office, created = FederalOffice.objects.update_or_create(
+        code=code,
+        defaults={"name": name, "webhook_url": webhook_url, "webhook_secret": webhook_secret, "email": email,
+                  "escalation_email": escalation_email, "escalation_webhook_url": escalation_webhook_url},
+    )
+    covered = [get_jurisdiction(f) for f in covers]
+    if covered:
+        office.covers.add(*covered)
+    return office, created
+
+
+def assign_shipped_policies(policies: Iterable[tuple[str, Iterable[str]]]) -> int:
+    """(policy id, FIPS codes) pairs from the policy library -> PolicyAssignment rows. Returns rows created."""
+    created = 0
+    for policy_id, fips_codes in policies:
+        for fips in fips_codes:
+            jurisdiction = Jurisdiction.objects.filter(fips=fips).first()
+            if jurisdiction is None:
+                continue
+            _, was_created = PolicyAssignment.objects.get_or_create(jurisdiction=jurisdiction, policy_id=policy_id)
+            created += int(was_created)
+    return created
+
+
+def policy_chain(facility: Facility) -> list[str]:
+    """The policy ids that govern a facility, from the nation down to the city: the order in which the
+    engine composes them."""
+    chain = facility.jurisdiction_chain()
+    ids: list[str] = []
+    assignments = PolicyAssignment.objects.filter(jurisdiction__in=chain).select_related("jurisdiction")
+    by_jurisdiction: dict[int, list[str]] = {}
+    for a in assignments:
+        by_jurisdiction.setdefault(a.jurisdiction_id, []).append(a.policy_id)
+    for j in chain:
+        ids.extend(sorted(by_jurisdiction.get(j.pk, [])))
+    return ids
+
+
+def set_confidential(fips: str, confidential: bool, at: object) -> Jurisdiction:
+    jurisdiction = get_jurisdiction(fips)
+    jurisdiction.confidential = confidential
+    jurisdiction.confidential_since = at if confidential else None  # type: ignore[assignment]
+    jurisdiction.save(update_fields=["confidential", "confidential_since"])
+    return jurisdiction
