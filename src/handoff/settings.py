@@ -174,6 +174,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [p for p in [BASE_DIR / "web" / "static", WORK_DIR / "node_modules" / "@uswds" / "uswds" / "dist"] if p.exists()]
+# htmx from npm (issue 6), served under /static/htmx/ like USWDS: never a committed copy.
+if (WORK_DIR / "node_modules" / "htmx.org" / "dist").exists():
+    STATICFILES_DIRS.append(("htmx", WORK_DIR / "node_modules" / "htmx.org" / "dist"))  # type: ignore[arg-type]
 
 # CJIS-style log-on controls (issue 5): lock after 5 failures in 15 minutes until an admin unlocks.
 AXES_FAILURE_LIMIT = 5
