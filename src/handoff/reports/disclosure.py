@@ -222,10 +222,7 @@ def _cheapest_cycle_path(
             continue
         is_row = v % 2 == 0
         index = v // 2
-        if is_row:
-            candidates = [(index, j) for j in range(m + 1)]
-        else:
-            candidates = [(i, index) for i in range(n + 1)]
+        candidates = [(index, j) for j in range(m + 1)] if is_row else [(i, index) for i in range(n + 1)]
         for key in candidates:
             if key == bridge:
                 continue
