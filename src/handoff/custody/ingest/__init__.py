@@ -1,0 +1,1 @@
+"""Reading jail exports: stream, map, validate, write in batches, report what was rejected and why."""
