@@ -68,6 +68,11 @@ class Booking(models.Model):
     release_type = models.CharField(max_length=12, choices=ReleaseType.choices, blank=True)
     released_at = models.DateTimeField(null=True, blank=True)
     release_reason = models.CharField(max_length=24, choices=ReleaseReason.choices, blank=True)
+    ice_hold = models.BooleanField(
+        default=False,
+        help_text="The jail's own record flags an immigration hold on this booking (e.g. an export's hold "
+        "column). A fact reported by the jail, not a request received through Handoff.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
