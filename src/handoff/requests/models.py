@@ -94,6 +94,10 @@ class Decision(models.Model):
     review = models.BooleanField()
     answer_declined = models.BooleanField(default=False)
     reasons = models.JSONField(default=list)
+    facts = models.JSONField(
+        default=dict, blank=True,
+        help_text="the facts the law was applied to, as they stood when this answer was first given",
+    )
     overrides = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="overridden_by",
         help_text="the decision a supervisor overrode to make this one",

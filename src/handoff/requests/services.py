@@ -1,4 +1,4 @@
-"""Receiving requests, matching them to bookings, and deciding them. (Being built by the requests helper.)
+"""Receiving requests, matching them to bookings, and deciding them.
 
 Contract used by other apps (keep these names and signatures):
 - receive_request(data: RequestInput, *, source: str) -> ImmigrationRequest
@@ -7,21 +7,516 @@ Contract used by other apps (keep these names and signatures):
     called by custody in the same transaction after a booking is created or changed (release time set or
     moved, released, charge added/disposed); matches waiting requests and re-decides affected ones.
 - on_person_changed(person: Person, *, trigger: str) -> None   (a conviction added or changed)
-- decide(req: ImmigrationRequest, *, trigger: str) -> Decision   (stores a new immutable Decision, sets
-    req.current_decision, then calls notices.services.reconcile_request(req, trigger=trigger))
+- decide(req: ImmigrationRequest, *, trigger: str) -> Decision   (stores a new immutable Decision when the
+    law's answer changed, sets req.current_decision, then calls notices.services.reconcile_request(req,
+    trigger=trigger))
+Also: receive() / withdraw() (the same, returning whether anything changed), override_decision(),
+confirm_match(), recheck() (the daily re-check; also `handoff requests recheck`).
+
+When a new Decision row is written (and when not). A row is written when the engine's answer differs from
+the current decision in any outcome field, in the policies consulted (a policy's version is part of its
+name, "us-ca@2018-01-01"), or in any reason (a rule that now holds or no longer holds, or whose detail
+changed). A re-evaluation that gives the same answer writes nothing, whatever the trigger: the decision
+counsel would read is identical, and the fact change itself is already recorded where it happened
+(custody's RecordChange and ReleaseScheduleChange rows). So the table grows with every change of the
+law's answer, never with no-ops, and every change of outcome has its own row with the trigger that caused
+it. Notices are reconciled on every call all the same, because a moved release time changes when a notice
+is due even when the decision does not change.
+
+An override (a supervisor deciding a decision the law leaves to a person) stands as long as the engine
+keeps giving the answer that was overridden; once the facts change the answer, the new answer replaces it.
+
+Callers open the transaction (`transaction.atomic()` at the edge); `recheck()` opens one per request.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Q
+
+from handoff.core import clock
+from handoff.core.errors import Conflict, InvalidInput, NotFound
+from handoff.custody.models import Booking, Person, RecordChange
+from handoff.jurisdictions.models import Facility, FederalOffice
+from handoff.jurisdictions.services import policy_chain
+from handoff.requests import matching
+from handoff.requests.facts import build_facts, facts_dict, lookback_changed
+from handoff.requests.inputs import RequestInput, a_number_variants
+from handoff.requests.models import Decision, ImmigrationRequest, RequestStatus
 
 if TYPE_CHECKING:
-    from handoff.custody.models import Booking, Person
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from handoff.policy.engine import Registry
+    from handoff.policy.facts import Decision as EngineDecision
+    from handoff.policy.facts import Facts
+
+log = logging.getLogger(__name__)
+
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+OUTCOME_FIELDS = ("notify", "hold", "transfer", "individual_notice", "attorney_notice", "lead_time_hours",
+                  "calendar", "review", "answer_declined")
+HOLD_VALUES = ("prohibited", "permitted", "required")
+TRANSFER_VALUES = ("prohibited", "permitted")
+# Fields whose change can point the request at another person: re-run matching.
+IDENTITY_FIELDS = ("facility_id", "booking_number", "subject_last_name", "subject_first_name",
+                   "subject_date_of_birth", "subject_a_number", "subject_fbi_number")
+
+
+# --- the policy registry ---------------------------------------------------------------------------------
+
+_registry: Registry | None = None
+
+
+def registry() -> Registry:
+    """The shipped policy library, loaded and compiled once per process."""
+    global _registry
+    if _registry is None:
+        from handoff.policy.engine import load_library
+
+        _registry = load_library()
+    return _registry
+
+
+def use_registry(reg: Registry | None) -> None:
+    """Swap the library (tests with a temporary policy library; a reload after policies were updated).
+    None forgets it, so the next decision loads the shipped library again."""
+    global _registry
+    _registry = reg
+
+
+# --- receiving -------------------------------------------------------------------------------------------
+
+@dataclass
+class Received:
+    request: ImmigrationRequest
+    outcome: str  # created | updated | unchanged
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+
+
+def localize(value: datetime, tz_name: str) -> datetime:
+    """A time without an offset is local time of the facility it concerns (INTERFACES.md)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=ZoneInfo(tz_name))
+    return value
+
+
+def _lookup(data: RequestInput) -> tuple[FederalOffice, Facility]:
+    office = FederalOffice.objects.filter(code=data.office.strip()).first()
+    if office is None:
+        raise InvalidInput(f"unknown office {data.office!r} (register it with `handoff office add`)", "office")
+    facility = Facility.objects.select_related("jurisdiction").filter(code=data.facility.strip()).first()
+    if facility is None:
+        raise InvalidInput(
+            f"unknown facility {data.facility!r} (register it with `handoff facility add`)", "facility"
+        )
+    return office, facility
+
+
+def _values(data: RequestInput, office: FederalOffice, facility: Facility) -> dict[str, Any]:
+    s = data.subject
+    return {
+        "kind": data.kind,
+        "form": data.form,
+        "issued_at": localize(data.issued_at, facility.timezone),
+        "office_id": office.pk,
+        "facility_id": facility.pk,
+        "booking_number": data.booking_number,
+        "subject_last_name": s.last_name,
+        "subject_first_name": s.first_name,
+        "subject_date_of_birth": s.date_of_birth,
+        "subject_sex": s.sex,
+        "subject_a_number": s.a_number,
+        "subject_fbi_number": s.fbi_number,
+        "subject_citizenship": s.citizenship,
+        "basis": list(data.basis),
+        "warrant_type": data.warrant_type,
+        "warrant_form": data.warrant_form,
+        "judicial_probable_cause": data.judicial_probable_cause,
+        "lead_time_hours": data.lead_time_hours,
+        "federal_aggravated_felony_conviction": data.federal_aggravated_felony_conviction,
+        "federal_outstanding_felony_warrant": data.federal_outstanding_felony_warrant,
+        "federal_terrorist_screening_match": data.federal_terrorist_screening_match,
+    }
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, datetime) and isinstance(new, datetime):
+        return old == new  # aware datetimes compare as instants
+    return bool(old == new)
+
+
+def _record(req: ImmigrationRequest, changes: dict[str, list[Any]], source: str, at: datetime) -> None:
+    RecordChange.objects.create(
+        model="requests.ImmigrationRequest", object_id=req.pk, changes=changes, source=source[:300], changed_at=at
+    )
+
+
+def receive(data: RequestInput, *, source: str, at: datetime | None = None) -> Received:
+    """Store a request (or the changed version of one already received), match it, decide it.
+
+    Idempotent on request_id: the same payload again writes nothing and calls nothing downstream; a changed
+    payload updates the row, keeps the old values in a RecordChange, re-matches if an identifying field
+    changed, and re-decides."""
+    at = at or clock.now()
+    office, facility = _lookup(data)
+    values = _values(data, office, facility)
+    existing = ImmigrationRequest.objects.filter(request_id=data.request_id).first()
+    if existing is None:
+        req = ImmigrationRequest.objects.create(
+            request_id=data.request_id, received_at=at, status=RequestStatus.WAITING, **values
+        )
+        _rematch(req, trigger=f"request received ({source})"[:80], at=at)
+        return Received(req, CREATED)
+    changes = {
+        name: [_json_safe(getattr(existing, name)), _json_safe(new)]
+        for name, new in values.items()
+        if not _same(getattr(existing, name), new)
+    }
+    if not changes:
+        return Received(existing, UNCHANGED)
+    for name, (_old, _new) in changes.items():
+        setattr(existing, name, values[name])
+    existing.save()
+    _record(existing, changes, source, at)
+    if existing.status == RequestStatus.WITHDRAWN:
+        return Received(existing, UPDATED, changes)  # withdrawal is final; the stored facts are kept current
+    trigger = ("request updated: " + ", ".join(sorted(changes)))[:80]
+    if any(name in changes for name in IDENTITY_FIELDS):
+        _rematch(existing, trigger=trigger, at=at)
+    elif existing.booking_id is not None and existing.status == RequestStatus.MATCHED:
+        decide(existing, trigger=trigger, at=at)
+    return Received(existing, UPDATED, changes)
+
+
+def receive_request(data: RequestInput, *, source: str) -> ImmigrationRequest:
+    return receive(data, source=source).request
+
+
+def _rematch(req: ImmigrationRequest, *, trigger: str, at: datetime) -> None:
+    """Run the matching rules and store the result; decide when the request is matched to a booking.
+    A request that loses its booking loses its current decision too (the old rows stay), and its notices
+    are reconciled so nothing goes out about the wrong person."""
+    result = matching.find_match(req)
+    previous_booking = req.booking_id
+    req.status = result.status
+    req.booking = result.booking
+    req.match_candidates = result.candidates
+    req.match_note = result.note[:300]
+    if result.booking is None:
+        had_decision = req.current_decision_id is not None
+        req.current_decision = None
+        req.save(update_fields=["status", "booking", "match_candidates", "match_note", "current_decision",
+                                "updated_at"])
+        if had_decision or previous_booking is not None:
+            from handoff.notices.services import reconcile_request
+
+            reconcile_request(req, trigger=trigger)
+        return
+    req.save(update_fields=["status", "booking", "match_candidates", "match_note", "updated_at"])
+    if previous_booking is not None and previous_booking != result.booking.pk and req.current_decision_id:
+        req.current_decision = None  # that decision was about another booking; never compare against it
+    decide(req, trigger=trigger, at=at)
+
+
+def confirm_match(req: ImmigrationRequest, booking: Booking, *, by: AbstractBaseUser | None, note: str,
+                  at: datetime | None = None) -> ImmigrationRequest:
+    """A person resolves a request in review by naming its booking (one of the candidates, or any booking
+    of the request's facility). Why a note is required: the match decides whom the law is applied to."""
+    at = at or clock.now()
+    note = (note or "").strip()
+    if not note:
+        raise InvalidInput("say why this booking is the request's subject", "note")
+    if req.status == RequestStatus.WITHDRAWN:
+        raise Conflict(f"request {req.request_id} was withdrawn")
+    if booking.facility_id != req.facility_id:
+        raise InvalidInput("the booking is in another facility than the request names", "booking")
+    who = getattr(by, "get_username", lambda: "")() if by is not None else ""
+    changes: dict[str, list[Any]] = {"booking_id": [req.booking_id, booking.pk],
+                                     "status": [req.status, str(RequestStatus.MATCHED)]}
+    req.status = RequestStatus.MATCHED
+    req.booking = booking
+    req.match_candidates = []
+    req.match_note = f"confirmed by {who or 'a user'}: {note}"[:300]
+    req.save(update_fields=["status", "booking", "match_candidates", "match_note", "updated_at"])
+    _record(req, changes, f"match confirmed by {who}: {note}", at)
+    decide(req, trigger="match confirmed", at=at)
+    return req
+
+
+# --- withdrawal ------------------------------------------------------------------------------------------
+
+def withdraw(request_id: str, withdrawn_at: datetime, *, source: str, at: datetime | None = None) -> Received:
+    """Outcome `created` when the withdrawal is new; withdrawing the same request at the same instant again
+    is `unchanged`; a request is withdrawn once, so a different withdrawal time later only corrects the
+    recorded time (`updated`)."""
+    at = at or clock.now()
+    req = ImmigrationRequest.objects.select_related("facility").filter(request_id=request_id.strip()).first()
+    if req is None:
+        raise NotFound(f"unknown request {request_id!r}")
+    withdrawn_at = localize(withdrawn_at, req.facility.timezone)
+    if req.status == RequestStatus.WITHDRAWN:
+        if req.withdrawn_at is not None and req.withdrawn_at == withdrawn_at:
+            return Received(req, UNCHANGED)
+        changes = {"withdrawn_at": [_json_safe(req.withdrawn_at), withdrawn_at.isoformat()]}
+        req.withdrawn_at = withdrawn_at
+        req.save(update_fields=["withdrawn_at", "updated_at"])
+        _record(req, changes, source, at)
+        return Received(req, UPDATED, changes)
+    changes = {"status": [req.status, RequestStatus.WITHDRAWN], "withdrawn_at": [None, withdrawn_at.isoformat()]}
+    req.status = RequestStatus.WITHDRAWN
+    req.withdrawn_at = withdrawn_at
+    req.save(update_fields=["status", "withdrawn_at", "updated_at"])
+    _record(req, changes, source, at)
+    if req.booking_id is not None:
+        decide(req, trigger="request withdrawn", at=at)
+    return Received(req, CREATED, changes)  # a new withdrawal was recorded
+
+
+def withdraw_request(request_id: str, withdrawn_at: datetime, *, source: str) -> ImmigrationRequest:
+    return withdraw(request_id, withdrawn_at, source=source).request
+
+
+# --- deciding --------------------------------------------------------------------------------------------
+
+def evaluate(req: ImmigrationRequest, at: datetime) -> tuple[Facts, EngineDecision]:
+    """Ask the engine, without storing anything. `at` is passed in the facility's time zone so the
+    evaluation date (lookback windows, versions in force) is the facility's calendar date."""
+    booking = req.booking
+    facility = req.facility
+    chain = policy_chain(facility)
+    if not chain:
+        raise Conflict(
+            f"no policy governs facility {facility.code} ({facility.jurisdiction.fips}); run `handoff setup`"
+        )
+    facts = build_facts(req, booking)
+    local = at.astimezone(ZoneInfo(facility.timezone))
+    return facts, registry().evaluate(facts, local, chain)
+
+
+def _engine_fields(result: EngineDecision) -> dict[str, Any]:
+    return {
+        "policies": list(result.policies),
+        **{name: getattr(result, name) for name in OUTCOME_FIELDS},
+        "reasons": [r.to_dict() for r in result.reasons],
+    }
+
+
+def _row_fields(row: Decision) -> dict[str, Any]:
+    return {
+        "policies": list(row.policies),
+        **{name: getattr(row, name) for name in OUTCOME_FIELDS},
+        "reasons": list(row.reasons),
+    }
+
+
+def decide(req: ImmigrationRequest, *, trigger: str, at: datetime | None = None) -> Decision:
+    """Evaluate the law for `req` now, store the answer if it changed (see the module docstring), and
+    reconcile the request's notices. The request must be matched to a booking: the law is applied to a
+    person in custody, never to a guess."""
+    at = at or clock.now()
+    if req.booking_id is None:
+        raise Conflict(f"request {req.request_id} is not matched to a booking ({req.status}); nothing to decide")
+    facts, result = evaluate(req, at)
+    wanted = _engine_fields(result)
+    current = req.current_decision
+    row: Decision | None = None
+    if current is not None:
+        base = current.overrides if current.overrides_id is not None else current
+        if base is not None and _row_fields(base) == wanted:
+            row = current  # same answer; an override on it still stands
+    if row is None:
+        row = Decision.objects.create(request=req, evaluated_at=at, trigger=trigger[:80], facts=facts_dict(facts),
+                                      **wanted)
+        req.current_decision = row
+        req.save(update_fields=["current_decision", "updated_at"])
+    from handoff.notices.services import reconcile_request
+
+    reconcile_request(req, trigger=trigger)
+    return row
+
+
+def _open_requests() -> Any:
+    return ImmigrationRequest.objects.filter(status=RequestStatus.MATCHED, booking__released_at__isnull=True)
 
 
 def on_booking_changed(booking: Booking, *, trigger: str) -> None:
-    return None
+    """Re-decide every live request on this booking, and try to match waiting requests it may fit."""
+    for req in (
+        ImmigrationRequest.objects.filter(booking_id=booking.pk, status=RequestStatus.MATCHED)
+        .select_related("current_decision", "facility__jurisdiction", "booking__person")
+    ):
+        decide(req, trigger=trigger)
+    _match_waiting(booking, trigger=trigger)
+
+
+def _match_waiting(booking: Booking, *, trigger: str) -> None:
+    person = booking.person
+    q = Q(booking_number=booking.booking_number)
+    if person.a_number:
+        q |= Q(subject_a_number__in=a_number_variants(person.a_number))
+    if person.fbi_number:
+        q |= Q(subject_fbi_number__iexact=person.fbi_number)
+    q |= Q(subject_last_name__iexact=person.last_name, subject_first_name__iexact=person.first_name,
+           subject_date_of_birth=person.date_of_birth)
+    waiting = ImmigrationRequest.objects.filter(q, facility_id=booking.facility_id, status=RequestStatus.WAITING)
+    now = clock.now()
+    for req in waiting.select_related("facility__jurisdiction"):
+        if matching.could_fit(req, booking):
+            _rematch(req, trigger=f"booking {booking.booking_number}: {trigger}"[:80], at=now)
 
 
 def on_person_changed(person: Person, *, trigger: str) -> None:
-    return None
+    """A conviction added or changed, a registrant flag or lawful status changed: re-decide the person's
+    live requests; an identifier added may also let a waiting request match one of their bookings."""
+    for req in (
+        _open_requests().filter(booking__person_id=person.pk)
+        .select_related("current_decision", "facility__jurisdiction", "booking__person")
+    ):
+        decide(req, trigger=trigger)
+    for booking in Booking.objects.filter(person_id=person.pk, released_at__isnull=True).select_related("person"):
+        _match_waiting(booking, trigger=trigger)
+
+
+# --- overrides -------------------------------------------------------------------------------------------
+
+def override_decision(
+    req: ImmigrationRequest,
+    user: AbstractBaseUser,
+    reason: str,
+    *,
+    notify: bool | None = None,
+    hold: str | None = None,
+    transfer: str | None = None,
+    individual_notice: bool | None = None,
+    attorney_notice: bool | None = None,
+    lead_time_hours: int | None = None,
+    at: datetime | None = None,
+) -> Decision:
+    """A supervisor decides what the law leaves to a person (a decision with review=true). The override is
+    a new Decision row pointing at the one it overrides, with the reason and the supervisor beside it; the
+    engine's reasons are kept unchanged so counsel sees both what the rules said and what the person chose.
+    Who may override is checked by the caller (access rules)."""
+    at = at or clock.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("an override needs a reason", "reason")
+    if user is None:
+        raise InvalidInput("an override needs the supervisor who makes it", "user")
+    current = req.current_decision
+    if current is None:
+        raise Conflict(f"request {req.request_id} has no decision to override")
+    if not current.review:
+        raise Conflict(f"the decision for request {req.request_id} does not need review; the law decides it")
+    if hold is not None and hold not in HOLD_VALUES:
+        raise InvalidInput(f"hold {hold!r} is not one of {', '.join(HOLD_VALUES)}", "hold")
+    if transfer is not None and transfer not in TRANSFER_VALUES:
+        raise InvalidInput(f"transfer {transfer!r} is not one of {', '.join(TRANSFER_VALUES)}", "transfer")
+    if lead_time_hours is not None and lead_time_hours <= 0:
+        raise InvalidInput("lead_time_hours must be positive", "lead_time_hours")
+    chosen = {"notify": notify, "hold": hold, "transfer": transfer, "individual_notice": individual_notice,
+              "attorney_notice": attorney_notice, "lead_time_hours": lead_time_hours}
+    fields_ = _row_fields(current)
+    for name, value in chosen.items():
+        if value is not None:
+            fields_[name] = value
+    fields_["review"] = False
+    row = Decision.objects.create(
+        request=req, evaluated_at=at, trigger="override", overrides=current, override_reason=reason,
+        override_by=user, facts=current.facts, **fields_,  # type: ignore[misc]
+    )
+    req.current_decision = row
+    req.save(update_fields=["current_decision", "updated_at"])
+    from handoff.notices.services import reconcile_request
+
+    reconcile_request(req, trigger="override")
+    return row
+
+
+# --- the daily re-check ----------------------------------------------------------------------------------
+
+@dataclass
+class RecheckResult:
+    checked: int = 0
+    redecided: int = 0
+    changed: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"checked": self.checked, "redecided": self.redecided, "changed": self.changed,
+                "failed": self.failed}
+
+
+def _policies_in_force(facility: Facility, at: datetime) -> list[str]:
+    from handoff.policy.facts import Facts
+
+    chain = policy_chain(facility)
+    if not chain:
+        return []
+    local = at.astimezone(ZoneInfo(facility.timezone))
+    return list(registry().evaluate(Facts(), local, chain).policies)
+
+
+def recheck(*, at: datetime | None = None, all_open: bool = False,
+            request_ids: Iterable[str] | None = None) -> RecheckResult:
+    """Re-evaluate open requests (matched, booking not released) whose answer may have changed with time
+    alone: a policy version that took (or stopped taking) effect since their decision, or a conviction
+    lookback window (5 / 15 years, completed years) that rolled over. `all_open` re-evaluates every open
+    request. Each request is decided in its own transaction so one failure does not stop the rest."""
+    at = at or clock.now()
+    result = RecheckResult()
+    in_force: dict[int, list[str]] = {}
+    qs = _open_requests().select_related("current_decision", "facility__jurisdiction", "booking__person")
+    if request_ids is not None:
+        qs = qs.filter(request_id__in=list(request_ids))
+    for req in qs.order_by("pk").iterator(chunk_size=500):
+        result.checked += 1
+        current = req.current_decision
+        trigger = ""
+        if current is None:
+            trigger = "daily re-check: no decision yet"
+        else:
+            if req.facility_id not in in_force:
+                in_force[req.facility_id] = _policies_in_force(req.facility, at)
+            if list(current.policies) != in_force[req.facility_id]:
+                trigger = "policy version changed"
+            elif _lookback_rolled(req, current.evaluated_at, at):
+                trigger = "lookback window rolled over"
+            elif all_open:
+                trigger = "re-check of all open requests"
+        if not trigger:
+            continue
+        try:
+            with transaction.atomic():
+                row = decide(req, trigger=trigger, at=at)
+        except Exception as exc:  # report and carry on: one bad record must not stop the daily re-check
+            log.exception("re-check of request %s failed", req.request_id)
+            result.failed.append({"request_id": req.request_id, "error": str(exc)})
+            continue
+        result.redecided += 1
+        if current is None or row.pk != current.pk:
+            result.changed += 1
+    return result
+
+
+def _lookback_rolled(req: ImmigrationRequest, before: datetime, after: datetime) -> bool:
+    assert req.booking is not None
+    tz = ZoneInfo(req.facility.timezone)
+    d0, d1 = before.astimezone(tz).date(), after.astimezone(tz).date()
+    if d0 == d1:
+        return False
+    facts = build_facts(req, req.booking)
+    return lookback_changed([(c.convicted_on, c.custody_days_since) for c in facts.convictions], d0, d1)

@@ -1,0 +1,145 @@
+"""`handoff ingest requests|withdrawals`: the handlers the custody ingest runner calls (see the handler
+protocol in handoff.custody.ingest.contract).
+
+Why the handlers go through `services.receive()` / `services.withdraw()` row by row: a request read from a
+file must be matched and decided exactly as one posted to the API, and a re-run of the same file must be
+`unchanged` without touching decisions or notices; the services already guarantee both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+from django.db import transaction
+
+from handoff.core.errors import HandoffError, InvalidInput
+from handoff.custody.ingest.contract import BatchResult, Problem, Row
+from handoff.jurisdictions.models import Facility, FederalOffice
+from handoff.requests import services
+from handoff.requests.inputs import RequestInput, WithdrawalInput, parse_request, parse_withdrawal
+from handoff.requests.models import ImmigrationRequest
+
+MISSING = "missing required field"
+
+
+def _value_of(values: Mapping[str, Any], path: str | None) -> str:
+    if not path:
+        return ""
+    node: Any = values
+    for part in path.split("."):
+        if not isinstance(node, Mapping):
+            return ""
+        node = node.get(part)
+    if node is None:
+        return ""
+    return str(node)[:200]
+
+
+def _problem(values: Mapping[str, Any], exc: HandoffError) -> Problem:
+    where = getattr(exc, "field", None) or ""
+    return Problem(where, _value_of(values, where), str(exc))
+
+
+class RequestHandler:
+    kind = "requests"
+    known_fields = frozenset({"request_id", "kind", "form", "issued_at", "office", "subject", "facility",
+                              "booking_number", "basis", "warrant", "lead_time_hours", "federal",
+                              "judicial_probable_cause"})
+    required_fields = ("request_id", "kind", "issued_at", "office", "subject", "facility")
+
+    def __init__(self, *, source: str) -> None:
+        self.source = source
+        self._offices: dict[str, bool] = {}
+        self._facilities: dict[str, bool] = {}
+
+    def _office_known(self, code: str) -> bool:
+        if code not in self._offices:
+            self._offices[code] = FederalOffice.objects.filter(code=code).exists()
+        return self._offices[code]
+
+    def _facility_known(self, code: str) -> bool:
+        if code not in self._facilities:
+            self._facilities[code] = Facility.objects.filter(code=code).exists()
+        return self._facilities[code]
+
+    def validate(self, row: Row) -> RequestInput | list[Problem]:
+        values = row.values
+        missing = [Problem(name, "", MISSING) for name in self.required_fields
+                   if values.get(name) in (None, "", {}, [])]
+        if missing:
+            return missing
+        try:
+            data = parse_request(values, strict=False)
+        except InvalidInput as exc:
+            return [_problem(values, exc)]
+        problems: list[Problem] = []
+        if not self._office_known(data.office):
+            problems.append(Problem("office", data.office,
+                                    f"unknown office {data.office!r} (register it with `handoff office add`)"))
+        if not self._facility_known(data.facility):
+            problems.append(Problem("facility", data.facility,
+                                    f"unknown facility {data.facility!r} (register it with `handoff facility add`)"))
+        return problems or data
+
+    def key(self, cleaned: RequestInput) -> Hashable | None:
+        return cleaned.request_id
+
+    def apply_batch(self, items: list[tuple[Row, RequestInput]]) -> BatchResult:
+        result = BatchResult()
+        for row, data in items:
+            try:
+                with transaction.atomic():
+                    received = services.receive(data, source=self.source)
+            except HandoffError as exc:
+                result.problems.append((row.number, _problem(row.values, exc)))
+                continue
+            if received.outcome == services.CREATED:
+                result.created += 1
+            elif received.outcome == services.UPDATED:
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        return result
+
+
+class WithdrawalHandler:
+    kind = "withdrawals"
+    known_fields = frozenset({"request_id", "withdrawn_at"})
+    required_fields = ("request_id", "withdrawn_at")
+
+    def __init__(self, *, source: str) -> None:
+        self.source = source
+
+    def validate(self, row: Row) -> WithdrawalInput | list[Problem]:
+        values = row.values
+        missing = [Problem(name, "", MISSING) for name in self.required_fields if values.get(name) in (None, "")]
+        if missing:
+            return missing
+        try:
+            data = parse_withdrawal(values)
+        except InvalidInput as exc:
+            return [_problem(values, exc)]
+        if not ImmigrationRequest.objects.filter(request_id=data.request_id).exists():
+            return [Problem("request_id", data.request_id, f"unknown request {data.request_id!r}")]
+        return data
+
+    def key(self, cleaned: WithdrawalInput) -> Hashable | None:
+        return cleaned.request_id
+
+    def apply_batch(self, items: list[tuple[Row, WithdrawalInput]]) -> BatchResult:
+        result = BatchResult()
+        for row, data in items:
+            try:
+                with transaction.atomic():
+                    received = services.withdraw(data.request_id, data.withdrawn_at, source=self.source)
+            except HandoffError as exc:
+                result.problems.append((row.number, _problem(row.values, exc)))
+                continue
+            if received.outcome == services.CREATED:
+                result.created += 1
+            elif received.outcome == services.UPDATED:
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        return result

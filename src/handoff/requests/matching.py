@@ -1,0 +1,152 @@
+"""Which booking a request is about.
+
+Why so cautious: a request matched to the wrong person makes the jail tell ICE about, or hold, someone the
+request never named. So the rules only ever accept one unambiguous candidate, in order of strength:
+
+1. facility + booking number, when the request gives one (and the person's identifiers do not contradict it);
+2. A-number or FBI number among the facility's *current* bookings (not yet released);
+3. name + date of birth among current bookings: never enough on its own; it puts the request to `review`
+   with the candidates listed so a person decides.
+
+Two candidates under any rule -> `review`. No candidate -> `waiting`, and the request is matched when a
+booking that fits arrives (`services.on_booking_changed`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from handoff.custody.models import Booking
+from handoff.requests.inputs import a_number_variants
+from handoff.requests.models import ImmigrationRequest, RequestStatus
+
+
+@dataclass
+class MatchResult:
+    status: str
+    booking: Booking | None = None
+    candidates: list[int] = field(default_factory=list)
+    note: str = ""
+
+
+def _conflicts(req: ImmigrationRequest, booking: Booking) -> list[str]:
+    """Identifiers on the request that contradict the booked person's (both present and different)."""
+    person = booking.person
+    problems: list[str] = []
+    if req.subject_a_number and person.a_number and person.a_number not in a_number_variants(req.subject_a_number):
+        problems.append("A-number")
+    if req.subject_fbi_number and person.fbi_number and person.fbi_number.upper() != req.subject_fbi_number.upper():
+        problems.append("FBI number")
+    if req.subject_date_of_birth and person.date_of_birth and person.date_of_birth != req.subject_date_of_birth:
+        problems.append("date of birth")
+    return problems
+
+
+def _identifier_q(req: ImmigrationRequest) -> Q | None:
+    q: Q | None = None
+    if req.subject_a_number:
+        q = Q(person__a_number__in=a_number_variants(req.subject_a_number))
+    if req.subject_fbi_number:
+        fbi = Q(person__fbi_number__iexact=req.subject_fbi_number)
+        q = fbi if q is None else q | fbi
+    return q
+
+
+def _name_q(req: ImmigrationRequest) -> Q | None:
+    if not (req.subject_last_name and req.subject_first_name and req.subject_date_of_birth):
+        return None
+    return Q(
+        person__last_name__iexact=req.subject_last_name.strip(),
+        person__first_name__iexact=req.subject_first_name.strip(),
+        person__date_of_birth=req.subject_date_of_birth,
+    )
+
+
+def _ids(bookings: list[Booking]) -> list[int]:
+    return sorted(b.pk for b in bookings)
+
+
+def find_match(req: ImmigrationRequest) -> MatchResult:
+    """Apply the rules above to the database as it is now. Pure read; the caller stores the result."""
+    current = Booking.objects.filter(facility_id=req.facility_id, released_at__isnull=True).select_related("person")
+    ident_q = _identifier_q(req)
+    if req.booking_number:
+        booking = (
+            Booking.objects.filter(facility_id=req.facility_id, booking_number=req.booking_number)
+            .select_related("person").first()
+        )
+        if booking is not None:
+            conflicts = _conflicts(req, booking)
+            if conflicts:
+                return MatchResult(
+                    RequestStatus.REVIEW, candidates=[booking.pk],
+                    note=f"booking {req.booking_number} found, but its {', '.join(conflicts)} "
+                         "differs from the request's",
+                )
+            return MatchResult(RequestStatus.MATCHED, booking=booking,
+                               note=f"matched by booking number {req.booking_number}")
+        # The booking number is not (yet) known here. Anyone else who fits is only a candidate.
+        found: list[Booking] = []
+        if ident_q is not None:
+            found = list(current.filter(ident_q))
+        name_q = _name_q(req)
+        if not found and name_q is not None:
+            found = list(current.filter(name_q))
+        if found:
+            return MatchResult(
+                RequestStatus.REVIEW, candidates=_ids(found),
+                note=f"booking {req.booking_number} not found; {len(found)} current booking(s) fit the subject",
+            )
+        return MatchResult(RequestStatus.WAITING, note=f"booking {req.booking_number} not yet received")
+    if ident_q is not None:
+        found = list(current.filter(ident_q))
+        if len(found) == 1:
+            booking = found[0]
+            conflicts = _conflicts(req, booking)
+            if conflicts:
+                return MatchResult(
+                    RequestStatus.REVIEW, candidates=[booking.pk],
+                    note=f"one current booking fits by identifier, but its {', '.join(conflicts)} differs",
+                )
+            how = []
+            if req.subject_a_number and booking.person.a_number in a_number_variants(req.subject_a_number):
+                how.append("A-number")
+            if req.subject_fbi_number and booking.person.fbi_number.upper() == req.subject_fbi_number.upper():
+                how.append("FBI number")
+            return MatchResult(RequestStatus.MATCHED, booking=booking,
+                               note=f"matched by {' and '.join(how)} among current bookings")
+        if len(found) > 1:
+            return MatchResult(
+                RequestStatus.REVIEW, candidates=_ids(found),
+                note=f"{len(found)} current bookings share the request's A-number or FBI number",
+            )
+    name_q = _name_q(req)
+    if name_q is not None:
+        found = list(current.filter(name_q))
+        if found:
+            return MatchResult(
+                RequestStatus.REVIEW, candidates=_ids(found),
+                note=f"{len(found)} current booking(s) fit by name and date of birth only; a person must confirm",
+            )
+    return MatchResult(RequestStatus.WAITING, note="no current booking fits the subject yet")
+
+
+def could_fit(req: ImmigrationRequest, booking: Booking) -> bool:
+    """Cheap pre-check for a waiting request when one booking arrives or changes."""
+    if req.facility_id != booking.facility_id:
+        return False
+    if req.booking_number and req.booking_number == booking.booking_number:
+        return True
+    person = booking.person
+    if req.subject_a_number and person.a_number and person.a_number in a_number_variants(req.subject_a_number):
+        return True
+    if req.subject_fbi_number and person.fbi_number and person.fbi_number.upper() == req.subject_fbi_number.upper():
+        return True
+    return bool(
+        req.subject_last_name and req.subject_date_of_birth
+        and person.last_name.strip().lower() == req.subject_last_name.strip().lower()
+        and person.first_name.strip().lower() == req.subject_first_name.strip().lower()
+        and person.date_of_birth == req.subject_date_of_birth
+    )
