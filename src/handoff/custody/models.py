@@ -108,6 +108,9 @@ class ReleaseScheduleChange(models.Model):
     class Meta:
         ordering = ["changed_at", "pk"]
 
+    def __str__(self) -> str:
+        return f"Release of booking #{self.booking_id} set to {self.scheduled_release_at}"
+
 
 class ChargeLevel(models.TextChoices):
     FELONY = "felony", "Felony"
@@ -140,6 +143,9 @@ class Charge(models.Model):
         constraints = [models.UniqueConstraint(fields=["booking", "seq"], name="uniq_charge_seq")]
         ordering = ["booking", "seq"]
 
+    def __str__(self) -> str:
+        return f"Charge {self.seq} of booking #{self.booking_id}: {self.statute}"
+
 
 class Conviction(models.Model):
     """Criminal history from elsewhere. `source_key` makes re-imports idempotent: it hashes the person
@@ -162,6 +168,9 @@ class Conviction(models.Model):
     class Meta:
         ordering = ["person", "convicted_on"]
 
+    def __str__(self) -> str:
+        return f"Conviction {self.statute} on {self.convicted_on}"
+
 
 class RecordChange(models.Model):
     """What a re-import (or API call) changed on an existing row, field by field. Why: a jail export that
@@ -176,3 +185,6 @@ class RecordChange(models.Model):
     class Meta:
         indexes = [models.Index(fields=["model", "object_id"], name="recordchange_obj")]
         ordering = ["changed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Change to {self.model} #{self.object_id} at {self.changed_at}"

@@ -1,0 +1,313 @@
+"""Drive one import: read, map, validate, de-duplicate, write in batches, report.
+
+Why one transaction per batch: a million-row file must not hold one write lock for minutes, and a file that
+breaks at row 900,000 keeps the 899,999 rows before it (re-running the repaired file then finds them all
+`unchanged`). Memory stays flat: at most one batch is held, and the keys seen so far (to catch the same
+booking twice in one file) live in a temporary SQLite file, not in a Python dict.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import sqlite3
+import tempfile
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from django.db import transaction
+
+from handoff.custody.ingest.contract import BatchResult, Handler, Problem, Row
+from handoff.custody.ingest.mapping import Mapping, Section
+from handoff.custody.ingest.reader import EmptyInput, ReadError, Record, detect, records
+
+BATCH_SIZE = 2000
+REJECT_HEADER = ("row", "field", "value", "reason")
+
+
+@dataclass
+class Report:
+    kind: str
+    path: str
+    format: str = ""
+    rows: int = 0
+    accepted: int = 0  # created
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    skipped: int = 0
+    repeated: int = 0
+    rejects_path: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    error_line: int | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.error is not None:
+            return 2
+        return 1 if self.rejected else 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "updated": self.updated, "unchanged": self.unchanged,
+                "rejected": self.rejected, "rejects_path": self.rejects_path, "rows": self.rows,
+                "skipped": self.skipped, "repeated": self.repeated, "kind": self.kind, "path": self.path,
+                "format": self.format, "warnings": self.warnings, "error": self.error,
+                "error_line": self.error_line}
+
+
+class _Rejects:
+    """The rejects CSV, opened on the first problem (or at once when the user named the file)."""
+
+    def __init__(self, path: Path, *, always: bool) -> None:
+        self.path = path
+        self.fh: IO[str] | None = None
+        self.writer: Any = None
+        if always:
+            self._open()
+
+    def _open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = self.path.open("w", newline="", encoding="utf-8")
+        self.writer = csv.writer(self.fh)
+        self.writer.writerow(REJECT_HEADER)
+
+    def write(self, number: int, p: Problem) -> None:
+        if self.fh is None:
+            self._open()
+        self.writer.writerow((number, p.field, _safe(p.value), p.reason))
+
+    @property
+    def opened(self) -> bool:
+        return self.fh is not None
+
+    def close(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
+
+
+def _safe(value: str) -> str:
+    """Spreadsheet programs execute cells starting with = + - @; rejects files are opened in them."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") and not _numberish(value) else value
+
+
+def _numberish(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+class _SeenKeys:
+    """Keys already accepted in this file -> (row, digest of its values), on disk."""
+
+    def __init__(self) -> None:
+        fd, self.path = tempfile.mkstemp(prefix="handoff-ingest-", suffix=".sqlite3")
+        os.close(fd)
+        self.db = sqlite3.connect(self.path)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("CREATE TABLE seen (k TEXT PRIMARY KEY, row INTEGER, digest TEXT) WITHOUT ROWID")
+
+    def lookup(self, keys: list[str]) -> dict[str, tuple[int, str]]:
+        found: dict[str, tuple[int, str]] = {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            q = f"SELECT k, row, digest FROM seen WHERE k IN ({','.join('?' * len(chunk))})"
+            for k, row, digest in self.db.execute(q, chunk):
+                found[k] = (row, digest)
+        return found
+
+    def add(self, entries: list[tuple[str, int, str]]) -> None:
+        self.db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", entries)
+
+    def close(self) -> None:
+        self.db.close()
+        with suppress(OSError):
+            os.unlink(self.path)
+
+
+def default_rejects_path(path: Path) -> Path:
+    """Beside the input when that folder is writable (where the person will look), else the temp folder."""
+    candidate = path.with_name(path.name + ".rejects.csv")
+    if os.access(candidate.parent, os.W_OK):
+        return candidate
+    return Path(tempfile.gettempdir()) / candidate.name
+
+
+def _fold(values: dict[str, Any]) -> dict[str, Any]:
+    """CSV columns `subject.last_name` -> {"subject": {"last_name": ...}}; blanks dropped."""
+    out: dict[str, Any] = {}
+    for k, v in values.items():
+        if v is None or (isinstance(v, str) and v == ""):
+            continue
+        if "." in k and isinstance(v, str):
+            head, _, tail = k.partition(".")
+            nested = out.setdefault(head, {})
+            if isinstance(nested, dict):
+                nested[tail] = v
+            continue
+        out[k] = v
+    return out
+
+
+def _digest(values: dict[str, Any]) -> str:
+    return hashlib.sha1(repr(sorted(values.items())).encode()).hexdigest()
+
+
+def _key_text(key: Hashable) -> str:
+    return "\x1f".join(map(str, key)) if isinstance(key, tuple) else str(key)
+
+
+def run_ingest(path: str | Path, handler: Handler, *, fmt: str | None = None, mapping: Mapping | None = None,
+               rejects_path: str | Path | None = None, delimiter: str | None = None, encoding: str | None = None,
+               batch_size: int = BATCH_SIZE, warn: Callable[[str], None] | None = None) -> Report:
+    """Import one file. Never raises for bad input: the report says what happened (exit_code 0/1/2)."""
+    p = Path(path)
+    report = Report(kind=handler.kind, path=str(p))
+    warnings = report.warnings
+
+    def _warn(msg: str) -> None:
+        warnings.append(msg)
+        if warn is not None:
+            warn(msg)
+
+    section: Section | None = mapping.section(handler.kind) if mapping else None
+    try:
+        info = detect(p, fmt=fmt or (mapping.format if mapping else None),
+                      gz=mapping.gzip if mapping else None,
+                      encoding=encoding or (mapping.encoding if mapping else None),
+                      delimiter=delimiter or (mapping.delimiter if mapping else None))
+    except ReadError as exc:
+        report.error, report.error_line = str(exc), exc.line
+        return report
+    report.format = info.format
+    rejects = _Rejects(Path(rejects_path) if rejects_path else default_rejects_path(p), always=bool(rejects_path))
+    seen = _SeenKeys()
+    merge = section is not None and section.repeated_rows == "merge"
+    unknown: set[str] = set()
+    batch: list[tuple[Row, Any, str, str]] = []  # row, cleaned, key text, digest
+    try:
+        try:
+            for rec in _mapped(records(info, _warn), section, report, rejects):
+                values = _fold(rec.values or {})
+                extra = [k for k in values if k not in handler.known_fields]
+                if extra:
+                    unknown.update(extra)
+                    for k in extra:
+                        del values[k]
+                row = Row(rec.number, values)
+                try:
+                    cleaned = handler.validate(row)
+                except Exception as exc:  # a handler bug must not lose the rest of the file
+                    cleaned = [Problem(getattr(exc, "field", "") or "", "", f"could not validate: {exc}")]
+                if isinstance(cleaned, list):
+                    _reject(report, rejects, row.number, cleaned)
+                    continue
+                key = handler.key(cleaned)
+                batch.append((row, cleaned, "" if key is None else _key_text(key), _digest(values) if merge else ""))
+                if len(batch) >= batch_size:
+                    _flush(batch, handler, seen, merge, report, rejects)
+                    batch = []
+        except EmptyInput as exc:
+            report.error, report.error_line = str(exc), exc.line
+        except ReadError as exc:
+            report.error, report.error_line = str(exc), exc.line
+        # Rows read before a failure were accepted: they are written, as the user would expect.
+        _flush(batch, handler, seen, merge, report, rejects)
+    finally:
+        rejects.close()
+        seen.close()
+    if unknown:
+        _warn(f"ignored unknown columns: {', '.join(sorted(unknown))}")
+    if report.error is None and report.rows == 0:
+        _warn("no data rows (the file has a header only)" if info.format == "csv" else "no data rows")
+    if rejects.opened:
+        report.rejects_path = str(rejects.path)
+    return report
+
+
+def _mapped(recs: Iterator[Record], section: Section | None, report: Report, rejects: _Rejects) -> Iterator[Record]:
+    for rec in recs:
+        report.rows += 1
+        if rec.problem is not None or rec.values is None:
+            _reject(report, rejects, rec.number, [rec.problem or Problem("", "", "unreadable row")])
+            continue
+        if section is None:
+            yield rec
+            continue
+        if section.skip(rec.values):
+            report.skipped += 1
+            continue
+        values, problems = section.apply(rec.values)
+        if problems:
+            _reject(report, rejects, rec.number, problems)
+            continue
+        yield Record(rec.number, values)
+
+
+def _reject(report: Report, rejects: _Rejects, number: int, problems: list[Problem]) -> None:
+    report.rejected += 1
+    for p in problems:
+        rejects.write(number, p)
+
+
+def _flush(batch: list[tuple[Row, Any, str, str]], handler: Handler, seen: _SeenKeys, merge: bool, report: Report,
+           rejects: _Rejects) -> None:
+    if not batch:
+        return
+    earlier = seen.lookup(sorted({k for _, _, k, _ in batch if k}))
+    in_batch: dict[str, tuple[int, str]] = {}
+    items: list[tuple[Row, Any]] = []
+    new_keys: list[tuple[str, int, str]] = []
+    for row, cleaned, key, digest in batch:
+        if key:
+            first = earlier.get(key) or in_batch.get(key)
+            if first is not None:
+                first_row, first_digest = first
+                if merge and digest == first_digest:
+                    report.repeated += 1
+                    continue
+                reason = f"duplicate of row {first_row}"
+                if merge:
+                    reason += " with different values"
+                _reject(report, rejects, row.number, [Problem(_key_field(handler), _show_key(key), reason)])
+                continue
+            in_batch[key] = (row.number, digest)
+            new_keys.append((key, row.number, digest))
+        items.append((row, cleaned))
+    seen.add(new_keys)
+    if not items:
+        return
+    try:
+        with transaction.atomic():
+            result = handler.apply_batch(items)
+    except Exception:
+        result = BatchResult()
+        for item in items:  # find the row that broke the batch; keep the others
+            try:
+                with transaction.atomic():
+                    result.add(handler.apply_batch([item]))
+            except Exception as exc:
+                result.problems.append((item[0].number, Problem(getattr(exc, "field", "") or "", "", str(exc))))
+    report.accepted += result.created
+    report.updated += result.updated
+    report.unchanged += result.unchanged
+    rejected_rows: set[int] = set()
+    for number, problem in result.problems:
+        rejected_rows.add(number)
+        rejects.write(number, problem)
+    report.rejected += len(rejected_rows)
+
+
+def _key_field(handler: Handler) -> str:
+    return str(getattr(handler, "key_field", "") or "")
+
+
+def _show_key(key: str) -> str:
+    return key.split("\x1f")[-1]
