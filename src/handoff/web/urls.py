@@ -1,3 +1,25 @@
-from django.urls import path  # noqa: F401
+"""Page URLs. Each name has a rule in handoff.web.permissions (read by the access app's map)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from handoff.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("jail/", views.jail_dashboard, name="jail"),
+    path("office/", views.office_dashboard, name="office"),
+    path("requests/<str:request_id>/", views.request_detail, name="request_detail"),
+    path("requests/<str:request_id>/review", views.request_review, name="request_review"),
+    path("requests/<str:request_id>/override", views.request_override, name="request_override"),
+    path("requests/<str:request_id>/outcome", views.request_outcome, name="request_outcome"),
+    path("notices/<str:notice_id>/letter", views.letter, name="letter"),
+    path("notices/<str:notice_id>/acknowledge", views.notice_ack, name="notice_ack"),
+    path("policies", views.policies, name="policies"),
+    path("policies/try", views.policy_try, name="policy_try"),
+    path("policies/<str:policy_id>", views.policy_detail, name="policy_detail"),
+    path("transparency", views.transparency, name="transparency"),
+    path("transparency.csv", views.transparency_csv, name="transparency_csv"),
+    path("session/keepalive", views.keepalive, name="keepalive"),
+]

@@ -1,0 +1,151 @@
+"""Forms of the pages. Why Django forms: validation, CSRF and error messages come reviewed and built in."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+
+from handoff.core import clock
+
+HOLD_CHOICES = [("", "Leave as decided"), ("prohibited", "Prohibited"), ("permitted", "Permitted"),
+                ("required", "Required")]
+TRANSFER_CHOICES = [("", "Leave as decided"), ("prohibited", "Prohibited"), ("permitted", "Permitted")]
+YESNO_KEEP = [("", "Leave as decided"), ("yes", "Yes"), ("no", "No")]
+
+
+def _usa(widget: forms.Widget, cls: str) -> forms.Widget:
+    widget.attrs.setdefault("class", cls)
+    return widget
+
+
+class OverrideForm(forms.Form):
+    """A supervisor's decision where the law leaves it to a person. The reason is required and audited."""
+
+    notify = forms.ChoiceField(choices=YESNO_KEEP, required=False, label="Notify the federal office before release",
+                               widget=_usa(forms.Select(), "usa-select"))
+    hold = forms.ChoiceField(choices=HOLD_CHOICES, required=False, label="Hold past release",
+                             widget=_usa(forms.Select(), "usa-select"))
+    transfer = forms.ChoiceField(choices=TRANSFER_CHOICES, required=False, label="Transfer custody at release",
+                                 widget=_usa(forms.Select(), "usa-select"))
+    reason = forms.CharField(
+        label="Reason (required; recorded in the audit log)", min_length=10, max_length=2000,
+        widget=_usa(forms.Textarea(attrs={"rows": 3}), "usa-textarea"),
+    )
+
+    def choices(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        notify = {"yes": True, "no": False}.get(data.get("notify") or "")
+        return {"notify": notify, "hold": data.get("hold") or None, "transfer": data.get("transfer") or None}
+
+
+class ConfirmMatchForm(forms.Form):
+    booking = forms.TypedChoiceField(coerce=int, label="The booking this request is about",
+                                     widget=_usa(forms.Select(), "usa-select"))
+    note = forms.CharField(label="How you checked (required)", min_length=5, max_length=300,
+                           widget=_usa(forms.TextInput(), "usa-input"))
+
+    def __init__(self, *args: Any, candidates: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["booking"].choices = candidates  # type: ignore[attr-defined]
+
+
+OUTCOME_CHOICES = [("transferred_to_ice", "Transferred to federal custody"),
+                   ("released_ice_not_present", "Released: federal officers were not present"),
+                   ("released_before_notice", "Released before any notice")]
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(choices=OUTCOME_CHOICES, widget=_usa(forms.Select(), "usa-select"),
+                                label="What happened at release")
+    note = forms.CharField(required=False, max_length=500, widget=_usa(forms.TextInput(), "usa-input"),
+                           label="Note (optional)")
+
+
+KIND_CHOICES = [("detainer", "Detainer (Form I-247A)"), ("notification", "Notification request"),
+                ("transfer", "Transfer request")]
+WARRANT_CHOICES = [("administrative", "Administrative (I-200 / I-205)"), ("judicial", "Judicial warrant"),
+                   ("none", "None")]
+RELEASE_CHOICES = [("scheduled", "Scheduled"), ("bail", "Bail"), ("courtroom", "From a courtroom"),
+                   ("other", "Other")]
+
+
+class TryItForm(forms.Form):
+    """A hypothetical case for the "try it" form. Convictions and charges are one per line:
+    `statute; level; date (convictions); categories separated by commas`."""
+
+    policy = forms.ChoiceField(label="Governing policy", widget=_usa(forms.Select(), "usa-select"))
+    as_of = forms.DateField(label="As of (YYYY-MM-DD)", required=False,
+                            widget=_usa(forms.DateInput(attrs={"type": "date"}), "usa-input"))
+    kind = forms.ChoiceField(choices=KIND_CHOICES, label="Request", widget=_usa(forms.Select(), "usa-select"))
+    warrant = forms.ChoiceField(choices=WARRANT_CHOICES, label="Warrant", widget=_usa(forms.Select(), "usa-select"))
+    judicial_probable_cause = forms.BooleanField(required=False, label="A judicial probable-cause determination accompanies the request",
+                                                 widget=_usa(forms.CheckboxInput(), "usa-checkbox__input"))
+    release_type = forms.ChoiceField(choices=RELEASE_CHOICES, label="Release", widget=_usa(forms.Select(), "usa-select"))
+    charges = forms.CharField(
+        required=False, label="Current charges, one per line: statute; level; disposition; categories",
+        widget=_usa(forms.Textarea(attrs={"rows": 3, "placeholder": "CA PC 459.5; misdemeanor; pending"}), "usa-textarea"),
+    )
+    convictions = forms.CharField(
+        required=False, label="Convictions, one per line: statute; level; date; categories",
+        widget=_usa(forms.Textarea(attrs={"rows": 3, "placeholder": "CA PC 211; felony; 2019-04-02; serious_felony, violent_felony"}), "usa-textarea"),
+    )
+    sex_offender = forms.BooleanField(required=False, label="Current sex-offender registrant",
+                                      widget=_usa(forms.CheckboxInput(), "usa-checkbox__input"))
+    aggravated_felony = forms.BooleanField(required=False, label="Federal aggravated-felony conviction (asserted by the office)",
+                                           widget=_usa(forms.CheckboxInput(), "usa-checkbox__input"))
+    federal_warrant = forms.BooleanField(required=False, label="Outstanding federal felony arrest warrant",
+                                         widget=_usa(forms.CheckboxInput(), "usa-checkbox__input"))
+    lawful_status = forms.BooleanField(required=False, label="Proof of citizenship or lawful status presented",
+                                       widget=_usa(forms.CheckboxInput(), "usa-checkbox__input"))
+
+    def __init__(self, *args: Any, registry: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.registry = registry
+        docs = sorted(registry.policies.values(), key=lambda d: d.id)
+        self.fields["policy"].choices = [(d.id, f"{d.title} ({d.id})") for d in docs]  # type: ignore[attr-defined]
+        self.fields["as_of"].initial = clock.now().date()
+
+    @staticmethod
+    def _lines(text: str) -> list[list[str]]:
+        return [[p.strip() for p in line.split(";")] for line in text.splitlines() if line.strip()]
+
+    def facts_and_chain(self) -> tuple[Any, list[str], date]:
+        from handoff.policy.facts import Facts
+
+        d = self.cleaned_data
+        charges = []
+        for parts in self._lines(d.get("charges") or ""):
+            parts += [""] * (4 - len(parts))
+            charges.append({"statute": parts[0], "level": parts[1], "disposition": parts[2] or "pending",
+                            "categories": [c.strip() for c in parts[3].split(",") if c.strip()]})
+        convictions = []
+        for parts in self._lines(d.get("convictions") or ""):
+            parts += [""] * (4 - len(parts))
+            if not parts[2]:
+                raise ValueError(f"conviction {parts[0]!r}: give the date (YYYY-MM-DD)")
+            convictions.append({"statute": parts[0], "level": parts[1], "convicted_on": parts[2],
+                                "categories": [c.strip() for c in parts[3].split(",") if c.strip()]})
+        facts = Facts.from_dict({
+            "request": {"kind": d["kind"], "warrant": {"type": d["warrant"]},
+                        "judicial_probable_cause": bool(d.get("judicial_probable_cause"))},
+            "booking": {"release_type": d["release_type"]},
+            "charges": charges,
+            "convictions": convictions,
+            "registrant": {"sex_offender": bool(d.get("sex_offender"))},
+            "federal": {"aggravated_felony_conviction": bool(d.get("aggravated_felony")),
+                        "outstanding_federal_felony_warrant": bool(d.get("federal_warrant"))},
+            "person": {"lawful_status_proven": bool(d.get("lawful_status"))},
+        })
+        policy = d["policy"]
+        doc = self.registry.policies[policy]
+        chain = [policy]
+        # compose under the policies above it, as a real facility would be: nation, then state
+        if doc.level in ("county", "city"):
+            states = [p.id for p in self.registry.policies.values() if p.level == "state"
+                      and set(p.jurisdictions) & {j[:2] for j in doc.jurisdictions}]
+            chain = sorted(states) + chain
+        if policy != "us-federal" and "us-federal" in self.registry.policies:
+            chain = ["us-federal", *chain]
+        return facts, chain, d.get("as_of") or clock.now().date()

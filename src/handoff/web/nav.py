@@ -1,0 +1,56 @@
+"""The navigation each role sees. Why per role: a clerk's day starts at the jail dashboard, an officer's at
+the office dashboard; showing links a role cannot open only produces 403s."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+ROLE_LABELS = {
+    "jail_clerk": "Records clerk",
+    "jail_supervisor": "Jail supervisor",
+    "federal_officer": "Federal officer",
+    "county_counsel": "County counsel",
+    "auditor": "Auditor",
+    "admin": "Administrator",
+}
+JAIL_ROLES = {"jail_clerk", "jail_supervisor", "county_counsel", "auditor", "admin"}
+OFFICE_ROLES = {"federal_officer", "auditor", "admin"}
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    current: bool
+
+
+def current_role(request: HttpRequest) -> str | None:
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return None
+    try:
+        from handoff.access.actor import actor_for_request
+    except ImportError:  # the access app is not installed yet in this tree
+        return "admin" if request.user.is_superuser else None
+    return actor_for_request(request).role
+
+
+def role_label(request: HttpRequest) -> str:
+    role = current_role(request)
+    return ROLE_LABELS.get(role or "", "")
+
+
+def nav_for(request: HttpRequest, path: str) -> list[NavItem]:
+    role = current_role(request)
+    items: list[tuple[str, str]] = []
+    if role in JAIL_ROLES:
+        items.append(("Jail dashboard", reverse("web:jail")))
+    if role in OFFICE_ROLES:
+        items.append(("Office dashboard", reverse("web:office")))
+    items.append(("The law in force", reverse("web:policies")))
+    items.append(("Transparency", reverse("web:transparency")))
+    if role == "admin":
+        items.append(("Administration", "/admin/"))
+    return [NavItem(label, url, path == url or (url != "/" and path.startswith(url))) for label, url in items]

@@ -1,0 +1,183 @@
+"""The request page: the facts, the decision with every rule, the notice timeline with every attempt, the
+letters ready to print, and the two things a person may do here: confirm an uncertain match (jail staff) and
+override a decision the law leaves to a supervisor (reason required, audited)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from handoff.access import scoping
+from handoff.audit import record
+from handoff.core.errors import Conflict, InvalidInput, NotFound
+from handoff.web.forms import ConfirmMatchForm, OverrideForm
+from handoff.web.views.common import actor, audit_read, person_name, staff_user, subject_name
+
+
+def _get(request: HttpRequest, request_id: str) -> Any:
+    try:
+        return scoping.get_request(actor(request), request_id)
+    except NotFound:
+        raise Http404("request not found") from None
+
+
+def _candidates(req: Any, who: Any) -> list[tuple[int, str]]:
+    ids = [int(i) for i in (req.match_candidates or []) if str(i).isdigit()]
+    bookings = scoping.bookings_for(who).filter(pk__in=ids, facility=req.facility).select_related("person")
+    return [(b.pk, f"Booking {b.booking_number}: {person_name(b)}, born {b.person.date_of_birth:%Y-%m-%d}")
+            for b in bookings]
+
+
+def detail_context(request: HttpRequest, req: Any) -> dict[str, Any]:
+    from handoff.notices.models import LETTER_KINDS
+
+    who = actor(request)
+    booking = req.booking
+    person = booking.person if booking is not None else None
+    charges = list(booking.charges.all()) if booking is not None else []
+    convictions = list(person.convictions.all()) if person is not None else []
+    decisions = list(scoping.decisions_for(who).filter(request=req).select_related("override_by").order_by("-evaluated_at", "-pk"))
+    notices = list(
+        scoping.notices_for(who).filter(request=req).select_related("office", "acknowledged_by").prefetch_related(
+            "deliveries", "deliveries__attempt_log"
+        ).order_by("created_at", "pk")
+    )
+    letters = [n for n in notices if n.kind in LETTER_KINDS]
+    office_notices = [n for n in notices if n.kind not in LETTER_KINDS]
+    timeline = []
+    for n in office_notices:
+        attempts = sorted(
+            (a for d in n.deliveries.all() for a in d.attempt_log.all()), key=lambda a: (a.attempted_at, a.pk)
+        )
+        timeline.append({"notice": n, "attempts": attempts, "deliveries": list(n.deliveries.all())})
+    current = req.current_decision
+    is_supervisor = who.has_role("jail_supervisor", "admin")
+    return {
+        "req": req,
+        "who": who,
+        "booking": booking,
+        "person": person,
+        "name": subject_name(req),
+        "tz": req.facility.timezone,
+        "facility_label": scoping.label_facility(who, req.facility),
+        "charges": charges,
+        "convictions": convictions,
+        "decision": current,
+        "history": decisions[1:] if decisions and current and decisions[0].pk == current.pk else decisions,
+        "timeline": timeline,
+        "letters": letters,
+        "can_override": bool(current and current.review and is_supervisor and who.can_write),
+        "override_form": OverrideForm(),
+        "can_confirm": bool(req.status == "review" and who.has_role("jail_clerk", "jail_supervisor", "admin")),
+        "confirm_form": ConfirmMatchForm(candidates=_candidates(req, who)) if req.status == "review" else None,
+        "can_ack": who.has_role("federal_officer"),
+    }
+
+
+@require_http_methods(["GET", "HEAD"])
+def request_detail(request: HttpRequest, request_id: str) -> HttpResponse:
+    req = _get(request, request_id)
+    ctx = detail_context(request, req)
+    audit_read(request, ctx["who"], "request.read", "request", [req.request_id])
+    return render(request, "web/request_detail.html", ctx)
+
+
+@require_POST
+def request_review(request: HttpRequest, request_id: str) -> HttpResponse:
+    """Jail staff confirm which booking an uncertain request is about; the law is then applied to it."""
+    from handoff.requests.services import confirm_match
+
+    req = _get(request, request_id)
+    who = actor(request)
+    form = ConfirmMatchForm(request.POST, candidates=_candidates(req, who))
+    if not form.is_valid():
+        ctx = detail_context(request, req)
+        ctx["confirm_form"] = form
+        return render(request, "web/request_detail.html", ctx, status=400)
+    booking = scoping.bookings_for(who).get(pk=form.cleaned_data["booking"])
+    try:
+        with transaction.atomic():
+            confirm_match(req, booking, by=staff_user(request), note=form.cleaned_data["note"])
+            record(who, "request.match_confirm", object_type="request", object_ids=[req.request_id, booking.pk],
+                   detail={"note_chars": len(form.cleaned_data["note"])}, request=request)
+    except (InvalidInput, Conflict) as exc:
+        messages.error(request, str(exc))
+        return redirect("web:request_detail", request_id=req.request_id)
+    messages.success(request, f"Booking {booking.booking_number} confirmed; the law has been applied.")
+    return redirect("web:request_detail", request_id=req.request_id)
+
+
+@require_POST
+def request_override(request: HttpRequest, request_id: str) -> HttpResponse:
+    from handoff.requests.services import override_decision
+
+    req = _get(request, request_id)
+    who = actor(request)
+    form = OverrideForm(request.POST)
+    if not form.is_valid():
+        ctx = detail_context(request, req)
+        ctx["override_form"] = form
+        return render(request, "web/request_detail.html", ctx, status=400)
+    try:
+        with transaction.atomic():
+            previous = req.current_decision
+            row = override_decision(req, staff_user(request), form.cleaned_data["reason"], **form.choices())
+            record(who, "decision.override", object_type="decision",
+                   object_ids=[row.pk] + ([previous.pk] if previous else []),
+                   detail={"request_id": req.request_id, "reason": form.cleaned_data["reason"],
+                           **{k: v for k, v in form.choices().items() if v is not None}},
+                   request=request)
+    except (InvalidInput, Conflict) as exc:
+        messages.error(request, str(exc))
+        return redirect("web:request_detail", request_id=req.request_id)
+    messages.success(request, "Override recorded. The notices follow the new decision.")
+    return redirect("web:request_detail", request_id=req.request_id)
+
+
+@require_http_methods(["GET", "HEAD"])
+def letter(request: HttpRequest, notice_id: str) -> HttpResponse:
+    """A letter to the person or their attorney, ready to print (the browser's print, or the PDF)."""
+    from handoff.notices.models import LETTER_KINDS
+
+    who = actor(request)
+    notice = (
+        scoping.notices_for(who).filter(uid=notice_id if _is_uuid(notice_id) else None, kind__in=LETTER_KINDS)
+        .select_related("request", "request__facility", "booking", "booking__person", "decision", "office")
+        .first()
+    )
+    if notice is None:
+        raise Http404("letter not found")
+    lang = request.GET.get("lang", "en")
+    if lang not in ("en", "es"):
+        lang = "en"
+    body = _letter_html(notice, lang)
+    audit_read(request, who, "notice.read", "notice", [notice.pk])
+    return render(request, "web/letter.html", {"notice": notice, "body": body, "lang": lang, "req": notice.request})
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _letter_html(notice: Any, lang: str) -> str:
+    """The notices app renders letters (HTML/PDF, English and Spanish); this page frames one for printing."""
+    try:
+        import importlib
+
+        letters: Any = importlib.import_module("handoff.notices.letters")
+    except ImportError:
+        return ""
+    if hasattr(letters, "render_html"):
+        return str(letters.render_html(notice, lang))
+    return ""
