@@ -1,3 +1,15 @@
-from django.urls import path  # noqa: F401
+"""Log-on pages. Every name here has a rule in access.permissions.URL_RULES."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from handoff.access import views
+
+app_name = "access"
+
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("login/verify/", views.verify_view, name="verify"),
+    path("login/enrol/", views.enrol_view, name="enrol"),
+    path("login/locked/", views.locked_view, name="locked"),
+    path("logout/", views.logout_view, name="logout"),
+]

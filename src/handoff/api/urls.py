@@ -1,5 +1,7 @@
-"""The REST API mounted at /api/v1/ (django-ninja). Built by the access/API helper."""
+"""The REST API mounted at /api/v1/ (django-ninja): OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from handoff.api.main import api
+
+urlpatterns = [path("", api.urls)]

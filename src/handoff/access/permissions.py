@@ -1,0 +1,164 @@
+"""The permission map: every URL name and every API route has a declared rule.
+
+Why one map: a reviewer (or an auditor) can read in one place who may call what, and a test walks Django's
+URL resolver and the API's routers and fails on anything without a rule. Apps declare the rules of their own
+pages in `handoff.<app>.permissions.RULES` (merged here); the access app enforces them: pages in
+`access.middleware.PermissionMiddleware`, API routes in the API's token authentication. A rule checks the
+role; the objects a role may see are the scoping layer's job (`access.scoping`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+from handoff.access.models import Role
+
+if TYPE_CHECKING:
+    from handoff.access.actor import Actor
+
+ANYONE = "anyone"  # pseudo-role: every visitor, logged on or not
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SCOPES = frozenset({"request", "notice", "booking", "person", "decision", "jurisdiction", "facility", "office"})
+
+
+class R:
+    """Role sets to build rules from."""
+
+    ANYONE = frozenset({ANYONE})
+    ALL_ROLES = frozenset(r.value for r in Role)
+    ANY_USER = ALL_ROLES
+    READERS = ALL_ROLES
+    JAIL = frozenset({Role.JAIL_CLERK.value, Role.JAIL_SUPERVISOR.value, Role.ADMIN.value})
+    SUPERVISOR = frozenset({Role.JAIL_SUPERVISOR.value, Role.ADMIN.value})
+    FEDERAL = frozenset({Role.FEDERAL_OFFICER.value, Role.ADMIN.value})
+    COUNSEL = frozenset({Role.COUNTY_COUNSEL.value, Role.ADMIN.value})
+    AUDITOR = frozenset({Role.AUDITOR.value, Role.ADMIN.value})
+    ADMIN = frozenset({Role.ADMIN.value})
+    NOBODY: frozenset[str] = frozenset()
+    #: who reads requests, decisions and notices (everyone with a place, plus auditors)
+    CASE_READERS = ALL_ROLES
+    #: who records what a jail knows (bookings, charges, convictions, releases)
+    JAIL_WRITERS = JAIL
+    #: who files or withdraws a federal request: the office, or the jail recording one it received on paper
+    REQUEST_WRITERS = frozenset({Role.FEDERAL_OFFICER.value, Role.JAIL_CLERK.value, Role.JAIL_SUPERVISOR.value,
+                                 Role.ADMIN.value})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """`read` roles may use GET/HEAD/OPTIONS, `write` roles POST/PUT/PATCH/DELETE. `scope` names what the
+    URL's parameters point at (for the authorization matrix and for readers of this map)."""
+
+    read: frozenset[str] = frozenset()
+    write: frozenset[str] = frozenset()
+    scope: str | None = None
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        known = R.ALL_ROLES | {ANYONE}
+        for roles in (self.read, self.write):
+            unknown = set(roles) - known
+            if unknown:
+                raise ValueError(f"unknown role(s) in rule: {sorted(unknown)}")
+        if self.scope is not None and self.scope not in SCOPES:
+            raise ValueError(f"unknown scope {self.scope!r}; one of {sorted(SCOPES)}")
+
+    def roles_for(self, method: str) -> frozenset[str]:
+        return self.read if method.upper() in SAFE_METHODS else self.write
+
+    def is_public(self, method: str) -> bool:
+        return ANYONE in self.roles_for(method)
+
+    def allows(self, actor: Actor, method: str) -> bool:
+        roles = self.roles_for(method)
+        if ANYONE in roles:
+            return True
+        return actor.is_authenticated and (actor.internal or actor.role in roles)
+
+
+PUBLIC = Rule(read=R.ANYONE, write=R.ANYONE, note="no personal data")
+PUBLIC_READ = Rule(read=R.ANYONE, note="no personal data")
+
+#: pages owned by the access app, plus the pieces of the project every deployment has
+URL_RULES: dict[str, Rule] = {
+    "healthz": PUBLIC_READ,
+    "access:login": PUBLIC,
+    "access:verify": Rule(read=R.ANYONE, write=R.ANYONE, note="needs the password step in this session"),
+    "access:enrol": Rule(read=R.ANYONE, write=R.ANYONE, note="needs the password step in this session"),
+    "access:logout": Rule(read=R.ANYONE, write=R.ANYONE),
+    "access:locked": PUBLIC_READ,
+    "api:openapi-json": PUBLIC_READ,
+    "api:openapi-view": PUBLIC_READ,
+    "admin:*": Rule(read=R.ADMIN, write=R.ADMIN, note="Django admin: admins with a verified second factor"),
+}
+
+#: API routes, "METHOD /path" as declared on the routers (relative to /api/v1)
+API_RULES: dict[str, Rule] = {
+    "POST /bookings": Rule(write=R.JAIL_WRITERS, scope="facility"),
+    "POST /charges": Rule(write=R.JAIL_WRITERS, scope="booking"),
+    "POST /convictions": Rule(write=R.JAIL_WRITERS, scope="facility"),
+    "POST /bookings/{facility}/{booking_number}/release": Rule(write=R.JAIL_WRITERS, scope="booking"),
+    "POST /requests": Rule(write=R.REQUEST_WRITERS, scope="facility"),
+    "GET /requests/{request_id}": Rule(read=R.CASE_READERS, scope="request"),
+    "POST /requests/{request_id}/withdraw": Rule(write=R.REQUEST_WRITERS, scope="request"),
+    "POST /requests/{request_id}/override": Rule(write=R.SUPERVISOR, scope="request",
+                                                 note="a supervisor overrides a decision under review"),
+    "GET /notices": Rule(read=R.CASE_READERS),
+    "POST /notices/{notice_id}/ack": Rule(write=R.FEDERAL, scope="notice"),
+    "GET /me": Rule(read=R.ANY_USER),
+}
+
+
+@cache
+def url_rules() -> dict[str, Rule]:
+    """The access app's rules merged with every app's `permissions.RULES`."""
+    from django.apps import apps
+
+    merged = dict(URL_RULES)
+    for config in apps.get_app_configs():
+        if not config.name.startswith("handoff.") or config.name == "handoff.access":
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.permissions")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{config.name}.permissions":
+                continue
+            raise
+        for name, rule in getattr(module, "RULES", {}).items():
+            if name in merged:
+                raise ValueError(f"permission rule for {name!r} declared twice ({config.name})")
+            if not isinstance(rule, Rule):
+                raise TypeError(f"{config.name}.permissions.RULES[{name!r}] is not a Rule")
+            merged[name] = rule
+    return merged
+
+
+def rule_for_view(view_name: str) -> Rule | None:
+    rules = url_rules()
+    rule = rules.get(view_name)
+    if rule is not None:
+        return rule
+    parts = view_name.split(":")
+    for i in range(len(parts) - 1, 0, -1):
+        wildcard = ":".join(parts[:i]) + ":*"
+        if wildcard in rules:
+            return rules[wildcard]
+    return None
+
+
+_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+def api_key(method: str, route: str, mount: str = "api/v1/") -> str:
+    """'GET', 'api/v1/requests/<request_id>' -> 'GET /requests/{request_id}' (the key of API_RULES)."""
+    path = route[len(mount):] if route.startswith(mount) else route
+    path = _PARAM.sub(r"{\1}", path).rstrip("/")
+    return f"{method.upper()} /{path}"
+
+
+def rule_for_api(method: str, route: str) -> Rule | None:
+    return API_RULES.get(api_key(method, route))

@@ -1,0 +1,307 @@
+"""The one choke point for who sees what: every query that touches personal data starts here, and every
+place name shown to a party goes through the confidential-cooperation labels here.
+
+Why a module of functions over querysets: views, API routes, exports and e-mails all need the same answer;
+a queryset composes with whatever filter the caller adds, and the database does the work.
+Why 404 (NotFound) rather than 403 for objects outside the scope: the existence of a detainer in another
+county is itself information.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from handoff.access.actor import Actor, anonymous
+from handoff.access.errors import Forbidden
+from handoff.access.models import Role
+from handoff.core.errors import NotFound
+
+if TYPE_CHECKING:
+    from handoff.custody.models import Booking, Person
+    from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
+    from handoff.requests.models import Decision, ImmigrationRequest
+
+#: the actor for anything the public or a third party (the person, their attorney) receives
+PUBLIC = anonymous()
+
+PLACE_ROLES = (Role.JAIL_CLERK, Role.JAIL_SUPERVISOR, Role.COUNTY_COUNSEL)
+
+
+# --- places ---------------------------------------------------------------------------------------------
+
+def _facility_q(actor: Actor, prefix: str) -> Q:
+    """Facilities an actor with a place role belongs to, as a filter on `<prefix>facility`."""
+    q = Q(pk__in=[])
+    if actor.facility_ids:
+        q |= Q(**{f"{prefix}facility_id__in": actor.facility_ids})
+    if actor.jurisdiction_ids:
+        q |= Q(**{f"{prefix}facility__jurisdiction_id__in": actor.jurisdiction_ids})
+        q |= Q(**{f"{prefix}facility__city_id__in": actor.jurisdiction_ids})
+    return q
+
+
+def facilities_for(actor: Actor) -> QuerySet[Facility]:
+    from handoff.jurisdictions.models import Facility
+
+    qs = Facility.objects.all()
+    if actor.is_global:
+        return qs
+    if actor.role in PLACE_ROLES:
+        q = Q(pk__in=[])
+        if actor.facility_ids:
+            q |= Q(pk__in=actor.facility_ids)
+        if actor.jurisdiction_ids:
+            q |= Q(jurisdiction_id__in=actor.jurisdiction_ids) | Q(city_id__in=actor.jurisdiction_ids)
+        return qs.filter(q)
+    if actor.role == Role.FEDERAL_OFFICER:
+        return qs.filter(Q(jurisdiction_id__in=actor.covered_ids) | Q(city_id__in=actor.covered_ids))
+    return qs.none()
+
+
+def _facility_in_scope(actor: Actor, facility: Facility) -> bool:
+    if actor.is_global:
+        return True
+    if actor.role in PLACE_ROLES:
+        return (facility.pk in actor.facility_ids or facility.jurisdiction_id in actor.jurisdiction_ids
+                or (facility.city_id is not None and facility.city_id in actor.jurisdiction_ids))
+    if actor.role == Role.FEDERAL_OFFICER:
+        return facility.jurisdiction_id in actor.covered_ids or (
+            facility.city_id is not None and facility.city_id in actor.covered_ids)
+    return False
+
+
+def writable_facility(actor: Actor, code: str) -> Facility:
+    """The facility an actor records jail data (or a request) for. Forbidden outside the actor's places,
+    whether or not the code exists, so that probing codes reveals nothing."""
+    from handoff.jurisdictions.models import Facility
+
+    if not actor.can_write:
+        raise Forbidden("your role cannot change records")
+    facility = Facility.objects.filter(code=code).first()
+    if facility is None:
+        if actor.is_global:
+            raise NotFound(f"facility {code!r} is not registered")
+        raise Forbidden("that facility is outside your scope")
+    if actor.role == Role.COUNTY_COUNSEL or not _facility_in_scope(actor, facility):
+        raise Forbidden("that facility is outside your scope")
+    return facility
+
+
+def writable_office(actor: Actor, code: str) -> FederalOffice:
+    """The office a request is filed for: a federal officer only for their own offices."""
+    from handoff.jurisdictions.models import FederalOffice
+
+    office = FederalOffice.objects.filter(code=code).first()
+    if actor.role == Role.FEDERAL_OFFICER and (office is None or office.pk not in actor.office_ids):
+        raise Forbidden("that office is not yours")
+    if office is None:
+        raise NotFound(f"federal office {code!r} is not registered")
+    return office
+
+
+# --- personal data ----------------------------------------------------------------------------------------
+
+def requests_for(actor: Actor) -> QuerySet[ImmigrationRequest]:
+    from handoff.requests.models import ImmigrationRequest
+
+    qs = ImmigrationRequest.objects.all()
+    if actor.is_global:
+        return qs
+    if actor.role in PLACE_ROLES:
+        return qs.filter(_facility_q(actor, ""))
+    if actor.role == Role.FEDERAL_OFFICER:
+        return qs.filter(
+            Q(office_id__in=actor.office_ids)
+            | Q(facility__jurisdiction_id__in=actor.covered_ids)
+            | Q(facility__city_id__in=actor.covered_ids)
+        )
+    return qs.none()
+
+
+def can_read_request(actor: Actor, req: ImmigrationRequest) -> bool:
+    """The same answer as `requests_for`, for one request already in hand (no query)."""
+    if actor.is_global:
+        return True
+    if actor.role in PLACE_ROLES:
+        return _facility_in_scope(actor, req.facility)
+    if actor.role == Role.FEDERAL_OFFICER:
+        return req.office_id in actor.office_ids or _facility_in_scope(actor, req.facility)
+    return False
+
+
+def get_request(actor: Actor, request_id: str) -> ImmigrationRequest:
+    """One request by its federal id, or NotFound when it does not exist or is outside the scope."""
+    from handoff.requests.models import ImmigrationRequest
+
+    req = (
+        ImmigrationRequest.objects.select_related(
+            "facility", "facility__jurisdiction", "facility__city", "office", "booking", "current_decision"
+        )
+        .filter(request_id=request_id)
+        .first()
+    )
+    if req is None or not can_read_request(actor, req):
+        raise NotFound(f"request {request_id!r} not found")
+    return req
+
+
+def decisions_for(actor: Actor) -> QuerySet[Decision]:
+    from handoff.requests.models import Decision
+
+    if actor.is_global:
+        return Decision.objects.all()
+    return Decision.objects.filter(request__in=requests_for(actor))
+
+
+def bookings_for(actor: Actor) -> QuerySet[Booking]:
+    from handoff.custody.models import Booking
+
+    qs = Booking.objects.all()
+    if actor.is_global:
+        return qs
+    if actor.role in PLACE_ROLES:
+        return qs.filter(_facility_q(actor, ""))
+    if actor.role == Role.FEDERAL_OFFICER:
+        return qs.filter(pk__in=requests_for(actor).filter(booking__isnull=False).values("booking_id"))
+    return qs.none()
+
+
+def can_read_booking(actor: Actor, booking: Booking) -> bool:
+    if actor.is_global:
+        return True
+    if actor.role in PLACE_ROLES:
+        return _facility_in_scope(actor, booking.facility)
+    if actor.role == Role.FEDERAL_OFFICER:
+        return requests_for(actor).filter(booking_id=booking.pk).exists()
+    return False
+
+
+def persons_for(actor: Actor) -> QuerySet[Person]:
+    from handoff.custody.models import Person
+
+    if actor.is_global:
+        return Person.objects.all()
+    return Person.objects.filter(pk__in=bookings_for(actor).values("person_id"))
+
+
+def notices_for(actor: Actor) -> QuerySet[Any]:
+    """Notices of the requests the actor may read."""
+    from handoff.notices.models import Notice  # type: ignore[attr-defined]
+
+    qs = Notice.objects.all()
+    if actor.is_global:
+        return qs
+    if actor.role in PLACE_ROLES or actor.role == Role.FEDERAL_OFFICER:
+        return qs.filter(request__in=requests_for(actor).values("pk"))
+    return qs.none()
+
+
+# --- confidential cooperation ---------------------------------------------------------------------------
+
+def label_code(jurisdiction: Jurisdiction) -> str:
+    """A stable, neutral code for a confidential jurisdiction: lets a reader tell two withheld places
+    apart in a table without learning which they are."""
+    key = str(getattr(settings, "HANDOFF_LABEL_KEY", "") or settings.SECRET_KEY).encode()
+    digest = hmac.new(key, f"confidential:{jurisdiction.fips}".encode(), hashlib.sha256).hexdigest()
+    return "C-" + digest[:4].upper()
+
+
+def sees_jurisdiction(actor: Actor, jurisdiction: Jurisdiction | None) -> bool:
+    """Own staff, the federal offices covering it, auditors and admins see a confidential place's name."""
+    if jurisdiction is None or not jurisdiction.confidential:
+        return True
+    if actor.is_global:
+        return True
+    return jurisdiction.pk in actor.home_ids or jurisdiction.pk in actor.covered_ids
+
+
+def label_jurisdiction(actor: Actor, jurisdiction: Jurisdiction) -> str:
+    if sees_jurisdiction(actor, jurisdiction):
+        return jurisdiction.name
+    return f"Confidential jurisdiction {label_code(jurisdiction)}"
+
+
+def jurisdiction_code(actor: Actor, jurisdiction: Jurisdiction) -> str:
+    return jurisdiction.fips if sees_jurisdiction(actor, jurisdiction) else label_code(jurisdiction)
+
+
+def public_label(jurisdiction: Jurisdiction) -> str:
+    return label_jurisdiction(PUBLIC, jurisdiction)
+
+
+def _hiding_jurisdiction(actor: Actor, facility: Facility) -> Jurisdiction | None:
+    """The confidential place (county or city) that hides this facility from the actor, if any."""
+    for place in (facility.jurisdiction, facility.city if facility.city_id else None):
+        if place is not None and not sees_jurisdiction(actor, place):
+            return place
+    return None
+
+
+def sees_facility(actor: Actor, facility: Facility) -> bool:
+    return _hiding_jurisdiction(actor, facility) is None
+
+
+def label_facility(actor: Actor, facility: Facility) -> str:
+    hiding = _hiding_jurisdiction(actor, facility)
+    return facility.name if hiding is None else f"Confidential facility {label_code(hiding)}"
+
+
+def facility_code(actor: Actor, facility: Facility) -> str:
+    hiding = _hiding_jurisdiction(actor, facility)
+    return facility.code if hiding is None else label_code(hiding)
+
+
+def _replacements(actor: Actor) -> tuple[dict[str, str], list[tuple[re.Pattern[str], str]]]:
+    """Exact values (codes) and phrases (names) the actor may not see, with what replaces them."""
+    from handoff.jurisdictions.models import Facility, Jurisdiction
+
+    exact: dict[str, str] = {}
+    phrases: list[tuple[str, str]] = []
+    hidden = [j for j in Jurisdiction.objects.filter(confidential=True) if not sees_jurisdiction(actor, j)]
+    if not hidden:
+        return {}, []
+    for j in hidden:
+        code = label_code(j)
+        exact[j.fips] = code
+        phrases.append((j.name, f"Confidential jurisdiction {code}"))
+    hidden_ids = [j.pk for j in hidden]
+    by_id = {j.pk: j for j in hidden}
+    for f in Facility.objects.filter(Q(jurisdiction_id__in=hidden_ids) | Q(city_id__in=hidden_ids)):
+        place = by_id.get(f.jurisdiction_id) or by_id[f.city_id]  # type: ignore[index]
+        code = label_code(place)
+        exact[f.code] = code
+        phrases.append((f.name, f"Confidential facility {code}"))
+    phrases.sort(key=lambda p: -len(p[0]))  # longest first: "X County Jail" before "X County"
+    compiled = [(re.compile(r"(?<!\w)" + re.escape(text) + r"(?!\w)"), repl) for text, repl in phrases if text]
+    return exact, compiled
+
+
+def redact(actor: Actor, data: Any) -> Any:
+    """A copy of a JSON-like value with every confidential place the actor may not see replaced by its
+    label: exact strings equal to a FIPS code or facility code, and names appearing anywhere in text.
+    Use it on exports, e-mail bodies and page context as the last line of defence."""
+    exact, phrases = _replacements(actor)
+    if not exact and not phrases:
+        return data
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            if value in exact:
+                return exact[value]
+            for pattern, repl in phrases:
+                value = pattern.sub(repl, value)
+            return value
+        if isinstance(value, dict):
+            return {walk(k) if isinstance(k, str) else k: walk(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(walk(v) for v in value) if isinstance(value, tuple) else [walk(v) for v in value]
+        return value
+
+    return walk(data)
+

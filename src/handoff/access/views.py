@@ -1,0 +1,269 @@
+"""Log-on: the use notification, password, then a TOTP code (enrolling a device on first log-on), log-off.
+
+Why two steps with nothing logged in between: until the second factor passes, the session holds only a
+short-lived note of who passed the password step, so no page treats the visitor as logged on. Wrong codes
+count as failed log-ons, so a stolen password cannot be used to guess codes past the lockout.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from axes.handlers.proxy import AxesProxyHandler
+from django import forms
+from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model, login, logout, user_login_failed
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from handoff.access import services
+from handoff.access.actor import actor_for_user, anonymous
+from handoff.access.middleware import LOGIN_AT, SEEN_AT
+from handoff.access.models import Account
+from handoff.audit import record
+from handoff.core import clock
+
+PENDING = "handoff_pending_login"
+PENDING_SECONDS = 5 * 60
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+DEFAULT_BANNER = (
+    "You are accessing a criminal justice information system. Use is restricted to authorized users for "
+    "authorized purposes. All use is monitored, recorded and subject to audit. Unauthorized use, or use "
+    "beyond your authorization, is prohibited and may be subject to criminal and civil penalties. By "
+    "logging on you acknowledge and consent to these conditions."
+)
+
+
+def banner() -> str:
+    return str(getattr(settings, "HANDOFF_LOGON_BANNER", "") or DEFAULT_BANNER)
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(max_length=150, label="Account name",
+                               widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}))
+    password = forms.CharField(max_length=4096, label="Password", strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+
+class CodeForm(forms.Form):
+    code = forms.RegexField(
+        regex=r"^\s*\d{6}\s*$", label="6-digit code from your authenticator app",
+        error_messages={"invalid": "Enter the 6 digits your authenticator app shows."},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
+def _ip(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR", ""))[:80]
+
+
+def _next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return "/"
+
+
+def _locked(request: HttpRequest, username: str) -> bool:
+    return bool(getattr(request, "axes_locked_out", False)) or not AxesProxyHandler.is_allowed(
+        request, {"username": username}
+    )
+
+
+def _locked_response(request: HttpRequest) -> HttpResponse:
+    return render(request, "access/locked.html", {"banner": banner()}, status=403)
+
+
+def _fail(request: HttpRequest, username: str, step: str, user_id: int | None = None) -> None:
+    """Record a failed log-on step in the audit log (and, for second-factor failures, with axes)."""
+    if step.startswith("totp"):
+        user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
+    with transaction.atomic():
+        record(anonymous(_ip(request)), "login.failure", outcome="failure", object_type="user",
+               object_ids=[user_id] if user_id else [], detail={"step": step, "account": username[:150]})
+
+
+@never_cache
+@sensitive_post_parameters("password")
+def login_view(request: HttpRequest) -> HttpResponse:
+    verified = getattr(request.user, "is_verified", None)
+    if request.user.is_authenticated and callable(verified) and verified():
+        return redirect(_next(request))
+    expired = request.session.pop("handoff_expired", "") if hasattr(request, "session") else ""
+    form = LoginForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"].strip()
+        if _locked(request, username):
+            _fail(request, username, "locked")
+            return _locked_response(request)
+        user = authenticate(request, username=username, password=form.cleaned_data["password"])
+        if user is None:
+            if getattr(request, "axes_locked_out", False):
+                _fail(request, username, "password-locked")
+                return _locked_response(request)
+            _fail(request, username, "password")
+            error = "The account name or password is not right."
+        else:
+            account = Account.objects.filter(user=user).first()
+            if account is None or account.disabled_at is not None:
+                _fail(request, username, "no-access", user.pk)
+                error = "This account has no access to Handoff. Ask an administrator."
+            elif services.inactive_too_long(account):
+                with transaction.atomic():
+                    services.disable(anonymous(_ip(request)), username, "unused for more than 90 days")
+                    record(anonymous(_ip(request)), "login.failure", outcome="denied", object_type="user",
+                           object_ids=[user.pk], detail={"step": "inactive", "account": username})
+                error = ("This account was not used for more than 90 days and has been disabled. "
+                         "Ask an administrator to enable it.")
+            else:
+                request.session.cycle_key()
+                request.session[PENDING] = {"uid": user.pk, "at": clock.now().timestamp(), "next": _next(request)}
+                has_device = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+                return redirect("access:verify" if has_device else "access:enrol")
+    elif request.method == "POST":
+        error = "Enter your account name and password."
+    status = 200 if not error else 401
+    return render(request, "access/login.html", {
+        "form": form, "error": error, "banner": banner(), "next": _next(request), "expired": expired,
+    }, status=status)
+
+
+def _pending_user(request: HttpRequest) -> Any | None:
+    pending = request.session.get(PENDING)
+    if not isinstance(pending, dict):
+        return None
+    if clock.now().timestamp() - float(pending.get("at", 0)) > PENDING_SECONDS:
+        request.session.pop(PENDING, None)
+        return None
+    uid = pending.get("uid")
+    if not isinstance(uid, int):
+        return None
+    return get_user_model().objects.filter(pk=uid, is_active=True).first()
+
+
+def _complete(request: HttpRequest, user: Any, device: TOTPDevice) -> HttpResponse:
+    target = request.session.get(PENDING, {}).get("next") or "/"
+    request.session.pop(PENDING, None)
+    login(request, user, backend=BACKEND)
+    otp_login(request, device)
+    now = clock.now().timestamp()
+    request.session[LOGIN_AT] = now
+    request.session[SEEN_AT] = now
+    with transaction.atomic():
+        record(actor_for_user(user, _ip(request)), "login.success", object_type="user", object_ids=[user.pk],
+               detail={"mfa": "totp"})
+    return HttpResponseRedirect(target)
+
+
+def _check_code(device_pk: int, code: str) -> TOTPDevice | None:
+    """Verify under a row lock, so one code cannot pass twice in two racing requests (django-otp keeps
+    the last accepted time step in `last_t` and refuses it and anything older)."""
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().get(pk=device_pk)
+        return device if device.verify_token(code.strip()) else None
+
+
+@never_cache
+def verify_view(request: HttpRequest) -> HttpResponse:
+    user = _pending_user(request)
+    if user is None:
+        return redirect("access:login")
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    if device is None:
+        return redirect("access:enrol")
+    username = user.get_username()
+    form = CodeForm(request.POST or None)
+    error = ""
+    if request.method == "POST":
+        if _locked(request, username):
+            _fail(request, username, "locked", user.pk)
+            return _locked_response(request)
+        if form.is_valid():
+            checked = _check_code(device.pk, form.cleaned_data["code"])
+            if checked is not None:
+                return _complete(request, user, checked)
+        _fail(request, username, "totp", user.pk)
+        if getattr(request, "axes_locked_out", False):
+            request.session.pop(PENDING, None)
+            return _locked_response(request)
+        error = "That code is not right, or it was already used. Wait for the next code and try again."
+    return render(request, "access/verify.html", {"form": form, "error": error, "banner": banner()},
+                  status=401 if error else 200)
+
+
+def qr_svg(data: str) -> str:
+    """An inline SVG QR code (no script, no external image: fits the content security policy)."""
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    svg: str = image.to_string(encoding="unicode")
+    return svg
+
+
+@never_cache
+def enrol_view(request: HttpRequest) -> HttpResponse:
+    user = _pending_user(request)
+    if user is None:
+        return redirect("access:login")
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        return redirect("access:verify")
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    username = user.get_username()
+    form = CodeForm(request.POST or None)
+    error = ""
+    if request.method == "POST":
+        if _locked(request, username):
+            _fail(request, username, "locked", user.pk)
+            return _locked_response(request)
+        if form.is_valid():
+            checked = _check_code(device.pk, form.cleaned_data["code"])
+            if checked is not None:
+                checked.confirmed = True
+                checked.save(update_fields=["confirmed"])
+                with transaction.atomic():
+                    record(actor_for_user(user, _ip(request)), "permission.mfa_enrol", object_type="user",
+                           object_ids=[user.pk])
+                return _complete(request, user, checked)
+        _fail(request, username, "totp-enrol", user.pk)
+        if getattr(request, "axes_locked_out", False):
+            request.session.pop(PENDING, None)
+            return _locked_response(request)
+        error = "That code is not right. Check the time on your phone and try the next code."
+    secret = base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
+    return render(request, "access/enrol.html", {
+        "form": form, "error": error, "qr_svg": qr_svg(device.config_url), "secret": secret, "banner": banner(),
+    }, status=401 if error else 200)
+
+
+@never_cache
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        user = request.user
+        if user.is_authenticated:
+            with transaction.atomic():
+                record(actor_for_user(user, _ip(request)), "logout", object_type="user", object_ids=[user.pk])
+        logout(request)
+        return redirect(reverse("access:login") + "?logged_out=1")
+    return render(request, "access/logout.html", {})
+
+
+def locked_view(request: HttpRequest) -> HttpResponse:
+    return _locked_response(request)
+
+
+def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None,
+                     credentials: dict | None = None) -> HttpResponse:
+    """What django-axes answers once an account is locked: the plain explanation, never a bare 429."""
+    return _locked_response(request)

@@ -1,0 +1,53 @@
+"""Bearer tokens for the API, checked against the permission map before any input is read.
+
+Why the role check lives here: every route gets it, declared in one place (access.permissions.API_RULES);
+a route without a rule is refused. Object scope (which facility, which request) is checked by the route
+through access.scoping.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from ninja.security import HttpBearer
+
+from handoff.access import services as access_services
+from handoff.access.actor import Actor, actor_for_token, anonymous
+from handoff.access.errors import Forbidden
+from handoff.access.permissions import api_key, rule_for_api
+from handoff.audit import record
+
+
+def _route(request: HttpRequest) -> str:
+    match = request.resolver_match
+    return match.route if match is not None else request.path.lstrip("/")
+
+
+class TokenAuth(HttpBearer):
+    openapi_description = "An API token from `handoff token create --user NAME` (hnd_...)."
+
+    def __call__(self, request: HttpRequest) -> Any:
+        ip = str(request.META.get("REMOTE_ADDR", ""))[:80]
+        actor = super().__call__(request)
+        if actor is None:
+            with transaction.atomic():
+                record(anonymous(ip), "api.unauthenticated", outcome="denied", object_type="route",
+                       object_ids=[api_key(request.method or "GET", _route(request))])
+            return None
+        rule = rule_for_api(request.method or "GET", _route(request))
+        if rule is None or not rule.allows(actor, request.method or "GET"):
+            with transaction.atomic():
+                record(actor, "api.denied", outcome="denied", object_type="route",
+                       object_ids=[api_key(request.method or "GET", _route(request))],
+                       detail={"declared": rule is not None})
+            raise Forbidden("your role may not use this route")
+        request.actor = actor  # type: ignore[attr-defined]
+        return actor
+
+    def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
+        found = access_services.token_for(token.strip())
+        if found is None:
+            return None
+        return actor_for_token(found, str(request.META.get("REMOTE_ADDR", ""))[:80])

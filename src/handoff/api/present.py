@@ -1,0 +1,112 @@
+"""Objects as the API shows them, with every place name passed through the confidential-cooperation labels.
+
+Why labels here and not in the routes: a new field that names a facility is written once, here, against
+the actor, so no route can forget it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handoff.access import scoping
+from handoff.access.actor import Actor
+from handoff.custody.models import Booking
+from handoff.jurisdictions.models import Facility
+from handoff.requests.models import ImmigrationRequest
+from handoff.requests.presenters import decision_json
+
+
+def facility(actor: Actor, f: Facility) -> dict[str, Any]:
+    j = f.jurisdiction
+    sees = scoping.sees_jurisdiction(actor, j)
+    return {
+        "code": scoping.facility_code(actor, f),
+        "name": scoping.label_facility(actor, f),
+        "jurisdiction": {
+            "fips": scoping.jurisdiction_code(actor, j),
+            "name": scoping.label_jurisdiction(actor, j),
+            "confidential": j.confidential if sees else None,
+        },
+    }
+
+
+def booking(actor: Actor, b: Booking, f: Facility | None = None) -> dict[str, Any]:
+    f = f or b.facility
+    return {
+        "facility": scoping.facility_code(actor, f),
+        "booking_number": b.booking_number,
+        "booked_at": b.booked_at,
+        "scheduled_release_at": b.scheduled_release_at,
+        "released_at": b.released_at,
+        "release_type": b.release_type,
+        "release_reason": b.release_reason,
+        "in_custody": b.released_at is None,
+    }
+
+
+def notice(actor: Actor, n: Any, req: ImmigrationRequest | None = None) -> dict[str, Any]:
+    req = req or n.request
+    b = n.booking if n.booking_id else None
+    return {
+        "notice_id": str(n.uid),
+        "kind": n.kind,
+        "status": n.status,
+        "request_id": req.request_id,
+        "office": n.office.code,
+        "facility": scoping.facility_code(actor, req.facility),
+        "booking_number": b.booking_number if b is not None else req.booking_number,
+        "due_at": n.due_at,
+        "release_at": n.release_at,
+        "short_notice": n.short_notice,
+        "missed": n.missed,
+        "sent_at": n.sent_at,
+        "acknowledged_at": n.acknowledged_at,
+        "escalated_at": n.escalated_at,
+    }
+
+
+def _policy(policy_id: str) -> str:
+    """A local policy's id names its place ("us-md-montgomery@2019-01-01"); state and federal ids do not."""
+    return policy_id if policy_id.split("@")[0].count("-") < 2 else "withheld"
+
+
+def request(actor: Actor, req: ImmigrationRequest, notices: list[Any]) -> dict[str, Any]:
+    decision = None
+    if req.current_decision_id is not None and req.current_decision is not None:
+        decision = decision_json(req.current_decision, req)
+        if not scoping.sees_facility(actor, req.facility):
+            # a local policy's id names the place ("us-md-montgomery"); state and federal ids do not
+            decision = scoping.redact(actor, decision)
+            decision["policies"] = [_policy(p) for p in decision["policies"]]
+            for reason in decision["reasons"]:
+                if isinstance(reason, dict) and isinstance(reason.get("policy"), str):
+                    reason["policy"] = _policy(reason["policy"])
+    return {
+        "request_id": req.request_id,
+        "kind": req.kind,
+        "form": req.form,
+        "status": req.status,
+        "issued_at": req.issued_at,
+        "received_at": req.received_at,
+        "office": {"code": req.office.code, "name": req.office.name},
+        "facility": facility(actor, req.facility),
+        "booking_number": req.booking_number,
+        "booking": booking(actor, req.booking, req.facility) if req.booking_id and req.booking else None,
+        "subject": {
+            "last_name": req.subject_last_name,
+            "first_name": req.subject_first_name,
+            "date_of_birth": req.subject_date_of_birth,
+            "sex": req.subject_sex,
+            "a_number": req.subject_a_number,
+            "fbi_number": req.subject_fbi_number,
+            "citizenship": req.subject_citizenship,
+        },
+        "basis": list(req.basis or []),
+        "warrant": {"type": req.warrant_type, "form": req.warrant_form},
+        "judicial_probable_cause": req.judicial_probable_cause,
+        "lead_time_hours": req.lead_time_hours,
+        "withdrawn_at": req.withdrawn_at,
+        "match_note": req.match_note,
+        "decision": decision,
+        "notices": [notice(actor, n, req) for n in notices],
+    }

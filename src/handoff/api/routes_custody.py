@@ -1,0 +1,108 @@
+"""What jails send: bookings, charges, criminal history, releases."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from django.http import HttpRequest
+from ninja import Path, Router, Status
+
+from handoff.access import scoping
+from handoff.access.errors import Forbidden
+from handoff.api import present
+from handoff.api.common import actor_of, audited, source
+from handoff.api.schemas import (
+    ERRORS_409,
+    BookingIn,
+    BookingNumber,
+    BookingWrite,
+    ChargeIn,
+    ChargeWrite,
+    Code,
+    ConvictionIn,
+    ConvictionWrite,
+    ReleaseIn,
+)
+from handoff.custody import services as custody
+
+router = Router(tags=["custody"])
+
+
+def _status(outcome: str) -> int:
+    return 201 if outcome == "created" else 200
+
+
+@router.post("/bookings", response={200: BookingWrite, 201: BookingWrite, **ERRORS_409}, url_name="api_bookings")
+def post_booking(request: HttpRequest, body: BookingIn) -> Status[dict[str, Any]]:
+    """Create or update one booking (the same rules as a row of `handoff ingest bookings`)."""
+    actor = actor_of(request)
+
+    def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
+        facility = scoping.writable_facility(actor, body.facility)
+        result = custody.upsert_booking(body.model_dump(mode="json", exclude_none=True), source=source(actor))
+        out = {"outcome": result.outcome, "booking": present.booking(actor, result.obj, facility),
+               "changed_fields": sorted(result.changes)}
+        return out, [result.obj.pk], {"outcome": result.outcome, "fields": sorted(result.changes)}
+
+    out = audited(actor, "booking.upsert", "booking", run, target=[body.booking_number])
+    return Status(_status(out["outcome"]), out)
+
+
+@router.post("/charges", response={200: ChargeWrite, 201: ChargeWrite, **ERRORS_409}, url_name="api_charges")
+def post_charge(request: HttpRequest, body: ChargeIn) -> Status[dict[str, Any]]:
+    """Create or update one charge of a booking."""
+    actor = actor_of(request)
+
+    def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
+        facility = scoping.writable_facility(actor, body.facility)
+        result = custody.upsert_charge(body.model_dump(mode="json", exclude_none=True), source=source(actor))
+        out = {"outcome": result.outcome, "facility": scoping.facility_code(actor, facility),
+               "booking_number": body.booking_number, "seq": body.seq, "changed_fields": sorted(result.changes)}
+        return out, [result.obj.pk], {"outcome": result.outcome, "booking": result.obj.booking_id}
+
+    out = audited(actor, "charge.upsert", "charge", run, target=[body.booking_number])
+    return Status(_status(out["outcome"]), out)
+
+
+@router.post("/convictions", response={200: ConvictionWrite, 201: ConvictionWrite, **ERRORS_409},
+             url_name="api_convictions")
+def post_conviction(request: HttpRequest, body: ConvictionIn) -> Status[dict[str, Any]]:
+    """Add a conviction to a person's history. A jail may do so only for people booked in its facilities."""
+    actor = actor_of(request)
+
+    def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
+        if not actor.can_write:
+            raise Forbidden("your role cannot change records")
+        result = custody.add_conviction(body.model_dump(mode="json", exclude_none=True), source=source(actor))
+        person_id = result.obj.person_id
+        if not actor.is_global and not scoping.bookings_for(actor).filter(person_id=person_id).exists():
+            raise Forbidden("that person has no booking in your facilities")  # rolls the conviction back
+        out = {"outcome": result.outcome, "conviction_id": result.obj.pk, "changed_fields": sorted(result.changes)}
+        return out, [result.obj.pk], {"outcome": result.outcome, "person": person_id}
+
+    out = audited(actor, "conviction.upsert", "conviction", run)
+    return Status(_status(out["outcome"]), out)
+
+
+@router.post("/bookings/{facility}/{booking_number}/release", response={200: BookingWrite, **ERRORS_409},
+             url_name="api_release")
+def post_release(
+    request: HttpRequest,
+    facility: Annotated[Code, Path()],
+    booking_number: Annotated[BookingNumber, Path()],
+    body: ReleaseIn,
+) -> Status[dict[str, Any]]:
+    """Report a release as it happens (a time without an offset is the facility's local time)."""
+    actor = actor_of(request)
+
+    def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
+        place = scoping.writable_facility(actor, facility)
+        result = custody.record_release(
+            facility, booking_number, body.model_dump(mode="json")["released_at"], body.release_reason,
+            body.release_type or "", source=source(actor),
+        )
+        out = {"outcome": result.outcome, "booking": present.booking(actor, result.obj, place),
+               "changed_fields": sorted(result.changes)}
+        return out, [result.obj.pk], {"outcome": result.outcome, "fields": sorted(result.changes)}
+
+    return Status(200, audited(actor, "booking.release", "booking", run, target=[booking_number]))

@@ -1,0 +1,81 @@
+"""Notices: what the jail owes the office, and the office's acknowledgement."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest
+from ninja import Path, Query, Router, Status
+from pydantic import Field
+
+from handoff.access import scoping
+from handoff.access.models import Role
+from handoff.api import present
+from handoff.api.common import actor_of, audited
+from handoff.api.schemas import (
+    ERRORS,
+    ERRORS_409,
+    DateTimeIn,
+    NoticeList,
+    NoticeOut,
+    NoticeStatus,
+    RequestId,
+    UUIDText,
+)
+from handoff.core.errors import NotFound
+
+router = Router(tags=["notices"])
+
+
+@router.get("/notices", response={200: NoticeList, **ERRORS}, url_name="api_notices")
+def list_notices(
+    request: HttpRequest,
+    status: Annotated[NoticeStatus | None, Query()] = None,
+    due_before: Annotated[DateTimeIn | None, Query(description="ISO 8601 date and time")] = None,
+    request_id: Annotated[RequestId | None, Query()] = None,
+    limit: Annotated[int, Query(), Field(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(), Field(ge=0, le=1_000_000)] = 0,
+) -> Status[dict[str, Any]]:
+    """Notices of the requests you may see, soonest due first."""
+    actor = actor_of(request)
+
+    def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
+        qs = scoping.notices_for(actor).select_related(
+            "office", "booking", "request__facility__jurisdiction", "request__facility__city"
+        )
+        if status is not None:
+            qs = qs.filter(status=status)
+        if due_before is not None:
+            qs = qs.filter(due_at__lt=due_before)
+        if request_id is not None:
+            qs = qs.filter(request__request_id=request_id)
+        rows = list(qs.order_by("due_at", "pk")[offset: offset + limit + 1])
+        more = len(rows) > limit
+        rows = rows[:limit]
+        out = {"notices": [present.notice(actor, n) for n in rows], "limit": limit, "offset": offset,
+               "next_offset": offset + limit if more else None}
+        return out, [n.pk for n in rows], {"requests": sorted({n.request_id for n in rows})}
+
+    return Status(200, audited(actor, "notice.list", "notice", run))
+
+
+@router.post("/notices/{notice_id}/ack", response={200: NoticeOut, **ERRORS_409}, url_name="api_notice_ack")
+def ack_notice(request: HttpRequest, notice_id: Annotated[UUIDText, Path()]) -> Status[dict[str, Any]]:
+    """The office confirms it received a notice (idempotent)."""
+    actor = actor_of(request)
+
+    def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
+        from handoff.notices import services as notices
+
+        notice = scoping.notices_for(actor).select_related("office").filter(uid=notice_id).first()
+        if notice is None or (actor.role == Role.FEDERAL_OFFICER and notice.office_id not in actor.office_ids):
+            raise NotFound(f"no notice {notice_id}")
+        user = get_user_model().objects.get(pk=actor.user_id) if actor.user_id else None
+        office = notice.office if actor.role == Role.FEDERAL_OFFICER else None
+        acked = notices.acknowledge(notice.uid, office=office, user=user, via="api")
+        acked = scoping.notices_for(actor).select_related(
+            "office", "booking", "request__facility__jurisdiction", "request__facility__city").get(pk=acked.pk)
+        return present.notice(actor, acked), [acked.pk], {"request": acked.request_id, "status": acked.status}
+
+    return Status(200, audited(actor, "notice.ack", "notice", run, target=[notice_id]))

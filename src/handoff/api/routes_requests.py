@@ -1,0 +1,161 @@
+"""What federal offices send, and what the law says about it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.http import HttpRequest
+from ninja import Path, Router, Status
+
+from handoff.access import scoping
+from handoff.access.actor import Actor
+from handoff.access.errors import Forbidden
+from handoff.access.models import Role
+from handoff.api import present
+from handoff.api.common import actor_of, audited, source
+from handoff.api.schemas import (
+    ERRORS,
+    ERRORS_409,
+    MeOut,
+    OverrideIn,
+    RequestId,
+    RequestIn,
+    RequestOut,
+    RequestWrite,
+    WithdrawIn,
+)
+from handoff.audit import record
+from handoff.core.errors import NotFound
+from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
+from handoff.requests import services as requests_services
+from handoff.requests.inputs import parse_request
+from handoff.requests.models import ImmigrationRequest
+
+router = Router(tags=["requests"])
+
+
+def _notices(req: ImmigrationRequest) -> list[Any]:
+    from handoff.notices.models import Notice
+
+    return list(Notice.objects.filter(request_id=req.pk).select_related("office", "booking").order_by("pk"))
+
+
+def _detail(actor: Actor, req: ImmigrationRequest) -> tuple[dict[str, Any], list[Any]]:
+    notices = _notices(req)
+    return present.request(actor, req, notices), notices
+
+
+def _read_ids(req: ImmigrationRequest, notices: list[Any]) -> dict[str, Any]:
+    """What a read disclosed, as ids (AU-3: object identity, never names)."""
+    return {"booking": req.booking_id, "person": req.booking.person_id if req.booking_id and req.booking else None,
+            "decision": req.current_decision_id, "notices": [n.pk for n in notices]}
+
+
+def _check_request_write(actor: Actor, req: ImmigrationRequest) -> None:
+    """A federal officer changes only its own offices' requests; a jail only its own facilities' ones."""
+    if actor.is_global:
+        return
+    if actor.role == Role.FEDERAL_OFFICER:
+        if req.office_id not in actor.office_ids:
+            raise Forbidden("that request was filed by another office")
+        return
+    scoping.writable_facility(actor, req.facility.code)
+
+
+@router.post("/requests", response={200: RequestWrite, 201: RequestWrite, **ERRORS_409}, url_name="api_requests")
+def post_request(request: HttpRequest, body: RequestIn) -> Status[dict[str, Any]]:
+    """Receive a request (detainer, notification or transfer). Idempotent on request_id: the same body again
+    changes nothing; a changed body updates the request and re-decides it."""
+    actor = actor_of(request)
+
+    def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
+        scoping.writable_facility(actor, body.facility)
+        scoping.writable_office(actor, body.office)
+        existing = ImmigrationRequest.objects.select_related("facility").filter(request_id=body.request_id).first()
+        if existing is not None:
+            if not scoping.can_read_request(actor, existing):
+                raise Forbidden("that request is outside your scope")
+            _check_request_write(actor, existing)
+        data = parse_request(body.model_dump(mode="json", exclude_none=True))
+        received = requests_services.receive(data, source=source(actor))
+        req = scoping.get_request(actor, received.request.request_id)
+        detail, notices = _detail(actor, req)
+        return ({"outcome": received.outcome, "request": detail}, [req.pk],
+                {"outcome": received.outcome, **_read_ids(req, notices)})
+
+    out = audited(actor, "request.receive", "request", run, target=[body.request_id])
+    return Status((201 if out["outcome"] == "created" else 200), out)
+
+
+@router.get("/requests/{request_id}", response={200: RequestOut, **ERRORS}, url_name="api_request")
+def get_request(request: HttpRequest, request_id: Annotated[RequestId, Path()]) -> Status[dict[str, Any]]:
+    """One request with its current decision (reasons and citations) and its notices."""
+    actor = actor_of(request)
+
+    def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
+        req = scoping.get_request(actor, request_id)
+        detail, notices = _detail(actor, req)
+        return detail, [req.pk], _read_ids(req, notices)
+
+    return Status(200, audited(actor, "request.read", "request", run, target=[request_id]))
+
+
+@router.post("/requests/{request_id}/withdraw", response={200: RequestWrite, **ERRORS_409},
+             url_name="api_request_withdraw")
+def post_withdraw(request: HttpRequest, request_id: Annotated[RequestId, Path()],
+                  body: WithdrawIn) -> Status[dict[str, Any]]:
+    """The office withdraws its request; pending notices are cancelled."""
+    actor = actor_of(request)
+
+    def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
+        req = scoping.get_request(actor, request_id)
+        _check_request_write(actor, req)
+        withdrawn_at = body.withdrawn_at
+        received = requests_services.withdraw(req.request_id, withdrawn_at, source=source(actor))
+        req = scoping.get_request(actor, request_id)
+        detail, notices = _detail(actor, req)
+        return ({"outcome": received.outcome, "request": detail}, [req.pk],
+                {"outcome": received.outcome, **_read_ids(req, notices)})
+
+    return Status(200, audited(actor, "request.withdraw", "request", run, target=[request_id]))
+
+
+@router.post("/requests/{request_id}/override", response={200: RequestOut, **ERRORS_409},
+             url_name="api_request_override")
+def post_override(request: HttpRequest, request_id: Annotated[RequestId, Path()],
+                  body: OverrideIn) -> Status[dict[str, Any]]:
+    """A supervisor decides a request whose decision needs review, with a reason."""
+    actor = actor_of(request)
+
+    def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
+        req = scoping.get_request(actor, request_id)
+        _check_request_write(actor, req)
+        if actor.user_id is None:
+            raise Forbidden("an override needs a person's account")
+        user = get_user_model().objects.get(pk=actor.user_id)
+        choices = body.model_dump(exclude={"reason"}, exclude_none=True)
+        row = requests_services.override_decision(req, user, body.reason, **choices)
+        req = scoping.get_request(actor, request_id)
+        detail, notices = _detail(actor, req)
+        return detail, [req.pk], {"decision": row.pk, "overrides": row.overrides_id, "changed": sorted(choices)}
+
+    return Status(200, audited(actor, "decision.override", "request", run, target=[request_id]))
+
+
+@router.get("/me", response={200: MeOut, **ERRORS}, url_name="api_me")
+def get_me(request: HttpRequest) -> Status[dict[str, Any]]:
+    """Who the token belongs to, its role and places (check a token before using it)."""
+    actor = actor_of(request)
+    with transaction.atomic():
+        record(actor, "token.whoami", object_type="user", object_ids=[actor.user_id] if actor.user_id else [])
+    if not actor.user_id:
+        raise NotFound("no account")
+    return Status(200, {
+        "kind": actor.kind, "name": actor.username, "role": actor.role, "token_prefix": actor.token_prefix,
+        "facilities": sorted(Facility.objects.filter(pk__in=actor.facility_ids).values_list("code", flat=True)),
+        "jurisdictions": sorted(Jurisdiction.objects.filter(pk__in=actor.jurisdiction_ids, kind__in=["state", "county", "city"])
+                                .values_list("fips", flat=True))[:500],
+        "offices": sorted(FederalOffice.objects.filter(pk__in=actor.office_ids).values_list("code", flat=True)),
+    })

@@ -1,0 +1,423 @@
+"""The API's request and response shapes.
+
+Why strict models: a jail system that sends `"booked_at": 20250101` or `"ice_hold": "no"` has a bug, and
+guessing what it meant changes what the law is applied to. Input models forbid unknown fields and never
+coerce between types (strict mode); dates and times are the only strings parsed, and only from ISO 8601
+text. Every string has a length limit and may not contain control characters, so nothing a database would
+reject (a NUL, an over-long value) gets past the edge as a 500.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
+
+# --- building blocks ------------------------------------------------------------------------------------
+
+_DATETIME_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?([Zz]|[+-]\d{2}:?\d{2})?$"
+)
+_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+MIN_YEAR, MAX_YEAR = 1880, 2199
+NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+NO_NUL = r"^[^\x00]*$"
+
+
+def _iso_datetime(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("must be a date and time as text (ISO 8601, e.g. 2025-06-01T14:30:00-07:00)")
+    if not _DATETIME_RE.match(value):
+        raise ValueError("not an ISO 8601 date and time (YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM])")
+    text = value.replace("t", "T").replace("z", "Z")
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("not a valid date and time") from None
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise ValueError(f"year must be between {MIN_YEAR} and {MAX_YEAR}")
+    if parsed.tzinfo is not None:
+        try:
+            parsed.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValueError("date and time out of range") from None
+    return parsed
+
+
+def _iso_date(value: Any) -> date:
+    if not isinstance(value, str):
+        raise ValueError("must be a date as text (YYYY-MM-DD)")
+    if not _DATE_RE.match(value):
+        raise ValueError("not a date (YYYY-MM-DD)")
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("not a valid date") from None
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise ValueError(f"year must be between {MIN_YEAR} and {MAX_YEAR}")
+    return parsed
+
+
+#: a date and time, from ISO 8601 text only; without an offset it is the facility's local time
+DateTimeIn = Annotated[datetime, Strict(False), BeforeValidator(_iso_datetime)]
+#: a calendar date, from YYYY-MM-DD text only
+DateIn = Annotated[date, Strict(False), BeforeValidator(_iso_date)]
+
+
+Str20 = Annotated[str, StringConstraints(max_length=20, pattern=NO_CONTROL)]
+Str30 = Annotated[str, StringConstraints(max_length=30, pattern=NO_CONTROL)]
+Str60 = Annotated[str, StringConstraints(max_length=60, pattern=NO_CONTROL)]
+Str100 = Annotated[str, StringConstraints(max_length=100, pattern=NO_CONTROL)]
+Str300 = Annotated[str, StringConstraints(max_length=300, pattern=NO_CONTROL)]
+Str500 = Annotated[str, StringConstraints(max_length=500, pattern=NO_CONTROL)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$")]
+Statute = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$")]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=r"^[^\x00]*\S[^\x00]*$")]
+
+
+Code = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[^\x00-\x1f\x7f/]+$")]
+BookingNumber = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"^[^\x00-\x1f\x7f/]+$")]
+RequestId = Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=r"^[^\x00-\x1f\x7f/]+$")]
+ANumber = Annotated[str, StringConstraints(pattern=r"^A\d{8,9}$")]
+FbiNumber = Annotated[str, StringConstraints(max_length=20, pattern=r"^[A-Za-z0-9-]*$")]
+StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
+UUIDText = Annotated[
+    str, StringConstraints(pattern=r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+]
+
+Sex = Literal["M", "F", "X", "U"]
+ReleaseType = Literal["scheduled", "courtroom", "bail", "other"]
+ReleaseReason = Literal["bail_posted", "sentence_served", "charges_dropped", "acquitted", "court_order",
+                        "transferred_to_ice", "transferred_other", "other"]
+Level = Literal["felony", "misdemeanor", "infraction"]
+Disposition = Literal["pending", "convicted", "dismissed", "acquitted"]
+Category = Literal[
+    "violent_felony", "serious_felony", "state_prison_felony", "assault_battery", "criminal_threats",
+    "child_abuse", "sex_offense_registrable", "theft_burglary_robbery_fraud", "dui_felony", "domestic_violence",
+    "weapons", "controlled_substance_felony", "gang", "death_or_great_bodily_injury", "human_trafficking",
+    "stalking", "hate_crime", "kidnapping", "obstruction_bribery_escape", "aggravated_felony_federal",
+]
+Categories = Annotated[list[Category], Field(max_length=20)]
+RequestKind = Literal["detainer", "notification", "transfer"]
+Basis = Literal["final_order", "pending_proceedings", "biometric_match", "statements"]
+WarrantKind = Literal["none", "administrative", "judicial"]
+Hold = Literal["permitted", "required", "prohibited"]
+Transfer = Literal["permitted", "prohibited"]
+NoticeStatus = Literal["scheduled", "sending", "sent", "acknowledged", "cancelled", "failed"]
+
+
+class StrictIn(BaseModel):
+    """Every input body: no unknown fields, no coercion between types."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class Out(BaseModel):
+    """Every response body: documented exactly (no extra fields)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- errors -----------------------------------------------------------------------------------------------
+
+class ErrorItem(Out):
+    loc: list[str | int] = []
+    msg: str
+    type: str = ""
+
+
+class Error(Out):
+    """Every error: a stable code and a detail a person can act on."""
+
+    error: str = Field(description="unauthenticated, forbidden, not_found, conflict, invalid, bad_request, ...")
+    detail: str | list[ErrorItem] | None = None
+    field: str | None = None
+
+
+ERRORS: dict[int, type[Error]] = {400: Error, 401: Error, 403: Error, 404: Error, 422: Error}
+ERRORS_409: dict[int, type[Error]] = {**ERRORS, 409: Error}
+
+
+# --- custody ------------------------------------------------------------------------------------------------
+
+class BookingIn(StrictIn):
+    facility: Code
+    booking_number: BookingNumber
+    booked_at: DateTimeIn
+    last_name: Name
+    first_name: Name
+    middle_name: Str100 = ""
+    date_of_birth: DateIn
+    sex: Sex | None = None
+    fbi_number: FbiNumber = ""
+    state_id: Str30 = ""
+    a_number: ANumber | None = None
+    country_of_birth: Str60 = ""
+    scheduled_release_at: DateTimeIn | None = None
+    release_type: ReleaseType | None = None
+    released_at: DateTimeIn | None = None
+    release_reason: ReleaseReason | None = None
+    ice_hold: bool = False
+
+
+class ChargeIn(StrictIn):
+    facility: Code
+    booking_number: BookingNumber
+    seq: Annotated[int, Field(ge=0, le=2_147_483_647)]
+    statute: Statute
+    description: Str300 = ""
+    level: Level
+    wobbler: bool = False
+    disposition: Disposition
+    disposition_date: DateIn | None = None
+    probable_cause_found: bool = False
+    categories: Categories = []
+
+
+class ConvictionIn(StrictIn):
+    """The person by fbi_number, state_id, a_number, or last_name + first_name + date_of_birth. A jail may
+    add history only for people booked in its own facilities."""
+
+    fbi_number: FbiNumber = ""
+    state_id: Str30 = ""
+    a_number: ANumber | None = None
+    last_name: Str100 = ""
+    first_name: Str100 = ""
+    date_of_birth: DateIn | None = None
+    statute: Statute
+    level: Level
+    wobbler: bool = False
+    convicted_on: DateIn
+    state: StateCode | None = None
+    categories: Categories = []
+    state_prison: bool = False
+    prop47_reduced: bool = False
+
+
+class ReleaseIn(StrictIn):
+    released_at: DateTimeIn
+    release_reason: ReleaseReason
+    release_type: ReleaseType | None = None
+
+
+class BookingOut(Out):
+    facility: str
+    booking_number: str
+    booked_at: datetime
+    scheduled_release_at: datetime | None
+    released_at: datetime | None
+    release_type: str
+    release_reason: str
+    in_custody: bool
+
+
+class BookingWrite(Out):
+    outcome: Literal["created", "updated", "unchanged"]
+    booking: BookingOut
+    changed_fields: list[str]
+
+
+class ChargeWrite(Out):
+    outcome: Literal["created", "updated", "unchanged"]
+    facility: str
+    booking_number: str
+    seq: int
+    changed_fields: list[str]
+
+
+class ConvictionWrite(Out):
+    outcome: Literal["created", "updated", "unchanged"]
+    conviction_id: int
+    changed_fields: list[str]
+
+
+# --- requests -------------------------------------------------------------------------------------------
+
+class SubjectIn(StrictIn):
+    last_name: Str100 = ""
+    first_name: Str100 = ""
+    date_of_birth: DateIn | None = None
+    sex: Sex | None = None
+    a_number: ANumber | None = None
+    fbi_number: FbiNumber = ""
+    citizenship: Str60 = ""
+
+
+class WarrantIn(StrictIn):
+    type: WarrantKind = "none"
+    form: Str20 = ""
+
+
+class FederalIn(StrictIn):
+    aggravated_felony_conviction: bool = False
+    outstanding_federal_felony_warrant: bool = False
+    terrorist_screening_match: bool = False
+
+
+class RequestIn(StrictIn):
+    request_id: RequestId
+    kind: RequestKind
+    form: Str20 = ""
+    issued_at: DateTimeIn
+    office: Code
+    subject: SubjectIn
+    facility: Code
+    booking_number: Annotated[str, StringConstraints(max_length=60, pattern=r"^[^\x00-\x1f\x7f/]*$")] = ""
+    basis: Annotated[list[Basis], Field(max_length=4)] = []
+    warrant: WarrantIn | None = None
+    judicial_probable_cause: bool = False
+    lead_time_hours: Annotated[int, Field(ge=1, le=720)] = 48
+    federal: FederalIn | None = None
+
+
+class WithdrawIn(StrictIn):
+    withdrawn_at: DateTimeIn
+
+
+class OverrideIn(StrictIn):
+    reason: Reason
+    notify: bool | None = None
+    hold: Hold | None = None
+    transfer: Transfer | None = None
+    individual_notice: bool | None = None
+    attorney_notice: bool | None = None
+    lead_time_hours: Annotated[int, Field(ge=1, le=720)] | None = None
+
+
+class Place(Out):
+    code: str
+    name: str
+
+
+class JurisdictionOut(Out):
+    fips: str
+    name: str
+    confidential: bool | None = Field(None, description="shown only to those who see the name")
+
+
+class FacilityOut(Out):
+    code: str
+    name: str
+    jurisdiction: JurisdictionOut
+
+
+class SubjectOut(Out):
+    last_name: str
+    first_name: str
+    date_of_birth: date | None
+    sex: str
+    a_number: str
+    fbi_number: str
+    citizenship: str
+
+
+class WarrantOut(Out):
+    type: str
+    form: str
+
+
+class ReasonOut(BaseModel):
+    """One rule the law consulted (fields as the policy engine writes them)."""
+
+    model_config = ConfigDict(extra="allow")
+    rule: str = ""
+    cite: str = ""
+    holds: bool | None = None
+    detail: str = ""
+
+
+class OverrideOut(Out):
+    overrides: int
+    reason: str
+    by: str | None
+
+
+class DecisionOut(Out):
+    request_id: str
+    decision_id: int
+    policies: list[str]
+    evaluated_at: datetime
+    trigger: str
+    notify: bool
+    hold: str
+    transfer: str
+    individual_notice: bool
+    attorney_notice: bool
+    lead_time_hours: int
+    calendar: str
+    review: bool
+    answer_declined: bool
+    reasons: list[ReasonOut]
+    override: OverrideOut | None
+    facts: dict[str, Any]
+
+
+class NoticeOut(Out):
+    notice_id: str
+    kind: str
+    status: str
+    request_id: str
+    office: str
+    facility: str
+    booking_number: str
+    due_at: datetime | None
+    release_at: datetime | None
+    short_notice: bool
+    missed: bool
+    sent_at: datetime | None
+    acknowledged_at: datetime | None
+    escalated_at: datetime | None
+
+
+class RequestOut(Out):
+    request_id: str
+    kind: str
+    form: str
+    status: str
+    issued_at: datetime
+    received_at: datetime
+    office: Place
+    facility: FacilityOut
+    booking_number: str
+    booking: BookingOut | None
+    subject: SubjectOut
+    basis: list[str]
+    warrant: WarrantOut
+    judicial_probable_cause: bool
+    lead_time_hours: int
+    withdrawn_at: datetime | None
+    match_note: str
+    decision: DecisionOut | None
+    notices: list[NoticeOut]
+
+
+class RequestWrite(Out):
+    outcome: Literal["created", "updated", "unchanged"]
+    request: RequestOut
+
+
+class NoticeList(Out):
+    notices: list[NoticeOut]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class AckIn(StrictIn):
+    """Optional body of an acknowledgement (a note for the jail)."""
+
+    note: Str500 = ""
+
+
+class MeOut(Out):
+    kind: str
+    name: str
+    role: str | None
+    token_prefix: str
+    facilities: list[str]
+    jurisdictions: list[str]
+    offices: list[str]

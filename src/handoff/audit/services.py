@@ -1,0 +1,214 @@
+"""Appending to the audit log and verifying its hash chain.
+
+Why the chain covers every field: an entry whose outcome was changed from "denied" to "success" must fail
+verification as surely as a deleted one. Why `record` opens (or joins) the caller's transaction: the entry
+must commit or roll back together with the action it describes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+
+from handoff.audit.models import AuditEvent, ChainHead
+from handoff.core import clock
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from handoff.access.actor import Actor
+
+GENESIS = "0" * 64
+OUTCOMES = ("success", "denied", "failure", "not_found")
+#: keys that would carry personal data of people in custody; AU-3 content never includes them
+FORBIDDEN_DETAIL_KEYS = frozenset({
+    "name", "names", "last_name", "first_name", "middle_name", "full_name", "date_of_birth", "dob",
+    "birth_date", "subject", "person_name", "a_number", "fbi_number", "state_id", "ssn", "password",
+    "token",
+})
+HASHED_FIELDS = ("seq", "at", "actor_kind", "actor_user_id", "actor", "role", "source", "action", "outcome",
+                 "object_type", "object_ids", "detail", "prev_hash")
+
+
+def _plain(value: Any, path: str = "detail") -> Any:
+    """JSON values that survive both backends' JSON columns unchanged (no floats: PostgreSQL's jsonb may
+    print them differently, which would break the hash)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            key = str(k)
+            if key.lower() in FORBIDDEN_DETAIL_KEYS:
+                raise ValueError(f"audit {path} must not carry personal data ({key!r})")
+            out[key] = _plain(v, f"{path}.{key}")
+        return out
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v, path) for v in value]
+    return str(value)
+
+
+def canonical(fields: Mapping[str, Any]) -> str:
+    data = {k: fields[k] for k in HASHED_FIELDS}
+    at = data["at"]
+    if isinstance(at, datetime):
+        data["at"] = at.astimezone(UTC).isoformat(timespec="microseconds")
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def entry_hash(fields: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical(fields).encode("ascii")).hexdigest()
+
+
+def _lock_head() -> ChainHead:
+    """The chain head, locked for this transaction. Created on first use (or after a test flush) from the
+    last entry, so the chain carries on rather than restarting."""
+    qs = ChainHead.objects.select_for_update() if connection.features.has_select_for_update else ChainHead.objects
+    head = qs.filter(pk=1).first()
+    if head is not None:
+        return head
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    try:
+        with transaction.atomic():
+            ChainHead.objects.create(pk=1, last_seq=last[0] if last else 0, last_hash=last[1] if last else GENESIS)
+    except IntegrityError:
+        pass  # another writer created it first
+    return qs.get(pk=1)
+
+
+def record(
+    actor: Actor,
+    action: str,
+    *,
+    outcome: str = "success",
+    object_type: str = "",
+    object_ids: Iterable[int | str] = (),
+    detail: Mapping[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """Append one entry. Call inside the transaction of the action it describes."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {OUTCOMES}")
+    source = actor.ip
+    if not source and request is not None:
+        source = str(request.META.get("REMOTE_ADDR", ""))
+    ids = [i if isinstance(i, int) and not isinstance(i, bool) else str(i) for i in object_ids]
+    clean_detail = _plain(dict(detail or {}))
+    now = clock.now()
+    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    with transaction.atomic():
+        head = _lock_head()
+        fields: dict[str, Any] = {
+            "seq": head.last_seq + 1,
+            "at": now,
+            "actor_kind": actor.kind[:10],
+            "actor_user_id": actor.user_id,
+            "actor": actor.who[:150],
+            "role": (actor.role or "")[:20],
+            "source": (source or "")[:80],
+            "action": action[:60],
+            "outcome": outcome,
+            "object_type": object_type[:40],
+            "object_ids": ids,
+            "detail": clean_detail,
+            "prev_hash": head.last_hash,
+        }
+        digest = entry_hash(fields)
+        event = AuditEvent.objects.create(hash=digest, **fields)
+        ChainHead.objects.filter(pk=1).update(last_seq=fields["seq"], last_hash=digest)
+    return event
+
+
+@dataclass(frozen=True)
+class Problem:
+    seq: int
+    id: int | None
+    problem: str  # changed | deleted | inserted
+    detail: str
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    head_seq: int
+    head_hash: str
+    first_bad: Problem | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok, "checked": self.checked, "head": {"seq": self.head_seq, "hash": self.head_hash},
+            "first_bad": asdict(self.first_bad) if self.first_bad else None,
+        }
+
+
+def _rows() -> Iterator[dict[str, Any]]:
+    cols = ("id", "hash", *HASHED_FIELDS)
+    for values in AuditEvent.objects.order_by("seq").values_list(*cols).iterator(chunk_size=5000):
+        yield dict(zip(cols, values, strict=True))
+
+
+def verify() -> VerifyResult:
+    """Walk the chain from the first entry. Names the first entry that was changed, deleted or inserted.
+
+    Why the extra recomputations: when rows were renumbered to hide an insertion or deletion, the first
+    renumbered row still hashes correctly under its old number; that tells an insertion (seq - 1) from a
+    deletion (seq + 1)."""
+    head = ChainHead.objects.filter(pk=1).values_list("last_seq", "last_hash").first()
+    expected = 1
+    prev = GENESIS
+    prev_row: dict[str, Any] | None = None
+    checked = 0
+
+    def bad(seq: int, row_id: int | None, kind: str, why: str) -> VerifyResult:
+        return VerifyResult(False, checked, head[0] if head else 0, head[1] if head else "",
+                            Problem(seq, row_id, kind, why))
+
+    for row in _rows():
+        seq = row["seq"]
+        if head is not None and seq > head[0]:
+            return bad(seq, row["id"], "inserted",
+                       f"entry #{seq} is beyond the chain head #{head[0]}: it was added outside the application")
+        if seq != expected:
+            return bad(expected, None, "deleted",
+                       f"entry #{expected} is missing (the chain jumps from #{expected - 1} to #{seq})")
+        computed = entry_hash(row)
+        if computed != row["hash"]:
+            if entry_hash({**row, "seq": seq - 1}) == row["hash"]:
+                return bad(seq - 1, prev_row["id"] if prev_row else None, "inserted",
+                           f"entry #{seq - 1} was inserted: the entries after it were renumbered")
+            if entry_hash({**row, "seq": seq + 1}) == row["hash"]:
+                return bad(seq, None, "deleted",
+                           f"an entry before #{seq} was deleted: the entries after it were renumbered")
+            return bad(seq, row["id"], "changed", f"entry #{seq} does not match its hash: its content was changed")
+        if row["prev_hash"] != prev:
+            if prev_row is not None:
+                return bad(seq - 1, prev_row["id"], "changed",
+                           f"entry #{seq - 1} was changed and re-hashed: entry #{seq} links to a different hash")
+            return bad(seq, row["id"], "inserted", f"entry #{seq} does not link to the start of the chain")
+        prev = row["hash"]
+        prev_row = row
+        expected += 1
+        checked += 1
+    if head is not None:
+        if head[0] > checked:
+            return bad(checked + 1, None, "deleted",
+                       f"entry #{checked + 1} is missing: the chain head says the log ends at #{head[0]}")
+        if head[1] != prev:
+            return bad(checked, prev_row["id"] if prev_row else None, "changed",
+                       f"entry #{checked} does not match the hash recorded in the chain head")
+    elif checked:
+        return VerifyResult(False, checked, 0, "", Problem(checked, None, "deleted", "the chain head row is missing"))
+    return VerifyResult(True, checked, head[0] if head else 0, head[1] if head else GENESIS, None)
+
+
+def retention_days() -> int:
+    """How long entries are kept: never deleted by the application; CJIS asks for at least 365 days."""
+    return int(getattr(settings, "HANDOFF_AUDIT_RETENTION_DAYS", 365))
