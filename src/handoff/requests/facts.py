@@ -70,7 +70,7 @@ def build_facts(req: ImmigrationRequest, booking: Booking | None = None) -> pf.F
                 custody_days_since=int(cv.custody_days_since or 0),
             )
         )
-    state = booking.facility.jurisdiction.postal if booking.facility_id else ""
+    state = req.facility.jurisdiction.postal  # the booking is in the request's facility
     convicted_charges = (
         Charge.objects.filter(
             booking__person_id=person.pk, disposition=Disposition.CONVICTED, disposition_date__isnull=False

@@ -55,9 +55,21 @@ def _yes(value: bool) -> str:
     return "yes" if value else "no"
 
 
-def _policy_line(entry: str) -> str:
+def _policy_lines(entry: str) -> list[str]:
+    """The policy id and version, with its title and source from the library when it still has them."""
     pid, _, since = entry.partition("@")
-    return f"{pid}, version in force since {since}" if since else pid
+    lines = [f"  {pid}, version in force since {since}" if since else f"  {pid}"]
+    try:
+        from handoff.requests.services import registry
+
+        doc = registry().document(pid)
+    except Exception:  # a policy no longer in the library: the id and version are still the record
+        return lines
+    lines.append(f"      {doc.title} ({doc.level}, {doc.stance})")
+    for version in doc.versions:
+        if version.effective_from.isoformat() == since:
+            lines.append(f"      Source: {version.source}")
+    return lines
 
 
 def _local(value: datetime | None, tz: ZoneInfo) -> str:
@@ -98,7 +110,7 @@ def _fact_lines(facts: dict[str, Any]) -> list[str]:
     charges = facts.get("charges", [])
     lines.append(f"  Charges on this booking ({len(charges)}):")
     for i, c in enumerate(charges, 1):
-        cats = ", ".join(c.get("categories") or []) or "none given"
+        cats = ", ".join(c.get("categories") or []) or "none recorded"
         lines.append(
             f"    {i}. {c['statute']} ({c.get('level') or 'level not given'}{', wobbler' if c.get('wobbler') else ''})"
             f" - {c.get('disposition')}; probable cause found by a magistrate: "
@@ -109,7 +121,7 @@ def _fact_lines(facts: dict[str, Any]) -> list[str]:
     convictions = facts.get("convictions", [])
     lines.append(f"  Convictions ({len(convictions)}):")
     for c in convictions:
-        cats = ", ".join(c.get("categories") or []) or "none given"
+        cats = ", ".join(c.get("categories") or []) or "none recorded"
         extra = []
         if c.get("state_prison"):
             extra.append("punishable by state prison")
@@ -139,7 +151,8 @@ def _reason_lines(reasons: list[dict[str, Any]]) -> list[str]:
         policy = r.get("policy") or ""
         head = f"  [{mark}] {policy + ' ' if policy else ''}{r.get('rule', '')}"
         if r.get("uncertain"):
-            head += "  (UNCERTAIN LAW: a person must review)"
+            head += ("  (UNCERTAIN LAW, and it holds: a person must review)" if r.get("holds")
+                     else "  (uncertain law; does not apply here)")
         lines.append(head)
         if r.get("cite"):
             lines.append(f"             Citation: {r['cite']}")
@@ -157,7 +170,9 @@ def _summary(row: Decision) -> str:
 def request_lines(req: ImmigrationRequest, tz: ZoneInfo) -> list[str]:
     facility = req.facility
     county = facility.jurisdiction
-    warrant = req.get_warrant_type_display() + (f" ({req.warrant_form})" if req.warrant_form else "")
+    warrant = {"none": "none", "administrative": "administrative (signed by an immigration officer, not a judge)",
+               "judicial": "judicial (signed by a judge)"}.get(req.warrant_type, req.warrant_type)
+    warrant += f"; form {req.warrant_form}" if req.warrant_form else ""
     subject = ", ".join(p for p in [req.subject_last_name.upper(), req.subject_first_name] if p) or "not named"
     if req.subject_date_of_birth:
         subject += f", born {req.subject_date_of_birth.isoformat()}"
@@ -169,7 +184,8 @@ def request_lines(req: ImmigrationRequest, tz: ZoneInfo) -> list[str]:
         f"  Kind:        {req.get_kind_display()}{' (Form ' + req.form + ')' if req.form else ''}",
         f"  Issued:      {_local(req.issued_at, tz)} by {req.office.name} ({req.office.code}); "
         f"received {_local(req.received_at, tz)}",
-        f"  Facility:    {facility.name} ({facility.code}), {county.name} ({county.fips})",
+        f"  Facility:    {facility.name} ({facility.code}), {county.name}"
+        f"{', ' + county.parent.name if county.parent is not None else ''} ({county.fips})",
         f"  Subject:     {subject}{'; ' + ', '.join(i for i in ids if i) if any(ids) else ''}",
         f"  Warrant:     {warrant}",
         f"  Judicial probable-cause determination attached: {_yes(req.judicial_probable_cause)}",
@@ -215,12 +231,16 @@ def decision_text(req: ImmigrationRequest) -> str:
     lines += _fact_lines(row.facts)
     lines.append("")
     lines.append("THE LAW CONSULTED (most general first; a more specific policy decides within the limits above it)")
-    lines += [f"  {_policy_line(p)}" for p in row.policies] or ["  (none)"]
+    for p in row.policies:
+        lines += _policy_lines(p)
+    if not row.policies:
+        lines.append("  (none)")
     lines.append("")
     lines.append("OUTCOME")
     lines += _outcome_lines(row)
     lines.append("")
-    lines.append("REASONS: every rule evaluated, in order; a later rule that holds overrides an earlier one")
+    lines.append("REASONS: every rule evaluated, in order; a later rule that holds overrides an earlier one.")
+    lines.append("(Categories an offence table gives a statute appear as their own lines, with the table's citation.)")
     lines += _reason_lines(list(row.reasons))
     if row.overrides_id is not None:
         base = row.overrides

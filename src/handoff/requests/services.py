@@ -112,7 +112,8 @@ def _lookup(data: RequestInput) -> tuple[FederalOffice, Facility]:
     office = FederalOffice.objects.filter(code=data.office.strip()).first()
     if office is None:
         raise InvalidInput(f"unknown office {data.office!r} (register it with `handoff office add`)", "office")
-    facility = Facility.objects.select_related("jurisdiction").filter(code=data.facility.strip()).first()
+    facility = (Facility.objects.select_related("jurisdiction__parent__parent", "city")
+                .filter(code=data.facility.strip()).first())
     if facility is None:
         raise InvalidInput(
             f"unknown facility {data.facility!r} (register it with `handoff facility add`)", "facility"
@@ -174,11 +175,13 @@ def receive(data: RequestInput, *, source: str, at: datetime | None = None) -> R
     at = at or clock.now()
     office, facility = _lookup(data)
     values = _values(data, office, facility)
-    existing = ImmigrationRequest.objects.filter(request_id=data.request_id).first()
+    existing = (ImmigrationRequest.objects.select_related("current_decision", *_RELATED)
+                .filter(request_id=data.request_id).first())
     if existing is None:
         req = ImmigrationRequest.objects.create(
             request_id=data.request_id, received_at=at, status=RequestStatus.WAITING, **values
         )
+        req.facility, req.office = facility, office  # cached for deciding: no second read
         _rematch(req, trigger=f"request received ({source})"[:80], at=at)
         return Received(req, CREATED)
     changes = {
@@ -264,7 +267,8 @@ def withdraw(request_id: str, withdrawn_at: datetime, *, source: str, at: dateti
     is `unchanged`; a request is withdrawn once, so a different withdrawal time later only corrects the
     recorded time (`updated`)."""
     at = at or clock.now()
-    req = ImmigrationRequest.objects.select_related("facility").filter(request_id=request_id.strip()).first()
+    req = (ImmigrationRequest.objects.select_related("current_decision", *_RELATED)
+           .filter(request_id=request_id.strip()).first())
     if req is None:
         raise NotFound(f"unknown request {request_id!r}")
     withdrawn_at = localize(withdrawn_at, req.facility.timezone)
@@ -323,6 +327,20 @@ def _row_fields(row: Decision) -> dict[str, Any]:
     }
 
 
+# Engine reasons whose wording names the evaluation date ("no version in force on 2025-06-02"): the date
+# alone must not make a new Decision row every day.
+_DATED_RULES = frozenset({"not-in-force", "no-policy"})
+
+
+def _comparable(fields_: dict[str, Any]) -> dict[str, Any]:
+    out = dict(fields_)
+    out["reasons"] = [
+        {k: v for k, v in r.items() if k != "detail"} if r.get("rule") in _DATED_RULES else r
+        for r in fields_["reasons"]
+    ]
+    return out
+
+
 def decide(req: ImmigrationRequest, *, trigger: str, at: datetime | None = None) -> Decision:
     """Evaluate the law for `req` now, store the answer if it changed (see the module docstring), and
     reconcile the request's notices. The request must be matched to a booking: the law is applied to a
@@ -336,7 +354,7 @@ def decide(req: ImmigrationRequest, *, trigger: str, at: datetime | None = None)
     row: Decision | None = None
     if current is not None:
         base = current.overrides if current.overrides_id is not None else current
-        if base is not None and _row_fields(base) == wanted:
+        if base is not None and _comparable(_row_fields(base)) == _comparable(wanted):
             row = current  # same answer; an override on it still stands
     if row is None:
         row = Decision.objects.create(request=req, evaluated_at=at, trigger=trigger[:80], facts=facts_dict(facts),
@@ -349,6 +367,11 @@ def decide(req: ImmigrationRequest, *, trigger: str, at: datetime | None = None)
     return row
 
 
+# What deciding reads besides the request: fetched in the same query (the facility's chain of places
+# walks jurisdiction -> state -> nation).
+_RELATED = ("facility__jurisdiction__parent__parent", "facility__city", "booking__person")
+
+
 def _open_requests() -> Any:
     return ImmigrationRequest.objects.filter(status=RequestStatus.MATCHED, booking__released_at__isnull=True)
 
@@ -357,7 +380,7 @@ def on_booking_changed(booking: Booking, *, trigger: str) -> None:
     """Re-decide every live request on this booking, and try to match waiting requests it may fit."""
     for req in (
         ImmigrationRequest.objects.filter(booking_id=booking.pk, status=RequestStatus.MATCHED)
-        .select_related("current_decision", "facility__jurisdiction", "booking__person")
+        .select_related("current_decision", *_RELATED)
     ):
         decide(req, trigger=trigger)
     _match_waiting(booking, trigger=trigger)
@@ -384,7 +407,7 @@ def on_person_changed(person: Person, *, trigger: str) -> None:
     live requests; an identifier added may also let a waiting request match one of their bookings."""
     for req in (
         _open_requests().filter(booking__person_id=person.pk)
-        .select_related("current_decision", "facility__jurisdiction", "booking__person")
+        .select_related("current_decision", *_RELATED)
     ):
         decide(req, trigger=trigger)
     for booking in Booking.objects.filter(person_id=person.pk, released_at__isnull=True).select_related("person"):
@@ -479,7 +502,7 @@ def recheck(*, at: datetime | None = None, all_open: bool = False,
     at = at or clock.now()
     result = RecheckResult()
     in_force: dict[int, list[str]] = {}
-    qs = _open_requests().select_related("current_decision", "facility__jurisdiction", "booking__person")
+    qs = _open_requests().select_related("current_decision", *_RELATED)
     if request_ids is not None:
         qs = qs.filter(request_id__in=list(request_ids))
     for req in qs.order_by("pk").iterator(chunk_size=500):
