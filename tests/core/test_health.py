@@ -12,6 +12,8 @@ def test_it_reports_healthy_without_logging_on(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_it_serves_the_admin_log_on_page(client: Client) -> None:
-    response = client.get("/admin/login/")
-    assert response.status_code == 200
+def test_it_sends_the_admin_through_the_mfa_log_on(client: Client) -> None:
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+    assert client.get(response["Location"]).status_code == 200
