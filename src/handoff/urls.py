@@ -7,6 +7,7 @@ from handoff.core import views as core_views
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
+    path("metrics", core_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("handoff.api.urls")),
     path("", include("handoff.access.urls")),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -13,7 +13,19 @@ def healthz(request: HttpRequest) -> JsonResponse:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
+        from handoff.notices.metrics import oldest_overdue
+
+        age, overdue = oldest_overdue()
+        body["oldest_overdue_delivery_seconds"] = round(age, 3)
+        body["overdue_deliveries"] = overdue
     except Exception as exc:  # the database is the service; report, do not crash
         status = 503
         body = {"status": "error", "database": str(exc)}
     return JsonResponse(body, status=status)
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format: due, sent, late, failed, acknowledged notices and the delivery lag."""
+    from handoff.notices.metrics import prometheus
+
+    return HttpResponse(prometheus(), content_type="text/plain; version=0.0.4; charset=utf-8")

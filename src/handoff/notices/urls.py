@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+"""Pages of the notices app. Each name has a rule in handoff.notices.permissions."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from handoff.notices import views
+
+app_name = "notices"
+
+urlpatterns = [
+    path("notices/ack/<str:token>", views.ack_link, name="ack"),
+]

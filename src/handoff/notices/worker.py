@@ -1,9 +1,435 @@
-"""Placeholder until the outbox worker lands (issue 4)."""
+"""The delivery worker: claim an office's due deliveries under a lease, send them oldest first, record every
+attempt, back off when the office is down, escalate what is late or unanswered.
+
+Why leases instead of holding a transaction open while sending: a send can take seconds (webhook timeout) and
+must not keep locks; and a worker that dies (kill -9) must not strand work. A lease is a time written in the
+row: when it passes without being renewed, the work is claimable again, so every delivery is sent at least
+once, and a duplicate carries the same `webhook-id` for the receiver to drop.
+
+Why the lease is on the endpoint (office + channel) as well as on the rows: an office's notices must arrive
+in due order, also when a backlog drains after an outage. Only the holder of an endpoint's lease sends to it,
+and it sends oldest due first, one at a time.
+
+The claim, in one short transaction:
+- PostgreSQL: `UPDATE endpoint ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING id`, then the
+  endpoint's due rows with `UPDATE delivery ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING id`;
+  concurrent workers skip each other's endpoints instead of waiting.
+- SQLite: the same statements inside `BEGIN IMMEDIATE` (settings use transaction_mode IMMEDIATE), which
+  takes the database's write lock first, so two claims cannot interleave.
+Both use only the partial indexes over pending rows, so a claim costs the same with ten thousand or a million
+notices waiting.
+
+Tests drive the single steps directly: `Worker().claim()`, `.deliver(claim)`, `.step()`, `.housekeep()`,
+`.run_once()`. `run_forever(stop)` is what `handoff serve` runs in a thread; `handoff worker` runs it in a
+process.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import random
+import socket
 import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, connections, transaction
+from django.db.models import Case, DateTimeField, F, IntegerField, Value, When
+from django.db.models.functions import Coalesce
+
+from handoff.core import clock
+from handoff.notices import conf, payloads, services
+from handoff.notices.channels import Result
+from handoff.notices.channels import email as email_channel
+from handoff.notices.channels import webhook as webhook_channel
+from handoff.notices.models import (
+    OFFICE_KINDS,
+    RELEASE_KINDS,
+    Channel,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Endpoint,
+    Notice,
+    NoticeStatus,
+)
+
+log = logging.getLogger(__name__)
+
+_wake = threading.Event()
+
+#: record results (and renew the lease) at least this often while sending a batch
+FLUSH_SECONDS = 0.25
+FLUSH_ROWS = 50
+
+
+def wake() -> None:
+    """Something became due now (a short notice, a release.occurred): stop sleeping."""
+    _wake.set()
+
+
+def backoff(attempt: int) -> timedelta:
+    """Exponential backoff with equal jitter: half the step fixed, half random, capped."""
+    step = min(conf.retry_cap_seconds(), conf.retry_base_seconds() * (2 ** max(attempt - 1, 0)))
+    return timedelta(seconds=step / 2 + random.uniform(0, step / 2))
+
+
+@dataclass
+class Claim:
+    endpoint: Endpoint
+    deliveries: list[Delivery]
+    lease_until: datetime
+
+
+@dataclass
+class Sent:
+    delivery: Delivery
+    result: Result
+    at: datetime
+    release_at: datetime | None
+
+
+@dataclass
+class Report:
+    attempted: int = 0
+    delivered: int = 0
+    failed: int = 0
+    escalated: int = 0
+    gave_up: int = 0
+    extra: Counter[str] = field(default_factory=Counter)
+
+
+def _p(value: datetime) -> Any:
+    """A datetime as this backend's driver wants it in raw SQL (SQLite stores Django's own text format)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+_SELECT_RELATED = ("notice", "notice__request", "notice__request__facility", "notice__booking", "notice__decision",
+                   "notice__office", "notice__supersedes", "endpoint", "endpoint__office")
+
+
+class Worker:
+    def __init__(self, owner: str | None = None, stop: threading.Event | None = None) -> None:
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.stop = stop or threading.Event()
+        self.report = Report()
+
+    # --- claim -------------------------------------------------------------------------------------------
+
+    def claim(self, now: datetime | None = None, *, batch: int | None = None) -> Claim | None:
+        """Lease one endpoint that has due deliveries, and its oldest due deliveries. None if nothing is due
+        (or every endpoint with due work is leased by another worker or paused after a failure)."""
+        now = now or clock.now()
+        batch = batch or conf.batch_size()
+        lease_until = now + timedelta(seconds=conf.lease_seconds())
+        ep_t, d_t = Endpoint._meta.db_table, Delivery._meta.db_table
+        skip = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+        for _ in range(3):
+            with transaction.atomic(), connection.cursor() as cur:
+                cur.execute(
+                    f"UPDATE {ep_t} SET lease_owner = %s, lease_expires_at = %s WHERE id = ("
+                    f" SELECT e.id FROM {ep_t} e"
+                    f" WHERE (e.lease_expires_at IS NULL OR e.lease_expires_at < %s)"
+                    f"   AND (e.blocked_until IS NULL OR e.blocked_until <= %s)"
+                    f"   AND EXISTS (SELECT 1 FROM {d_t} d WHERE d.endpoint_id = e.id AND d.status = 'pending'"
+                    f"               AND d.next_attempt_at <= %s)"
+                    f" ORDER BY (SELECT MIN(d2.next_attempt_at) FROM {d_t} d2"
+                    f"           WHERE d2.endpoint_id = e.id AND d2.status = 'pending'), e.id"
+                    f" LIMIT 1{skip}) RETURNING id",
+                    [self.owner, _p(lease_until), _p(now), _p(now), _p(now)],
+                )
+                row = cur.fetchone()
+                if row is None:
+                    return None
+                endpoint_id = row[0]
+                cur.execute(
+                    f"UPDATE {d_t} SET lease_owner = %s, lease_expires_at = %s, next_attempt_at = %s"
+                    f" WHERE id IN (SELECT id FROM {d_t}"
+                    f"  WHERE endpoint_id = %s AND status = 'pending' AND due_at <= %s AND next_attempt_at <= %s"
+                    f"  ORDER BY due_at, id LIMIT %s{skip}) RETURNING id",
+                    [self.owner, _p(lease_until), _p(lease_until), endpoint_id, _p(now), _p(now), batch],
+                )
+                ids = [r[0] for r in cur.fetchall()]
+                if not ids:  # its due rows went to another worker or were moved; let the endpoint go
+                    cur.execute(f"UPDATE {ep_t} SET lease_owner = '', lease_expires_at = NULL WHERE id = %s"
+                                " AND lease_owner = %s", [endpoint_id, self.owner])
+                    continue
+            rows = list(Delivery.objects.filter(pk__in=ids).select_related(*_SELECT_RELATED).order_by("due_at", "pk"))
+            endpoint = rows[0].endpoint if rows else Endpoint.objects.select_related("office").get(pk=endpoint_id)
+            return Claim(endpoint, rows, lease_until)
+        return None
+
+    # --- send --------------------------------------------------------------------------------------------
+
+    def send(self, delivery: Delivery) -> Sent:
+        notice = delivery.notice
+        office = notice.office
+        at = clock.now()
+        body = payloads.build(notice, delivery, at)
+        data = payloads.encode(body)
+        channel = delivery.channel
+        if channel == Channel.WEBHOOK:
+            result = webhook_channel.send(office.webhook_url, office.webhook_secret, delivery.webhook_id, at, data)
+        elif channel == Channel.EMAIL:
+            result = email_channel.send(office.email, delivery.webhook_id, body, services.ack_url(notice))
+        elif office.escalation_webhook_url:
+            result = webhook_channel.send(office.escalation_webhook_url, office.webhook_secret,
+                                          delivery.webhook_id, at, data)
+        else:
+            result = email_channel.send(office.escalation_email, delivery.webhook_id, body,
+                                        services.ack_url(notice), escalation=True)
+        return Sent(delivery, result, at, notice.release_at)
+
+    def deliver(self, claim: Claim) -> int:
+        """Send a claimed batch in due order. Stops at the first sign the endpoint is down (the rest keep
+        their place in line) or when the lease was lost."""
+        done: list[Sent] = []
+        pending = list(claim.deliveries)
+        attempted = 0
+        last_flush = time.monotonic()
+        down = False
+        try:
+            while pending and not self.stop.is_set():
+                delivery = pending.pop(0)
+                sent = self.send(delivery)
+                done.append(sent)
+                attempted += 1
+                if not sent.result.delivered and sent.result.endpoint_down:
+                    down = True
+                    break
+                if pending and (len(done) >= FLUSH_ROWS or time.monotonic() - last_flush >= FLUSH_SECONDS):
+                    if not self.flush(claim, done, remaining=pending):
+                        log.warning("worker %s lost the lease on endpoint %s", self.owner, claim.endpoint.pk)
+                        return attempted
+                    done = []
+                    last_flush = time.monotonic()
+        finally:
+            email_channel.close()
+        self.flush(claim, done, remaining=pending, final=True, endpoint_down=down)
+        return attempted
+
+    # --- record ------------------------------------------------------------------------------------------
+
+    def flush(self, claim: Claim, done: list[Sent], *, remaining: list[Delivery], final: bool = False,
+              endpoint_down: bool = False) -> bool:
+        """Write what happened in one transaction: every attempt, delivered rows as sent (a 2xx or SMTP
+        acceptance is the only way a row becomes sent), failures with their backoff, the endpoint's health,
+        and the lease: renewed, or released at the end of the batch. Returns False if the lease was lost."""
+        now = clock.now()
+        lease_until = now + timedelta(seconds=conf.lease_seconds())
+        ok = [s for s in done if s.result.delivered]
+        bad = [s for s in done if not s.result.delivered]
+        with transaction.atomic():
+            if done:
+                DeliveryAttempt.objects.bulk_create([
+                    DeliveryAttempt(delivery_id=s.delivery.pk, attempted_at=s.at, channel=s.delivery.channel,
+                                    target=s.result.target[:500], delivered=s.result.delivered,
+                                    status_code=s.result.status_code, error=s.result.error[:500],
+                                    latency_ms=s.result.latency_ms, worker=self.owner[:100])
+                    for s in done
+                ])
+            if ok:
+                self._record_delivered(ok, now)
+            for s in bad:
+                self._record_failed(s, now, endpoint_down=endpoint_down and s is done[-1])
+            if bad:
+                Notice.objects.filter(pk__in={s.delivery.notice_id for s in bad},
+                                      status=NoticeStatus.SCHEDULED).update(status=NoticeStatus.SENDING,
+                                                                            updated_at=now)
+            self._record_endpoint(claim, ok, endpoint_down, bad[-1].result.error if bad else "", now)
+            d_t = Delivery._meta.db_table
+            rest = [d.pk for d in remaining]
+            if endpoint_down and done:
+                rest.append(done[-1].delivery.pk)
+            if final:
+                if rest:
+                    Delivery.objects.filter(pk__in=rest, lease_owner=self.owner, status=DeliveryStatus.PENDING).update(
+                        lease_owner="", lease_expires_at=None, next_attempt_at=now, updated_at=now)
+                Endpoint.objects.filter(pk=claim.endpoint.pk, lease_owner=self.owner).update(
+                    lease_owner="", lease_expires_at=None)
+                kept = True
+            else:
+                kept = bool(Endpoint.objects.filter(pk=claim.endpoint.pk, lease_owner=self.owner).update(
+                    lease_expires_at=lease_until))
+                if kept and rest:
+                    with connection.cursor() as cur:
+                        cur.execute(
+                            f"UPDATE {d_t} SET lease_expires_at = %s, next_attempt_at = %s WHERE id IN ("
+                            + ",".join(["%s"] * len(rest)) + ") AND lease_owner = %s AND status = 'pending'",
+                            [_p(lease_until), _p(lease_until), *rest, self.owner],
+                        )
+                claim.lease_until = lease_until
+        self.report.attempted += len(done)
+        self.report.delivered += len(ok)
+        self.report.failed += len(bad)
+        return kept
+
+    def _record_delivered(self, ok: list[Sent], now: datetime) -> None:
+        def when(pairs: list[tuple[int, Any]], output: Any) -> Case:
+            return Case(*[When(pk=k, then=Value(v)) for k, v in pairs], output_field=output)
+
+        delivered_at = [(s.delivery.pk, s.at + timedelta(milliseconds=s.result.latency_ms)) for s in ok]
+        Delivery.objects.filter(pk__in=[s.delivery.pk for s in ok]).update(
+            status=DeliveryStatus.SENT, delivered_at=when(delivered_at, DateTimeField()),
+            last_status_code=when([(s.delivery.pk, s.result.status_code) for s in ok], IntegerField()),
+            first_attempt_at=Coalesce(F("first_attempt_at"), when([(s.delivery.pk, s.at) for s in ok],
+                                                                  DateTimeField())),
+            attempts=F("attempts") + 1, next_attempt_at=None, lease_owner="", lease_expires_at=None, last_error="",
+            updated_at=now,
+        )
+        by_notice: dict[int, Sent] = {}
+        for s in ok:
+            by_notice.setdefault(s.delivery.notice_id, s)
+        ids = sorted(by_notice)
+        locked = Notice.objects.filter(pk__in=ids).order_by("pk")
+        if connection.features.has_select_for_update:
+            locked = locked.select_for_update()  # the same row locks reconcile takes: no lost updates
+        current = {pk: (kind, release_at) for pk, kind, release_at in locked.values_list("pk", "kind", "release_at")}
+        Notice.objects.filter(pk__in=ids, status__in=[NoticeStatus.SCHEDULED, NoticeStatus.SENDING,
+                                                      NoticeStatus.FAILED]).update(status=NoticeStatus.SENT,
+                                                                                   updated_at=now)
+        sent_at = [(pk, s.at + timedelta(milliseconds=s.result.latency_ms)) for pk, s in by_notice.items()]
+        lag = []
+        for pk, t in sent_at:
+            due = by_notice[pk].delivery.notice.due_at
+            lag.append((pk, max(0, int((t - due).total_seconds() * 1000)) if due is not None else 0))
+        Notice.objects.filter(pk__in=ids, sent_at__isnull=True).update(
+            sent_at=when(sent_at, DateTimeField()), lag_ms=when(lag, IntegerField()))
+        Notice.objects.filter(pk__in=ids, first_attempt_at__isnull=True).update(
+            first_attempt_at=when([(pk, s.at) for pk, s in by_notice.items()], DateTimeField()))
+        # the office got a release time that has since changed: make it right at once
+        for pk, s in by_notice.items():
+            kind, release_now = current.get(pk, ("", None))
+            if kind in RELEASE_KINDS and s.release_at is not None and release_now != s.release_at:
+                Notice.objects.filter(pk=pk).update(release_at=s.release_at)
+                notice = s.delivery.notice
+                services.reconcile_request(notice.request, trigger="correction: the office got an outdated release time")
+
+    def _record_failed(self, s: Sent, now: datetime, *, endpoint_down: bool) -> None:
+        d, r = s.delivery, s.result
+        Delivery.objects.filter(pk=d.pk).update(
+            attempts=F("attempts") + 1, last_status_code=r.status_code, last_error=r.error[:500],
+            first_attempt_at=Coalesce(F("first_attempt_at"), Value(s.at, output_field=DateTimeField())),
+            updated_at=now,
+        )
+        Notice.objects.filter(pk=d.notice_id, first_attempt_at__isnull=True).update(first_attempt_at=s.at)
+        attempts = d.attempts + 1
+        if not endpoint_down:
+            # this message was refused (4xx): only it backs off; the office's other notices go on
+            Delivery.objects.filter(pk=d.pk, status=DeliveryStatus.PENDING, lease_owner=self.owner).update(
+                next_attempt_at=now + backoff(attempts), lease_owner="", lease_expires_at=None)
+        if attempts >= conf.escalate_after_failures() and d.channel != Channel.ESCALATION:
+            notice = Notice.objects.select_related("office").get(pk=d.notice_id)
+            if notice.status in (NoticeStatus.SCHEDULED, NoticeStatus.SENDING) and services.escalate(
+                    notice, "delivery failing", now):
+                self.report.escalated += 1
+
+    def _record_endpoint(self, claim: Claim, ok: list[Sent], endpoint_down: bool, error: str,
+                         now: datetime) -> None:
+        ep = claim.endpoint
+        if endpoint_down:
+            failures = (Endpoint.objects.filter(pk=ep.pk).values_list("consecutive_failures", flat=True).first()
+                        or 0) + 1
+            Endpoint.objects.filter(pk=ep.pk).update(
+                consecutive_failures=failures, blocked_until=now + backoff(failures), last_failure_at=now,
+                last_error=error[:500],
+            )
+        elif ok:
+            Endpoint.objects.filter(pk=ep.pk).update(consecutive_failures=0, blocked_until=None,
+                                                     last_success_at=now)
+
+    # --- housekeeping ------------------------------------------------------------------------------------
+
+    def housekeep(self, now: datetime | None = None, *, limit: int = 200) -> Report:
+        """Give up on deliveries past their deadline, escalate notices that are unacknowledged near the
+        release or not delivered well past their due time. Each change is a compare-and-set, so several
+        workers can run this at once."""
+        now = now or clock.now()
+        report = Report()
+        for d in list(Delivery.objects.filter(status=DeliveryStatus.PENDING, give_up_at__lte=now)
+                      .select_related("notice", "notice__office")[:limit]):
+            with transaction.atomic():
+                if not Delivery.objects.filter(pk=d.pk, status=DeliveryStatus.PENDING).update(
+                        status=DeliveryStatus.FAILED, next_attempt_at=None, lease_owner="", lease_expires_at=None,
+                        last_error=(d.last_error or "gave up: deadline passed")[:500], updated_at=now):
+                    continue
+                report.gave_up += 1
+                notice = d.notice
+                services.refresh_status(notice)
+                if (d.channel != Channel.ESCALATION and notice.kind in OFFICE_KINDS
+                        and notice.status in (NoticeStatus.FAILED, NoticeStatus.SENDING, NoticeStatus.SCHEDULED)
+                        and services.escalate(notice, "delivery failed", now)):
+                    report.escalated += 1
+        unacked = (Notice.objects.filter(escalate_at__lte=now, escalated_at__isnull=True, kind__in=RELEASE_KINDS,
+                                         status__in=[NoticeStatus.SCHEDULED, NoticeStatus.SENDING,
+                                                     NoticeStatus.SENT, NoticeStatus.FAILED])
+                   .select_related("office")[:limit])
+        for n in list(unacked):
+            with transaction.atomic():
+                reason = "unacknowledged" if n.status == NoticeStatus.SENT else "not delivered"
+                if services.escalate(n, reason, now):
+                    report.escalated += 1
+        overdue = (Notice.objects.filter(status__in=[NoticeStatus.SCHEDULED, NoticeStatus.SENDING],
+                                         kind__in=OFFICE_KINDS, escalated_at__isnull=True,
+                                         due_at__lte=now - timedelta(minutes=conf.escalate_overdue_minutes()))
+                   .select_related("office")[:limit])
+        for n in list(overdue):
+            with transaction.atomic():
+                if services.escalate(n, "not delivered", now):
+                    report.escalated += 1
+        self.report.escalated += report.escalated
+        self.report.gave_up += report.gave_up
+        return report
+
+    # --- loops -------------------------------------------------------------------------------------------
+
+    def step(self, now: datetime | None = None) -> int:
+        """Claim one endpoint's due deliveries and send them. Returns how many were attempted (0: idle)."""
+        claim = self.claim(now)
+        if claim is None:
+            return 0
+        return self.deliver(claim)
+
+    def run_once(self, *, max_steps: int = 100_000) -> Report:
+        """Deliver everything due now, then return (`handoff worker --once`). An endpoint that fails is
+        paused by its backoff and left for the next run."""
+        self.housekeep()
+        for _ in range(max_steps):
+            if self.step() == 0:
+                break
+        self.housekeep()
+        return self.report
+
+    def run(self) -> None:
+        last_housekeeping = 0.0
+        log.info("notice worker %s started", self.owner)
+        try:
+            while not self.stop.is_set():
+                try:
+                    attempted = self.step()
+                    if time.monotonic() - last_housekeeping >= 1.0:
+                        self.housekeep()
+                        last_housekeeping = time.monotonic()
+                except (OperationalError, InterfaceError, DatabaseError) as exc:
+                    log.warning("notice worker %s: database error, retrying: %s", self.owner, exc)
+                    connections.close_all()
+                    self.stop.wait(1.0)
+                    continue
+                if attempted == 0:
+                    _wake.wait(conf.poll_seconds())
+                    _wake.clear()
+        finally:
+            webhook_channel.close()
+            email_channel.close()
+            connections.close_all()
+            log.info("notice worker %s stopped", self.owner)
 
 
 def run_forever(stop: threading.Event) -> None:
-    stop.wait()
+    """The worker loop `handoff serve` runs in a thread until `stop` is set."""
+    Worker(stop=stop).run()

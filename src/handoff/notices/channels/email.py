@@ -1,0 +1,88 @@
+"""E-mail through Django's e-mail backend (HANDOFF_EMAIL_URL). Delivered means the SMTP server accepted the
+message (the backend reports it sent); nothing less.
+
+Why a stable Message-ID: it is derived from the delivery's webhook-id, so a retry that the server did accept
+the first time can be recognised as the same message by the office's mail system.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.template.loader import render_to_string
+
+from handoff.notices.channels import Result
+
+_local = threading.local()
+
+
+def _connection() -> Any:
+    conn = getattr(_local, "conn", None)
+    if conn is None:
+        conn = get_connection(fail_silently=False)
+        conn.open()  # one SMTP session per batch; the worker closes it when the batch ends
+        _local.conn = conn
+    return conn
+
+
+def close() -> None:
+    conn = getattr(_local, "conn", None)
+    if conn is not None:
+        with contextlib.suppress(Exception):  # closing a broken SMTP session must not hide the real error
+            conn.close()
+        _local.conn = None
+
+
+SUBJECTS = {
+    "release.advance_notice": "Advance release notice",
+    "release.short_notice": "SHORT release notice",
+    "release.occurred": "Release occurred",
+    "request.declined": "Request declined",
+}
+
+
+def build(to: str, msg_id: str, body: dict[str, Any], ack_link: str, *, escalation: bool) -> EmailMultiAlternatives:
+    kind = SUBJECTS.get(str(body.get("type")), str(body.get("type")))
+    subject = f"[Handoff] {'ESCALATION: ' if escalation else ''}{kind}: request {body.get('request_id')}"
+    if body.get("release_at"):
+        subject += f", release {body['release_at']}"
+    context = {"n": body, "kind": kind, "ack_link": ack_link, "escalation": escalation, "webhook_id": msg_id}
+    text = render_to_string("notices/email/notice.txt", context)
+    html = render_to_string("notices/email/notice.html", context)
+    domain = str(getattr(settings, "DEFAULT_FROM_EMAIL", "handoff@localhost")).rsplit("@", 1)[-1].strip(">") or "handoff"
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, to=[to],
+        headers={"Message-ID": f"<{msg_id}@{domain}>", "X-Handoff-Webhook-Id": msg_id,
+                 "X-Handoff-Notice-Id": str(body.get("notice_id"))},
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def send(to: str, msg_id: str, body: dict[str, Any], ack_link: str, *, escalation: bool = False) -> Result:
+    if not to:
+        return Result(False, error="office has no e-mail address", endpoint_down=True)
+    message = build(to, msg_id, body, ack_link, escalation=escalation)
+    started = time.perf_counter()
+    try:
+        sent = _connection().send_messages([message])
+    except smtplib.SMTPResponseException as exc:
+        close()
+        return Result(False, status_code=exc.smtp_code, error=f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"[:500],
+                      latency_ms=int((time.perf_counter() - started) * 1000), target=to, endpoint_down=True)
+    except (smtplib.SMTPException, OSError) as exc:
+        close()
+        return Result(False, error=f"{type(exc).__name__}: {exc}"[:500],
+                      latency_ms=int((time.perf_counter() - started) * 1000), target=to, endpoint_down=True)
+    latency = int((time.perf_counter() - started) * 1000)
+    if not sent:
+        close()
+        return Result(False, error="the mail server did not accept the message", latency_ms=latency, target=to,
+                      endpoint_down=True)
+    return Result(True, status_code=250, latency_ms=latency, target=to)

@@ -1,0 +1,72 @@
+"""Webhooks signed per Standard Webhooks (https://www.standardwebhooks.com/): `webhook-id` is the delivery's
+idempotency key, the same on every retry; `webhook-timestamp` is this attempt's time; `webhook-signature` is
+`v1,<base64 HMAC-SHA256 of "id.timestamp.body">` with the office's secret. Any 2xx is delivery.
+
+Why one httpx client per worker thread: keep-alive to the office's receiver, which is most of a webhook's cost.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+
+import httpx
+from standardwebhooks.webhooks import Webhook
+
+from handoff.notices import conf
+from handoff.notices.channels import Result
+
+_local = threading.local()
+
+
+def client() -> httpx.Client:
+    c: httpx.Client | None = getattr(_local, "client", None)
+    if c is None:
+        c = httpx.Client(timeout=conf.webhook_timeout(), follow_redirects=False,
+                         headers={"user-agent": "handoff-notices/1"})
+        _local.client = c
+    return c
+
+
+def close() -> None:
+    c: httpx.Client | None = getattr(_local, "client", None)
+    if c is not None:
+        c.close()
+        _local.client = None
+
+
+def sign_headers(secret: str, msg_id: str, at: datetime, body: str) -> dict[str, str]:
+    signature = Webhook(secret).sign(msg_id=msg_id, timestamp=at, data=body)
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": signature,
+        "content-type": "application/json",
+    }
+
+
+def send(url: str, secret: str, msg_id: str, at: datetime, body: str) -> Result:
+    if not url:
+        return Result(False, error="office has no webhook URL", endpoint_down=True)
+    if not secret:
+        return Result(False, error="office has no webhook secret; refusing to send unsigned", target=url,
+                      endpoint_down=True)
+    try:
+        headers = sign_headers(secret, msg_id, at, body)
+    except Exception as exc:  # a malformed secret is a configuration error of this endpoint
+        return Result(False, error=f"cannot sign with the office's secret: {exc}", target=url, endpoint_down=True)
+    started = time.perf_counter()
+    try:
+        response = client().post(url, content=body.encode(), headers=headers)
+    except httpx.HTTPError as exc:
+        latency = int((time.perf_counter() - started) * 1000)
+        return Result(False, error=f"{type(exc).__name__}: {exc}"[:500], latency_ms=latency, target=url,
+                      endpoint_down=True)
+    latency = int((time.perf_counter() - started) * 1000)
+    code = response.status_code
+    if 200 <= code < 300:
+        return Result(True, status_code=code, latency_ms=latency, target=url)
+    down = code >= 500 or code in (408, 425, 429) or 300 <= code < 400
+    return Result(False, status_code=code, error=f"HTTP {code}: {response.text[:200]}", latency_ms=latency,
+                  target=url, endpoint_down=down)

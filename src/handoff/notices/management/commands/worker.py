@@ -1,0 +1,55 @@
+"""`handoff worker [--once] [--json]`: deliver due notices."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from handoff.core import clock
+from handoff.notices.models import Delivery, DeliveryStatus
+from handoff.notices.worker import Worker
+
+
+class Command(BaseCommand):
+    help = (
+        "Deliver due notices to federal offices (webhook, e-mail), retry with backoff, escalate what is late "
+        "or unacknowledged. Runs until stopped (SIGTERM/SIGINT); several workers may run at once.\n\n"
+        "Example: handoff worker            # run until stopped\n"
+        "         handoff worker --once --json   # deliver everything due now, then exit"
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="deliver everything due now, then exit")
+        parser.add_argument("--json", action="store_true", help="print a JSON summary (with --once)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stop = threading.Event()
+        worker = Worker(stop=stop)
+        if options["once"]:
+            report = worker.run_once()
+            left = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=clock.now()).count()
+            failed_now = Delivery.objects.filter(status=DeliveryStatus.PENDING, due_at__lte=clock.now()).count()
+            result = {"attempted": report.attempted, "delivered": report.delivered, "failed_attempts": report.failed,
+                      "escalated": report.escalated, "gave_up": report.gave_up, "due_not_delivered": failed_now,
+                      "claimable_now": left}
+            if options["json"]:
+                self.stdout.write(json.dumps(result))
+            else:
+                self.stdout.write(f"Delivered {report.delivered} of {report.attempted} attempted; "
+                                  f"{report.failed} attempts failed; {failed_now} due and not delivered.")
+            if report.failed or report.gave_up:
+                raise CommandError("some deliveries failed (they will be retried)", returncode=1)
+            return
+
+        def _stop(signum: int, frame: object) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        self.stdout.write(f"Notice worker {worker.owner} running; stop with Ctrl-C.")
+        self.stdout.flush()
+        worker.run()

@@ -1,0 +1,260 @@
+"""The outbox: notices, the deliveries that carry them, every attempt, and what happened at release.
+
+Why an outbox in the database rather than a task queue: the decision and the notices it causes are written in
+one transaction, so a crash cannot leave a decision without its notice; and both sides of a dispute ("we never
+received it") can be answered from rows that record every attempt with its time, status code and latency.
+
+Why an `Endpoint` row per office and channel: an office's notices must arrive in due order, also after an
+outage. Only the worker holding an endpoint's lease sends to it, oldest due first, and an endpoint that is down
+is paused as a whole (circuit breaker), so a backlog drains in order when it comes back.
+
+Portable SQL only: partial indexes and plain columns that SQLite and PostgreSQL both support.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class NoticeKind(models.TextChoices):
+    ADVANCE = "release.advance_notice", "Advance release notice"
+    SHORT = "release.short_notice", "Short release notice"
+    OCCURRED = "release.occurred", "Release occurred"
+    DECLINED = "request.declined", "Request declined"
+    LETTER_INDIVIDUAL = "letter.individual", "Letter to the person"
+    LETTER_ATTORNEY = "letter.attorney", "Letter to the attorney or designee"
+
+
+RELEASE_KINDS = (NoticeKind.ADVANCE, NoticeKind.SHORT)
+OFFICE_KINDS = (NoticeKind.ADVANCE, NoticeKind.SHORT, NoticeKind.OCCURRED, NoticeKind.DECLINED)
+LETTER_KINDS = (NoticeKind.LETTER_INDIVIDUAL, NoticeKind.LETTER_ATTORNEY)
+
+
+class NoticeStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    CANCELLED = "cancelled", "Cancelled"
+    FAILED = "failed", "Failed"
+
+
+OPEN_STATUSES = (NoticeStatus.SCHEDULED, NoticeStatus.SENDING)
+DELIVERED_STATUSES = (NoticeStatus.SENT, NoticeStatus.ACKNOWLEDGED)
+
+
+class Channel(models.TextChoices):
+    WEBHOOK = "webhook", "Webhook"
+    EMAIL = "email", "E-mail"
+    ESCALATION = "escalation", "Escalation (second contact)"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class OutcomeKind(models.TextChoices):
+    TRANSFERRED_TO_ICE = "transferred_to_ice", "Transferred to ICE"
+    RELEASED_ICE_NOT_PRESENT = "released_ice_not_present", "Released, ICE not present"
+    RELEASED_BEFORE_NOTICE = "released_before_notice", "Released before any notice"
+
+
+class Notice(models.Model):
+    """A message the jail owes because of a decision. The ones to the office travel as deliveries; the
+    letters to the person and the attorney are handed over by staff (LetterHandover)."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="public notice_id")
+    kind = models.CharField(max_length=32, choices=NoticeKind.choices)
+    request = models.ForeignKey("requests.ImmigrationRequest", on_delete=models.PROTECT, related_name="notices")
+    decision = models.ForeignKey(
+        "requests.Decision", null=True, blank=True, on_delete=models.PROTECT, related_name="notices"
+    )
+    office = models.ForeignKey("jurisdictions.FederalOffice", on_delete=models.PROTECT, related_name="notices")
+    booking = models.ForeignKey(
+        "custody.Booking", null=True, blank=True, on_delete=models.PROTECT, related_name="notices"
+    )
+    status = models.CharField(max_length=14, choices=NoticeStatus.choices, default=NoticeStatus.SCHEDULED)
+    short_notice = models.BooleanField(default=False, help_text="the release came inside the lead time")
+    missed = models.BooleanField(default=False, help_text="the release happened and no notice had gone out")
+    due_at = models.DateTimeField(null=True, blank=True)
+    release_at = models.DateTimeField(null=True, blank=True, help_text="the release time as known for this notice")
+    lead_time_hours = models.PositiveIntegerField(null=True, blank=True)
+    calendar = models.CharField(max_length=10, blank=True)
+    supersedes = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by",
+        help_text="an earlier notice that this one corrects (the release time changed after it went out)",
+    )
+    trigger = models.CharField(max_length=120, blank=True, help_text="what caused this notice")
+    escalate_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalation_reason = models.CharField(max_length=200, blank=True)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="first 2xx or SMTP acceptance")
+    lag_ms = models.BigIntegerField(null=True, blank=True, help_text="sent_at - due_at, milliseconds")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_via = models.CharField(max_length=20, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [
+            models.Index(fields=["request", "kind"], name="notice_request_kind"),
+            models.Index(fields=["status", "due_at"], name="notice_status_due"),
+            models.Index(
+                fields=["escalate_at"], name="notice_escalate_due",
+                condition=Q(escalated_at__isnull=True, escalate_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.uid}"
+
+    @property
+    def delivered(self) -> bool:
+        return self.status in DELIVERED_STATUSES
+
+    @property
+    def is_letter(self) -> bool:
+        return self.kind in LETTER_KINDS
+
+
+class Endpoint(models.Model):
+    """One office's channel. Its lease makes one worker at a time the sender (due order); `blocked_until` pauses
+    it after a failure (exponential backoff with jitter), so a dead receiver costs one probe per backoff step
+    instead of one attempt per queued notice."""
+
+    office = models.ForeignKey("jurisdictions.FederalOffice", on_delete=models.CASCADE, related_name="endpoints")
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    blocked_until = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["office", "channel"], name="uniq_endpoint")]
+
+    def __str__(self) -> str:
+        return f"{self.office_id}:{self.channel}"
+
+
+class Delivery(models.Model):
+    """The outbox row: one notice on one channel. `webhook_id` is the idempotency key the receiver
+    deduplicates on; it never changes across retries. `next_attempt_at` is the due column (NULL unless
+    pending), indexed only over pending rows so the claim costs the same at ten thousand or a million rows."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="deliveries")
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.PROTECT, related_name="deliveries")
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    webhook_id = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=40, blank=True, help_text="for escalations: why")
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    due_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    give_up_at = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], name="delivery_pending_due",
+                condition=Q(status="pending"),
+            ),
+            models.Index(
+                fields=["endpoint", "next_attempt_at"], name="delivery_ep_next",
+                condition=Q(status="pending"),
+            ),
+            models.Index(
+                fields=["endpoint", "due_at", "id"], name="delivery_ep_order",
+                condition=Q(status="pending"),
+            ),
+            models.Index(fields=["due_at"], name="delivery_pending_overdue", condition=Q(status="pending")),
+            models.Index(fields=["give_up_at"], name="delivery_pending_giveup", condition=Q(status="pending")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.webhook_id}"
+
+
+class DeliveryAttempt(models.Model):
+    """Evidence: one try to hand a delivery over, whatever came of it."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.PROTECT, related_name="attempt_log")
+    attempted_at = models.DateTimeField()
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    target = models.CharField(max_length=500, blank=True, help_text="URL or address tried")
+    delivered = models.BooleanField(default=False)
+    status_code = models.PositiveIntegerField(null=True, blank=True, help_text="HTTP status or SMTP reply code")
+    error = models.CharField(max_length=500, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    worker = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["attempted_at", "pk"]
+        indexes = [models.Index(fields=["delivery", "attempted_at"], name="attempt_delivery_time")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} attempt at {self.attempted_at:%Y-%m-%d %H:%M:%S} ({'ok' if self.delivered else 'failed'})"
+
+
+class Outcome(models.Model):
+    """What happened at a booking's release. Reports (annual transfer reports, missed-notice figures) read it."""
+
+    booking = models.OneToOneField("custody.Booking", on_delete=models.PROTECT, related_name="notice_outcome")
+    request = models.ForeignKey(
+        "requests.ImmigrationRequest", null=True, blank=True, on_delete=models.PROTECT, related_name="outcomes"
+    )
+    kind = models.CharField(max_length=28, choices=OutcomeKind.choices)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.CharField(max_length=20, default="staff", help_text="staff, api or system")
+    note = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} for booking {self.booking_id}"
+
+
+class LetterHandover(models.Model):
+    """Staff record that a letter was handed to the person or the attorney (TRUTH Act, Cal. Gov. Code 7283.1)."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="handovers")
+    language = models.CharField(max_length=5, default="en")
+    handed_over_at = models.DateTimeField()
+    recipient = models.CharField(max_length=200, blank=True, help_text="who received it")
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["handed_over_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"letter {self.notice_id} handed over {self.handed_over_at:%Y-%m-%d %H:%M}"

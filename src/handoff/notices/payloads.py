@@ -1,0 +1,76 @@
+"""What a notice says to the office: the JSON body of INTERFACES.md ("Notices to a federal office").
+
+Why the subject is the office's own description (the request's subject fields) rather than our custody record:
+the office needs to match the notice to its case, and telling it no more about the person than it already
+sent keeps the disclosure to what the decision permits.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from handoff.notices.models import Channel, Delivery, Notice
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def decision_payload(notice: Notice) -> dict[str, Any] | None:
+    d = notice.decision
+    if d is None:
+        return None
+    reasons = [
+        {"rule": r.get("rule", ""), "cite": r.get("cite", ""), "holds": r.get("holds")}
+        for r in (d.reasons or []) if isinstance(r, dict)
+    ]
+    return {
+        "policies": list(d.policies or []),
+        "evaluated_at": iso(d.evaluated_at),
+        "notify": d.notify,
+        "hold": d.hold,
+        "transfer": d.transfer,
+        "lead_time_hours": d.lead_time_hours,
+        "calendar": d.calendar,
+        "reasons": reasons,
+    }
+
+
+def build(notice: Notice, delivery: Delivery | None, sent_at: datetime) -> dict[str, Any]:
+    """The body for one attempt. Notice, request, facility, booking, decision and supersedes should be
+    loaded with select_related by the caller (the worker does) so building costs no queries."""
+    req = notice.request
+    booking = notice.booking
+    body: dict[str, Any] = {
+        "type": notice.kind,
+        "notice_id": str(notice.uid),
+        "request_id": req.request_id,
+        "facility": req.facility.code,
+        "booking_number": booking.booking_number if booking is not None else req.booking_number,
+        "subject": {
+            "last_name": req.subject_last_name,
+            "first_name": req.subject_first_name,
+            "date_of_birth": req.subject_date_of_birth.isoformat() if req.subject_date_of_birth else None,
+            "sex": req.subject_sex,
+            "a_number": req.subject_a_number,
+            "fbi_number": req.subject_fbi_number,
+            "citizenship": req.subject_citizenship,
+        },
+        "release_at": iso(notice.release_at),
+        "sent_at": iso(sent_at),
+        "due_at": iso(notice.due_at),
+        "short_notice": notice.short_notice,
+        "decision": decision_payload(notice),
+        "ack": f"/api/v1/notices/{notice.uid}/ack",
+    }
+    if notice.supersedes_id is not None and notice.supersedes is not None:
+        body["supersedes"] = str(notice.supersedes.uid)
+    if delivery is not None and delivery.channel == Channel.ESCALATION:
+        body["escalation"] = {"reason": delivery.reason, "office": notice.office.code}
+    return body
+
+
+def encode(body: dict[str, Any]) -> str:
+    return json.dumps(body, separators=(",", ":"), sort_keys=True)
