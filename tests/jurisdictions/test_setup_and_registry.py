@@ -23,8 +23,11 @@ def _run(*args: str) -> dict:
 
 
 def test_it_loads_every_state_and_county_once(shared_data: Path) -> None:
+    with (shared_data / "fips" / "states.csv").open() as fh:
+        state_codes = {r["fips"] for r in csv.DictReader(fh)}
     with (shared_data / "fips" / "counties_2020.csv").open() as fh:
-        expected_counties = {r["statefp"] + r["countyfp"] for r in csv.DictReader(fh)}
+        # Midway (74) has a county code but no state entry in the list; it has no jail and is skipped.
+        expected_counties = {r["statefp"] + r["countyfp"] for r in csv.DictReader(fh) if r["statefp"] in state_codes}
     first = _run("setup")
     assert Jurisdiction.objects.filter(kind="county").count() == len(expected_counties)
     assert Jurisdiction.objects.get(fips="11").name == "District of Columbia"

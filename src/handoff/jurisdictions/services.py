@@ -61,12 +61,15 @@ def load_reference_jurisdictions(data_dir: Path = DATA_DIR) -> LoadResult:
             fips, row["name"].strip(), Jurisdiction.Kind.STATE, nation, row["postal"].strip(),
             STATE_TIMEZONES.get(fips, ""),
         )
+    seen: set[str] = set()
     with (data_dir / "counties_2020.csv").open(newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             state_fips = row["statefp"].strip().zfill(2)
             state = states.get(state_fips)
-            if state is None:
+            fips = state_fips + row["countyfp"].strip().zfill(3)
+            if state is None or fips in seen:
                 continue
+            seen.add(fips)
             upsert(
                 state_fips + row["countyfp"].strip().zfill(3), row["name"].strip(), Jurisdiction.Kind.COUNTY,
                 state, state.postal, state.default_timezone,
@@ -92,17 +95,17 @@ def _bulk_load(data_dir: Path) -> LoadResult:
         for fips, row in rows.items()
     )
     states = {j.fips: j for j in Jurisdiction.objects.filter(kind=Jurisdiction.Kind.STATE)}
-    counties: list[Jurisdiction] = []
+    counties: dict[str, Jurisdiction] = {}
     with (data_dir / "counties_2020.csv").open(newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             state = states.get(row["statefp"].strip().zfill(2))
-            if state is None:
-                continue
-            counties.append(Jurisdiction(
-                fips=state.fips + row["countyfp"].strip().zfill(3), name=row["name"].strip(),
-                kind=Jurisdiction.Kind.COUNTY, parent=state, postal=state.postal,
-                default_timezone=state.default_timezone))
-    Jurisdiction.objects.bulk_create(counties, batch_size=1000)
+            fips = row["statefp"].strip().zfill(2) + row["countyfp"].strip().zfill(3)
+            if state is None or fips in counties:
+                continue  # the list repeats a few codes under an older name; the first name wins
+            counties[fips] = Jurisdiction(
+                fips=fips, name=row["name"].strip(), kind=Jurisdiction.Kind.COUNTY, parent=state,
+                postal=state.postal, default_timezone=state.default_timezone)
+    Jurisdiction.objects.bulk_create(counties.values(), batch_size=1000)
     return LoadResult(1 + len(states) + len(counties), 0, 0)
 
 
