@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import socket
@@ -52,6 +53,7 @@ class Receiver:
         self.received: list[Received] = []
         self.refused: list[Received] = []
         self.bad_signatures = 0
+        self.refuse_notices: set[str] = set()  # notice ids answered with 400 (this message is refused)
         self.lock = threading.Lock()
         self.port = free_port()
         self._server: ThreadingHTTPServer | None = None
@@ -92,7 +94,7 @@ class Receiver:
                     self._answer(401)
                     return
                 item = Received(headers["webhook-id"], body, time.time(), self.path)
-                status = receiver.status
+                status = 400 if str(body.get("notice_id")) in receiver.refuse_notices else receiver.status
                 with receiver.lock:
                     (receiver.received if 200 <= status < 300 else receiver.refused).append(item)
                 self._answer(status)
@@ -117,10 +119,8 @@ class Receiver:
         with self.lock:
             conns = list(self._conns)
         for c in conns:
-            try:
+            with contextlib.suppress(OSError):
                 c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def types(self) -> list[str]:
         with self.lock:

@@ -19,6 +19,9 @@ from handoff.notices.channels import Result
 
 _local = threading.local()
 
+#: statuses that refuse this one message: it backs off alone and the office's other notices go on
+MESSAGE_REFUSED = frozenset({400, 409, 413, 415, 422})
+
 
 def client() -> httpx.Client:
     c: httpx.Client | None = getattr(_local, "client", None)
@@ -67,6 +70,8 @@ def send(url: str, secret: str, msg_id: str, at: datetime, body: str) -> Result:
     code = response.status_code
     if 200 <= code < 300:
         return Result(True, status_code=code, latency_ms=latency, target=url)
-    down = code >= 500 or code in (408, 425, 429) or 300 <= code < 400
+    # only a refusal of this message's content is the message's problem; anything else (5xx, 429, 401/403
+    # from a secret mismatch, 404 from a moved URL, a redirect) is the endpoint's, and pauses it
+    down = code not in MESSAGE_REFUSED
     return Result(False, status_code=code, error=f"HTTP {code}: {response.text[:200]}", latency_ms=latency,
                   target=url, endpoint_down=down)
