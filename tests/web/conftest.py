@@ -12,7 +12,7 @@ from tests.web.world import World, build_world
 
 @pytest.fixture
 def world(db: None) -> World:
-    return build_world()
+    return build_world(passwords=False)  # the client tests log on with force_login: no slow hashing
 
 
 def login(client: Client, user: Any) -> Client:

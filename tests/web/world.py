@@ -80,7 +80,7 @@ def build_places(*, webhook_url: str = "", secret: str = "") -> dict[str, Any]:
     return {"jurisdictions": made, "facilities": facilities, "offices": offices}
 
 
-def build_users() -> dict[str, Any]:
+def build_users(password: str | None = PASSWORD) -> dict[str, Any]:
     from handoff.access.actor import SYSTEM
     from handoff.access.services import create_user
 
@@ -98,7 +98,7 @@ def build_users() -> dict[str, Any]:
     ]
     users = {}
     for name, role, places in spec:
-        users[name] = create_user(SYSTEM, name, role, password=PASSWORD, **places)
+        users[name] = create_user(SYSTEM, name, role, password=password, **places)
     return users
 
 
@@ -149,13 +149,13 @@ ROBBERY = {"statute": "CA PC 211", "level": "felony", "convicted_on": date(2019,
            "categories": ["serious_felony", "violent_felony"], "state": "CA"}
 
 
-def build_world(*, webhook_url: str = "", with_users: bool = True) -> World:
+def build_world(*, webhook_url: str = "", with_users: bool = True, passwords: bool = True) -> World:
     """The standard world. Times are relative to now, so countdowns and windows are always meaningful."""
     now = clock.now()
     built = build_places(webhook_url=webhook_url)
     w = World(now=now, facilities=built["facilities"], offices=built["offices"])
     if with_users:
-        w.users = build_users()
+        w.users = build_users(PASSWORD if passwords else None)
     f = w.facilities
     # Los Angeles: a serious-felony conviction -> California permits notice (Gov. Code 7282.5(a)(1))
     b1 = add_booking(f["LA-MCJ"], last="Garcia", first="Miguel", dob=date(1988, 3, 14), release_in=timedelta(hours=60),
@@ -174,6 +174,10 @@ def build_world(*, webhook_url: str = "", with_users: bool = True) -> World:
     # Montgomery County: notifies on every detainer
     b4 = add_booking(f["MC-CF"], last="Lopez", first="Ana", dob=date(1979, 11, 23), release_in=timedelta(hours=70))
     w.requests["montgomery"] = send_request("BAL-2025-0001", b4, "BAL")
+    # Los Angeles: a conviction whose level was never recorded -> an uncertain rule -> a supervisor decides
+    b6 = add_booking(f["LA-MCJ"], last="Ortiz", first="Luis", dob=date(1983, 9, 9), release_in=timedelta(hours=40),
+                     convictions=[{"statute": "CA PC 459", "level": "", "convicted_on": date(2021, 6, 1), "state": "CA"}])
+    w.requests["uncertain"] = send_request("LOS-2025-0004", b6, "LOS")
     # Dallas (confidential): cooperates quietly
     b5 = add_booking(f["DAL-LEW"], last="Brown", first="Kevin", dob=date(1985, 5, 5), release_in=timedelta(hours=50))
     w.requests["confidential"] = send_request("HOU-2025-0001", b5, "HOU")
