@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.db.models import Q
+
 from handoff.custody.models import Booking, Charge, Conviction, Disposition
 from handoff.policy import facts as pf
 from handoff.requests.models import ImmigrationRequest, RequestStatus
@@ -42,6 +44,13 @@ def build_facts(req: ImmigrationRequest, booking: Booking | None = None) -> pf.F
     if booking is None:
         return pf.Facts(request=request, federal=federal, request_id=req.request_id)
     person = booking.person
+    # One query for this booking's charges and every convicted charge of the person's bookings.
+    rows = list(
+        Charge.objects.filter(
+            Q(booking_id=booking.pk)
+            | Q(booking__person_id=person.pk, disposition=Disposition.CONVICTED, disposition_date__isnull=False)
+        ).order_by("booking_id", "seq")
+    )
     charges = tuple(
         pf.Charge(
             statute=c.statute,
@@ -51,7 +60,7 @@ def build_facts(req: ImmigrationRequest, booking: Booking | None = None) -> pf.F
             probable_cause_found=c.probable_cause_found,
             categories=tuple(c.categories or ()),
         )
-        for c in Charge.objects.filter(booking_id=booking.pk).order_by("seq")
+        for c in rows if c.booking_id == booking.pk
     )
     convictions: list[pf.Conviction] = []
     seen: set[tuple[str, date]] = set()
@@ -71,11 +80,9 @@ def build_facts(req: ImmigrationRequest, booking: Booking | None = None) -> pf.F
             )
         )
     state = req.facility.jurisdiction.postal  # the booking is in the request's facility
-    convicted_charges = (
-        Charge.objects.filter(
-            booking__person_id=person.pk, disposition=Disposition.CONVICTED, disposition_date__isnull=False
-        )
-        .order_by("disposition_date", "pk")
+    convicted_charges = sorted(
+        (c for c in rows if c.disposition == Disposition.CONVICTED and c.disposition_date is not None),
+        key=lambda c: (c.disposition_date, c.pk),
     )
     for ch in convicted_charges:
         assert ch.disposition_date is not None

@@ -377,16 +377,19 @@ def _open_requests() -> Any:
 
 
 def on_booking_changed(booking: Booking, *, trigger: str) -> None:
-    """Re-decide every live request on this booking, and try to match waiting requests it may fit."""
-    for req in (
-        ImmigrationRequest.objects.filter(booking_id=booking.pk, status=RequestStatus.MATCHED)
-        .select_related("current_decision", *_RELATED)
-    ):
-        decide(req, trigger=trigger)
-    _match_waiting(booking, trigger=trigger)
+    """Re-decide every live request on this booking, and try to match waiting requests it may fit.
+    One query finds both (this runs after every change a jail export makes)."""
+    q = Q(booking_id=booking.pk, status=RequestStatus.MATCHED) | _waiting_q(booking)
+    now = clock.now()
+    for req in ImmigrationRequest.objects.filter(q).select_related("current_decision", *_RELATED):
+        if req.status == RequestStatus.MATCHED:
+            decide(req, trigger=trigger, at=now)
+        elif matching.could_fit(req, booking):
+            _rematch(req, trigger=f"booking {booking.booking_number}: {trigger}"[:80], at=now)
 
 
-def _match_waiting(booking: Booking, *, trigger: str) -> None:
+def _waiting_q(booking: Booking) -> Q:
+    """Waiting requests at the booking's facility that name this booking or its person."""
     person = booking.person
     q = Q(booking_number=booking.booking_number)
     if person.a_number:
@@ -395,9 +398,12 @@ def _match_waiting(booking: Booking, *, trigger: str) -> None:
         q |= Q(subject_fbi_number__iexact=person.fbi_number)
     q |= Q(subject_last_name__iexact=person.last_name, subject_first_name__iexact=person.first_name,
            subject_date_of_birth=person.date_of_birth)
-    waiting = ImmigrationRequest.objects.filter(q, facility_id=booking.facility_id, status=RequestStatus.WAITING)
+    return q & Q(facility_id=booking.facility_id, status=RequestStatus.WAITING)
+
+
+def _match_waiting(booking: Booking, *, trigger: str) -> None:
     now = clock.now()
-    for req in waiting.select_related("facility__jurisdiction"):
+    for req in ImmigrationRequest.objects.filter(_waiting_q(booking)).select_related(*_RELATED):
         if matching.could_fit(req, booking):
             _rematch(req, trigger=f"booking {booking.booking_number}: {trigger}"[:80], at=now)
 

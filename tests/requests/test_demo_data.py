@@ -1,0 +1,76 @@
+"""The demo data set: real counties under different laws, and a spread of outcomes to look at."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+import time_machine
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shipped_library():
+    from handoff.requests import services
+
+    services.use_registry(None)
+    yield
+    services.use_registry(None)
+
+
+def _snapshot() -> list[tuple]:
+    from handoff.requests.models import ImmigrationRequest
+
+    out = []
+    for r in ImmigrationRequest.objects.select_related("current_decision", "booking").order_by("request_id"):
+        d = r.current_decision
+        out.append((r.request_id, r.status, r.booking.booking_number if r.booking else None,
+                    None if d is None else (d.notify, d.hold, d.transfer, d.review, tuple(d.policies))))
+    return out
+
+
+def test_it_builds_a_spread_of_outcomes_through_the_real_services(shipped_library):
+    from handoff.core import demo, demo_data
+    from handoff.custody.models import Booking, Charge, Conviction
+    from handoff.requests.models import Decision, ImmigrationRequest
+
+    with time_machine.travel(datetime.fromisoformat("2025-06-02T15:30:00+00:00"), tick=False):
+        assert demo.load_demo_if_empty() is True
+        assert demo.load_demo_if_empty() is False  # never twice
+    assert Booking.objects.count() >= 300
+    assert Charge.objects.count() >= 300 and Conviction.objects.count() >= 100
+    requests = ImmigrationRequest.objects.all()
+    assert 35 <= requests.count() <= 50
+    statuses = set(requests.values_list("status", flat=True))
+    assert statuses == {"matched", "review", "waiting", "withdrawn"}
+    decisions = Decision.objects.filter(pk__in=requests.values("current_decision"))
+    assert decisions.filter(notify=True).exists() and decisions.filter(notify=False).exists()
+    assert decisions.filter(review=True).exists()
+    assert decisions.filter(hold="required").exists() or decisions.filter(hold="permitted").exists()
+    twins = requests.get(status="review", match_candidates__len=2) if False else None  # noqa: F841
+    review = [r for r in requests.filter(status="review") if len(r.match_candidates) == 2]
+    assert review, "the demo shows a request with two candidate bookings"
+    # every place's law is in play
+    chains = {tuple(p.split("@")[0] for p in d.policies) for d in decisions}
+    assert ("us-federal",) in chains
+    assert any("us-md-montgomery" in c for c in chains)
+    assert any("us-il" in c for c in chains)
+    # later facts made a history: some request has more than one answer
+    assert any(r.decisions.count() > 1 for r in requests)
+    assert demo_data.PLACES[0].fips == "06037"
+
+
+def test_it_is_deterministic(shipped_library, django_db_blocker):
+    from django.core.management import call_command
+
+    from handoff.core import demo_data
+
+    at = datetime.fromisoformat("2025-06-02T15:30:00+00:00")
+    with time_machine.travel(at, tick=False):
+        demo_data.build()
+    first = _snapshot()
+    call_command("flush", interactive=False, verbosity=0)
+    with time_machine.travel(at, tick=False):
+        demo_data.build()
+    assert _snapshot() == first
