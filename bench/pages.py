@@ -33,7 +33,10 @@ def _setup(rebuild: bool) -> None:
             Path(str(DB) + suffix).unlink(missing_ok=True)
     DB.parent.mkdir(parents=True, exist_ok=True)
     os.environ["HANDOFF_DATABASE_URL"] = f"sqlite:///{DB}"
-    os.environ.setdefault("HANDOFF_DEBUG", "1")
+    # production settings: DEBUG off (cached template loader, no debug bookkeeping), as a county would run it
+    os.environ.setdefault("HANDOFF_DEBUG", "0")
+    os.environ.setdefault("HANDOFF_SECRET_KEY", "bench-" + os.urandom(24).hex())
+    os.environ.setdefault("HANDOFF_ALLOWED_HOSTS", "testserver")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "handoff.settings")
     sys.path.insert(0, str(ROOT))
     import django
@@ -238,7 +241,7 @@ def main() -> int:
         reset_queries()
         with CaptureQueriesContext(connection) as ctx:
             t0 = time.perf_counter()
-            response = client.get("/jail/")
+            response = client.get("/jail/", secure=True)
             elapsed = (time.perf_counter() - t0) * 1000
         status = response.status_code
         if i >= 2:  # two warm-up renders
