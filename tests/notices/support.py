@@ -54,6 +54,7 @@ class Receiver:
         self.refused: list[Received] = []
         self.bad_signatures = 0
         self.refuse_notices: set[str] = set()  # notice ids answered with 400 (this message is refused)
+        self.delay = 0.0  # seconds to think before answering (a slow office)
         self.lock = threading.Lock()
         self.port = free_port()
         self._server: ThreadingHTTPServer | None = None
@@ -93,6 +94,8 @@ class Receiver:
                         receiver.bad_signatures += 1
                     self._answer(401)
                     return
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 item = Received(headers["webhook-id"], body, time.time(), self.path)
                 status = 400 if str(body.get("notice_id")) in receiver.refuse_notices else receiver.status
                 with receiver.lock:

@@ -132,6 +132,23 @@ def test_it_sends_again_with_the_same_webhook_id_when_a_worker_dies_holding_the_
     assert [r.webhook_id for r in receiver.snapshot()] == [_delivery(case).webhook_id]
 
 
+def test_it_sends_a_duplicate_with_the_same_webhook_id_when_a_worker_dies_after_sending(
+        travel: Any, receiver: Receiver, worker: Any) -> None:
+    from handoff.notices.worker import Worker
+
+    world = make_world(webhook_url=receiver.url)
+    case = make_case(world, release_at=T0 + timedelta(hours=10))
+    claim = worker.claim()
+    assert claim is not None
+    worker.send(claim.deliveries[0])  # the office has it; the worker dies before writing that down
+    assert _delivery(case).status == "pending", "not recorded, so not delivered as far as we can prove"
+    travel.shift(timedelta(seconds=61))
+    Worker(owner="other").step()
+    got = receiver.snapshot()
+    assert len(got) == 2 and {r.webhook_id for r in got} == {_delivery(case).webhook_id}
+    assert _delivery(case).status == "sent"
+
+
 def test_it_escalates_a_failing_delivery_to_the_offices_second_contact(travel: Any, receiver: Receiver,
                                                                        smtp: SmtpSink, worker: Any) -> None:
     world = make_world(webhook_url=receiver.url, escalation_email="duty@example.gov")

@@ -33,9 +33,8 @@ from django.db.models import Q
 from django.urls import reverse
 
 from handoff.core import clock
-from handoff.core.calendar import advance_notice_due
 from handoff.core.errors import Conflict, InvalidInput, NotFound
-from handoff.notices import conf
+from handoff.notices import conf, wakeup
 from handoff.notices.models import (
     DELIVERED_STATUSES,
     LETTER_KINDS,
@@ -74,7 +73,10 @@ ACK_SALT = "handoff.notices.ack"
 
 def advance_due(release_at: datetime, lead_hours: int, calendar: str, tz: str) -> datetime:
     """When the advance notice must leave: the release minus the lead time on the policy's calendar (clock
-    hours, or business hours without weekends and federal holidays: core.calendar)."""
+    hours, or business hours without weekends and federal holidays: core.calendar). Imported here because
+    the holiday tables are costly to load and a delivery worker never needs them."""
+    from handoff.core.calendar import advance_notice_due
+
     return advance_notice_due(release_at, lead_hours, calendar or "clock", tz or "UTC")
 
 
@@ -90,14 +92,8 @@ def _escalate_at(release_at: datetime | None, due: datetime) -> datetime | None:
 
 # --- wake-up of the in-process worker --------------------------------------------------------------------
 
-def _wake_worker() -> None:
-    from handoff.notices import worker
-
-    worker.wake()
-
-
 def _wake_after_commit() -> None:
-    transaction.on_commit(_wake_worker)
+    transaction.on_commit(wakeup.ring)
 
 
 # --- deliveries ------------------------------------------------------------------------------------------

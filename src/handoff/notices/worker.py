@@ -43,7 +43,7 @@ from django.db.models import Case, DateTimeField, F, IntegerField, Value, When
 from django.db.models.functions import Coalesce
 
 from handoff.core import clock
-from handoff.notices import conf, payloads, services
+from handoff.notices import conf, payloads, services, wakeup
 from handoff.notices.channels import Result
 from handoff.notices.channels import email as email_channel
 from handoff.notices.channels import webhook as webhook_channel
@@ -61,7 +61,7 @@ from handoff.notices.models import (
 
 log = logging.getLogger(__name__)
 
-_wake = threading.Event()
+_wake = wakeup.event
 
 #: record results (and renew the lease) at least this often while sending a batch
 FLUSH_SECONDS = 0.25
@@ -70,7 +70,7 @@ FLUSH_ROWS = 50
 
 def wake() -> None:
     """Something became due now (a short notice, a release.occurred): stop sleeping."""
-    _wake.set()
+    wakeup.ring()
 
 
 def backoff(attempt: int) -> timedelta:

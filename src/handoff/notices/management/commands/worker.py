@@ -21,6 +21,8 @@ class Command(BaseCommand):
         "Example: handoff worker            # run until stopped\n"
         "         handoff worker --once --json   # deliver everything due now, then exit"
     )
+    # a worker restarts often (deploys, crashes); URL and admin checks belong to `serve`, not here
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="deliver everything due now, then exit")
