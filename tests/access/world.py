@@ -14,19 +14,19 @@ from typing import Any
 from handoff.core import clock
 
 PASSWORD = "correct horse battery staple 42"
-OWN_FIPS, OTHER_FIPS = "06037", "24031"
-OWN_FACILITY, OTHER_FACILITY = "LA-MCJ", "MC-CF"
-OWN_OFFICE, OTHER_OFFICE = "LOS", "BAL"
-OTHER_NAME = "Montgomery County"
-OTHER_FACILITY_NAME = "Montgomery County Correctional Facility"
+OWN_FIPS, OTHER_FIPS = "06037", "48113"
+OWN_FACILITY, OTHER_FACILITY = "LA-MCJ", "DAL-LEW"
+OWN_OFFICE, OTHER_OFFICE = "LOS", "HOU"
+OTHER_NAME = "Dallas County"
+OTHER_FACILITY_NAME = "Lew Sterrett Justice Center"
 ROLES = ("jail_clerk", "jail_supervisor", "federal_officer", "county_counsel", "auditor", "admin")
 
 PLACES = [
     ("us", "United States", "nation", None, "", ""),
     ("06", "California", "state", "us", "CA", "America/Los_Angeles"),
-    ("24", "Maryland", "state", "us", "MD", "America/New_York"),
+    ("48", "Texas", "state", "us", "TX", "America/Chicago"),
     (OWN_FIPS, "Los Angeles County", "county", "06", "CA", "America/Los_Angeles"),
-    (OTHER_FIPS, OTHER_NAME, "county", "24", "MD", "America/New_York"),
+    (OTHER_FIPS, OTHER_NAME, "county", "48", "TX", "America/Chicago"),
 ]
 
 
@@ -56,7 +56,7 @@ def build_places(w: World, *, confidential: bool = True) -> None:
                              (OTHER_FACILITY, OTHER_FACILITY_NAME, OTHER_FIPS)]:
         j = w.jurisdictions[fips]
         w.facilities[code] = Facility.objects.create(code=code, name=name, jurisdiction=j, timezone=j.default_timezone)
-    for code, name, fips in [(OWN_OFFICE, "ICE ERO Los Angeles", OWN_FIPS), (OTHER_OFFICE, "ICE ERO Baltimore", OTHER_FIPS)]:
+    for code, name, fips in [(OWN_OFFICE, "ICE ERO Los Angeles", OWN_FIPS), (OTHER_OFFICE, "ICE ERO Houston", OTHER_FIPS)]:
         office = FederalOffice.objects.create(code=code, name=name, email=f"{code.lower()}@example.gov")
         office.covers.set([w.jurisdictions[fips]])
         w.offices[code] = office
@@ -74,12 +74,12 @@ def build_accounts(w: World) -> None:
         "auditor": {},
         "admin": {},
     }
+    # no passwords: argon2 is slow on purpose, and these accounts log on with verified_login()
     for role in ROLES:
-        w.users[role] = create_user(SYSTEM, role, role, password=PASSWORD, **places[role])
+        w.users[role] = create_user(SYSTEM, role, role, **places[role])
         w.tokens[role] = create_token(SYSTEM, role)[1]
     # the other county's own clerk (for the confidential-cooperation checks)
-    w.users["other_clerk"] = create_user(SYSTEM, "other_clerk", "jail_clerk", password=PASSWORD,
-                                         facilities=[OTHER_FACILITY])
+    w.users["other_clerk"] = create_user(SYSTEM, "other_clerk", "jail_clerk", facilities=[OTHER_FACILITY])
     w.tokens["other_clerk"] = create_token(SYSTEM, "other_clerk")[1]
 
 
@@ -107,6 +107,9 @@ def add_case(w: World, side: str, facility_code: str, office_code: str, n: int) 
     req = receive(data, source="test").request
     w.requests[side] = req
     w.bookings[side] = booking
+    w.bookings[f"{side}_release"] = Booking.objects.create(
+        facility=facility, booking_number=f"{facility_code}-R{n:03d}", person=person,
+        booked_at=now - timedelta(days=2), scheduled_release_at=now + timedelta(days=30), release_type="scheduled")
     notice = Notice.objects.filter(request=req).order_by("pk").first()
     if notice is None:
         notice = Notice.objects.create(kind="release.advance_notice", request=req, decision=req.current_decision,
@@ -114,6 +117,9 @@ def add_case(w: World, side: str, facility_code: str, office_code: str, n: int) 
     Notice.objects.filter(pk=notice.pk).update(status="sent", sent_at=now, first_attempt_at=now)
     notice.refresh_from_db()
     w.notices[side] = notice
+    w.notices[f"{side}_letter"] = Notice.objects.filter(request=req, kind="letter.individual").first() or (
+        Notice.objects.create(kind="letter.individual", request=req, decision=req.current_decision,
+                              office=w.offices[office_code], booking=booking, due_at=now))
 
 
 def build(*, confidential: bool = True, accounts: bool = True) -> World:
@@ -124,3 +130,23 @@ def build(*, confidential: bool = True, accounts: bool = True) -> World:
     add_case(w, "own", OWN_FACILITY, OWN_OFFICE, 1)
     add_case(w, "other", OTHER_FACILITY, OTHER_OFFICE, 2)
     return w
+
+
+def verified_login(client: Any, user: Any) -> None:
+    """Log a test client on as if it had passed the password and the TOTP steps."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="test", confirmed=True)
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+def needs_review(req: Any) -> None:
+    """Make the request's current decision one the law leaves to a person (a supervisor may override)."""
+    from handoff.requests.models import Decision
+
+    Decision.objects.filter(pk=req.current_decision_id).update(review=True)

@@ -51,7 +51,7 @@ class WindowedAxesHandler(AxesDatabaseHandler):
                 for marker in (account.unlocked_at, account.user.last_login):
                     if marker is not None and marker > floor:
                         floor = marker
-            recent = AccessFailureLog.objects.filter(username=username, attempt_time__gt=floor).count()
+            recent = AccessFailureLog.objects.filter(username=username, attempt_time__gte=floor).count()
             if recent == total:
                 return
             AccessAttempt.objects.filter(username=username).delete()

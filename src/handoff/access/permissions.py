@@ -91,6 +91,7 @@ URL_RULES: dict[str, Rule] = {
     "access:enrol": Rule(read=R.ANYONE, write=R.ANYONE, note="needs the password step in this session"),
     "access:logout": Rule(read=R.ANYONE, write=R.ANYONE),
     "access:locked": PUBLIC_READ,
+    "api:api-root": PUBLIC_READ,
     "api:openapi-json": PUBLIC_READ,
     "api:openapi-view": PUBLIC_READ,
     "admin:*": Rule(read=R.ADMIN, write=R.ADMIN, note="Django admin: admins with a verified second factor"),

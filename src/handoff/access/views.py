@@ -81,8 +81,8 @@ def _locked(request: HttpRequest, username: str) -> bool:
     )
 
 
-def _locked_response(request: HttpRequest) -> HttpResponse:
-    return render(request, "access/locked.html", {"banner": banner()}, status=403)
+def _locked_response(request: HttpRequest, status: int = 403) -> HttpResponse:
+    return render(request, "access/locked.html", {"banner": banner()}, status=status)
 
 
 def _fail(request: HttpRequest, username: str, step: str, user_id: int | None = None) -> None:
@@ -260,7 +260,8 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 def locked_view(request: HttpRequest) -> HttpResponse:
-    return _locked_response(request)
+    """The explanation on its own (a bookmarked link): nothing was refused, so 200."""
+    return _locked_response(request, status=200)
 
 
 def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None,
