@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db import connection
 
 from handoff.core import clock
 from handoff.core.errors import InvalidInput, NotFound
@@ -67,7 +68,7 @@ T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------------------------- inputs
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PersonInput:
     last_name: str
     first_name: str
@@ -80,7 +81,7 @@ class PersonInput:
     country_of_birth: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BookingInput:
     facility_id: int
     facility_code: str
@@ -94,7 +95,7 @@ class BookingInput:
     ice_hold: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ChargeInput:
     facility_id: int
     facility_code: str
@@ -110,7 +111,7 @@ class ChargeInput:
     categories: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ConvictionInput:
     person: PersonInput
     statute: str
@@ -166,30 +167,133 @@ class Facilities:
 
 
 # ------------------------------------------------------------------------------------------ validation
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SEX = frozenset(Sex.values)
+_RELEASE_TYPES = frozenset(ReleaseType.values)
+_RELEASE_REASONS = frozenset(ReleaseReason.values)
+_LEVELS = frozenset(ChargeLevel.values)
+_DISPOSITIONS = frozenset(Disposition.values)
+_UTC = ZoneInfo("UTC")
+
+
 class _Collector:
-    """Runs field parsers and gathers every problem of a row, not only the first."""
+    """Reads one row's fields and gathers every problem, not only the first.
+
+    Why typed methods with a fast path for plain strings: this runs for every field of every row of a
+    million-row export, so the common case (a clean string from a CSV cell) takes a few operations, and
+    anything else falls back to the shared parsers in ingest.fields, which give the same reasons."""
+
+    __slots__ = ("values", "problems")
 
     def __init__(self, values: Mapping[str, Any]) -> None:
         self.values = values
         self.problems: list[Problem] = []
 
-    def raw(self, name: str) -> Any:
-        return self.values.get(name)
+    def fail(self, name: str, reason: str, value: Any = None) -> None:
+        self.problems.append(Problem(name, _show(self.values.get(name) if value is None else value), reason))
 
-    def get(self, name: str, parse: Any, *, required: bool = False, default: Any = None) -> Any:
-        value = self.values.get(name)
-        if F.is_blank(value):
-            if required:
-                self.problems.append(Problem(name, "", F.MISSING))
+    def _missing(self, name: str, required: bool) -> None:
+        if required:
+            self.problems.append(Problem(name, "", F.MISSING))
+
+    def text(self, name: str, max_length: int, *, required: bool = False, upper: bool = False) -> str:
+        v = self.values.get(name)
+        if v is None or v == "":
+            self._missing(name, required)
+            return ""
+        if type(v) is str:
+            s = v.strip()
+            if len(s) > max_length:
+                self.fail(name, f"longer than {max_length} characters")
+                return ""
+            if "\x00" in s:
+                self.fail(name, "contains a NUL character")
+                return ""
+        else:
+            try:
+                s = F.text(v, max_length=max_length)
+            except F.FieldError as exc:
+                self.fail(name, str(exc))
+                return ""
+        if not s:
+            self._missing(name, required)
+        return s.upper() if upper else s
+
+    def enum(self, name: str, allowed: frozenset[str], *, required: bool = False) -> str:
+        v = self.values.get(name)
+        if v is None or v == "":
+            self._missing(name, required)
+            return ""
+        if type(v) is str and v in allowed:
+            return v
+        try:
+            return F.parse_enum(v, sorted(allowed, key=lambda v: _ENUM_ORDER.get(v, 99)))
+        except F.FieldError as exc:
+            self.fail(name, str(exc))
+            return ""
+
+    def when(self, name: str, tz: tzinfo, *, required: bool = False) -> datetime | None:
+        v = self.values.get(name)
+        if v is None or v == "":
+            self._missing(name, required)
+            return None
+        if type(v) is str and _DATETIME.fullmatch(v):
+            try:
+                dt = datetime.fromisoformat(v)
+                if dt.tzinfo is None:
+                    return dt.replace(tzinfo=tz).astimezone(UTC)
+                return dt.astimezone(UTC)
+            except (ValueError, OverflowError):
+                pass
+        try:
+            return F.parse_datetime(v, tz)
+        except F.FieldError as exc:
+            self.fail(name, str(exc))
+            return None
+
+    def day(self, name: str, *, required: bool = False) -> date | None:
+        v = self.values.get(name)
+        if v is None or v == "":
+            self._missing(name, required)
+            return None
+        if type(v) is str and _DATE.fullmatch(v):
+            try:
+                return date.fromisoformat(v)
+            except ValueError:
+                pass
+        try:
+            return F.parse_date(v)
+        except F.FieldError as exc:
+            self.fail(name, str(exc))
+            return None
+
+    def flag(self, name: str) -> bool:
+        v = self.values.get(name)
+        if v is None or v == "" or v is False:
+            return False
+        if v is True:
+            return True
+        try:
+            return F.parse_bool(v)
+        except F.FieldError as exc:
+            self.fail(name, str(exc))
+            return False
+
+    def parsed(self, name: str, parse: Any, *, required: bool = False, default: Any = None) -> Any:
+        v = self.values.get(name)
+        if F.is_blank(v):
+            self._missing(name, required)
             return default
         try:
-            return parse(value)
+            return parse(v)
         except F.FieldError as exc:
-            self.problems.append(Problem(name, _show(value), str(exc)))
+            self.fail(name, str(exc))
             return default
 
-    def fail(self, name: str, reason: str) -> None:
-        self.problems.append(Problem(name, _show(self.values.get(name)), reason))
+
+_ENUM_ORDER: dict[str, int] = {v: i for i, v in enumerate(
+    [*Sex.values, *ReleaseType.values, *ReleaseReason.values, *ChargeLevel.values, *Disposition.values])}
 
 
 def _show(value: Any) -> str:
@@ -197,15 +301,6 @@ def _show(value: Any) -> str:
         return ""
     s = json.dumps(value, default=str, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
     return s if len(s) <= 200 else s[:197] + "..."
-
-
-def _txt(max_length: int) -> Any:
-    return lambda v: F.text(v, max_length=max_length)
-
-
-def _enum(choices: Iterable[str]) -> Any:
-    allowed = list(choices)
-    return lambda v: F.parse_enum(v, allowed)
 
 
 def _categories(value: Any) -> tuple[str, ...]:
@@ -216,38 +311,36 @@ def _categories(value: Any) -> tuple[str, ...]:
     return tuple(items)
 
 
-def _fbi(value: Any) -> str:
-    s = F.text(value, max_length=20).upper()
-    if s and not s.replace("-", "").isalnum():
-        raise F.FieldError("an FBI number has only letters and digits")
-    return s
-
-
-def _dob(value: Any) -> date:
-    d = F.parse_date(value)
-    if d > clock.now().date():
-        raise F.FieldError("date of birth is in the future")
-    if d.year < 1880:
-        raise F.FieldError("date of birth before 1880")
-    return d
-
-
-def _person(c: _Collector, *, names_required: bool) -> PersonInput:
+def _person(c: _Collector, *, names_required: bool, today: date) -> PersonInput:
+    dob = c.day("date_of_birth", required=names_required)
+    if dob is not None:
+        if dob > today:
+            c.fail("date_of_birth", "date of birth is in the future")
+        elif dob.year < 1880:
+            c.fail("date_of_birth", "date of birth before 1880")
+    fbi = c.text("fbi_number", 20, upper=True)
+    if fbi and not fbi.replace("-", "").isalnum():
+        c.fail("fbi_number", "an FBI number has only letters and digits")
+    a_number = c.values.get("a_number")
+    if a_number is None or a_number == "":
+        a_number = ""
+    elif not (type(a_number) is str and F.A_NUMBER.fullmatch(a_number)):
+        a_number = c.parsed("a_number", F.parse_a_number, default="")
     return PersonInput(
-        last_name=c.get("last_name", _txt(100), required=names_required, default=""),
-        first_name=c.get("first_name", _txt(100), required=names_required, default=""),
-        middle_name=c.get("middle_name", _txt(100), default=""),
-        date_of_birth=c.get("date_of_birth", _dob, required=names_required),
-        sex=c.get("sex", _enum(Sex.values), default=""),
-        fbi_number=c.get("fbi_number", _fbi, default=""),
-        state_id=c.get("state_id", lambda v: F.text(v, max_length=30).upper(), default=""),
-        a_number=c.get("a_number", F.parse_a_number, default=""),
-        country_of_birth=c.get("country_of_birth", _txt(60), default=""),
+        c.text("last_name", 100, required=names_required),
+        c.text("first_name", 100, required=names_required),
+        c.text("middle_name", 100),
+        dob,
+        c.enum("sex", _SEX),
+        fbi,
+        c.text("state_id", 30, upper=True),
+        a_number,
+        c.text("country_of_birth", 60),
     )
 
 
 def _facility(c: _Collector, facilities: Facilities) -> Facility | None:
-    code = c.get("facility", _txt(40), required=True, default="")
+    code = c.text("facility", 40, required=True)
     if not code:
         return None
     facility = facilities.get(code)
@@ -259,85 +352,76 @@ def _facility(c: _Collector, facilities: Facilities) -> Facility | None:
 def validate_booking(values: Mapping[str, Any], facilities: Facilities) -> BookingInput | list[Problem]:
     c = _Collector(values)
     facility = _facility(c, facilities)
-    tz = facilities.zone(facility) if facility is not None else ZoneInfo("UTC")
-
-    def when(v: Any) -> datetime:
-        return F.parse_datetime(v, tz)
-
-    booking_number = c.get("booking_number", _txt(60), required=True, default="")
-    booked_at = c.get("booked_at", when, required=True)
-    person = _person(c, names_required=True)
-    scheduled = c.get("scheduled_release_at", when)
-    released_at = c.get("released_at", when)
-    release_type = c.get("release_type", _enum(ReleaseType.values), default="")
-    release_reason = c.get("release_reason", _enum(ReleaseReason.values), default="")
-    ice_hold = c.get("ice_hold", F.parse_bool, default=False)
+    tz = facilities.zone(facility) if facility is not None else _UTC
+    now = clock.now()
+    booking_number = c.text("booking_number", 60, required=True)
+    booked_at = c.when("booked_at", tz, required=True)
+    person = _person(c, names_required=True, today=now.date())
+    scheduled = c.when("scheduled_release_at", tz)
+    released_at = c.when("released_at", tz)
+    release_type = c.enum("release_type", _RELEASE_TYPES)
+    release_reason = c.enum("release_reason", _RELEASE_REASONS)
+    ice_hold = c.flag("ice_hold")
+    latest = now + _GRACE
     if booked_at is not None:
         if released_at is not None and released_at < booked_at:
             c.fail("released_at", "released before booked")
         if scheduled is not None and scheduled < booked_at:
             c.fail("scheduled_release_at", "scheduled release is before the booking")
-        if booked_at > clock.now() + _GRACE:
+        if booked_at > latest:
             c.fail("booked_at", "booked in the future")
-    if released_at is not None and released_at > clock.now() + _GRACE:
+    if released_at is not None and released_at > latest:
         c.fail("released_at", "release is in the future (use scheduled_release_at)")
-    if c.problems or facility is None:
+    if c.problems or facility is None or booked_at is None:
         return c.problems
     return BookingInput(facility.pk, facility.code, booking_number, person, booked_at, scheduled, release_type,
-                        released_at, release_reason, bool(ice_hold))
+                        released_at, release_reason, ice_hold)
 
 
 def validate_charge(values: Mapping[str, Any], facilities: Facilities) -> ChargeInput | list[Problem]:
     c = _Collector(values)
     facility = _facility(c, facilities)
-    booking_number = c.get("booking_number", _txt(60), required=True, default="")
-    seq = c.get("seq", lambda v: F.parse_int(v, minimum=0, maximum=MAX_SEQ), required=True)
-    statute = c.get("statute", _txt(120), required=True, default="")
-    level = c.get("level", _enum(ChargeLevel.values), required=True, default="")
-    disposition = c.get("disposition", _enum(Disposition.values), required=True, default="")
-    charge = dict(
-        description=c.get("description", _txt(300), default=""),
-        wobbler=c.get("wobbler", F.parse_bool, default=False),
-        disposition_date=c.get("disposition_date", F.parse_date),
-        probable_cause_found=c.get("probable_cause_found", F.parse_bool, default=False),
-        categories=c.get("categories", _categories, default=()),
-    )
+    booking_number = c.text("booking_number", 60, required=True)
+    seq = c.parsed("seq", lambda v: F.parse_int(v, minimum=0, maximum=MAX_SEQ), required=True)
+    statute = c.text("statute", 120, required=True)
+    level = c.enum("level", _LEVELS, required=True)
+    disposition = c.enum("disposition", _DISPOSITIONS, required=True)
+    description = c.text("description", 300)
+    wobbler = c.flag("wobbler")
+    disposition_date = c.day("disposition_date")
+    probable_cause = c.flag("probable_cause_found")
+    categories = c.parsed("categories", _categories, default=())
     if c.problems or facility is None:
         return c.problems
-    return ChargeInput(facility.pk, facility.code, booking_number, seq, statute, level=level,
-                       disposition=disposition, **charge)
+    return ChargeInput(facility.pk, facility.code, booking_number, seq, statute, description, level, wobbler,
+                       disposition, disposition_date, probable_cause, categories)
 
 
 def validate_conviction(values: Mapping[str, Any]) -> ConvictionInput | list[Problem]:
     c = _Collector(values)
-    person = _person(c, names_required=False)
+    today = clock.now().date()
+    person = _person(c, names_required=False, today=today)
     has_name = bool(person.last_name and person.first_name and person.date_of_birth)
     if not (person.fbi_number or person.state_id or person.a_number or has_name) and not c.problems:
         c.problems.append(Problem("person", "", "no person identifiers: give fbi_number, state_id, a_number, "
                                                 "or last_name + first_name + date_of_birth"))
-    statute = c.get("statute", _txt(120), required=True, default="")
-    level = c.get("level", _enum(ChargeLevel.values), required=True, default="")
-
-    def conviction_date(v: Any) -> date:
-        d = F.parse_date(v)
-        if d > clock.now().date():
-            raise F.FieldError("conviction date is in the future")
-        return d
-
-    convicted_on = c.get("convicted_on", conviction_date, required=True)
-    state = c.get("state", lambda v: F.text(v).upper(), default="")
+    statute = c.text("statute", 120, required=True)
+    level = c.enum("level", _LEVELS, required=True)
+    convicted_on = c.day("convicted_on", required=True)
+    if convicted_on is not None and convicted_on > today:
+        c.fail("convicted_on", "conviction date is in the future")
+    state = c.text("state", 10, upper=True)
     if state and not (len(state) == 2 and state.isalpha() and state.isascii()):
         c.fail("state", "not a two-letter state code")
-    rest = dict(
-        wobbler=c.get("wobbler", F.parse_bool, default=False),
-        categories=c.get("categories", _categories, default=()),
-        state_prison=c.get("state_prison", F.parse_bool, default=False),
-        prop47_reduced=c.get("prop47_reduced", F.parse_bool, default=False),
-    )
-    if c.problems:
+    wobbler = c.flag("wobbler")
+    categories = c.parsed("categories", _categories, default=())
+    state_prison = c.flag("state_prison")
+    prop47 = c.flag("prop47_reduced")
+    if c.problems or convicted_on is None:
         return c.problems
     key = conviction_source_key(person, statute, convicted_on, state)
-    return ConvictionInput(person, statute, level, convicted_on=convicted_on, state=state, source_key=key, **rest)
+    return ConvictionInput(person, statute, level, wobbler, convicted_on, state, categories, state_prison, prop47,
+                           key)
 
 
 def conviction_source_key(person: PersonInput, statute: str, convicted_on: date, state: str) -> str:
@@ -357,18 +441,51 @@ def _raise_invalid(problems: list[Problem]) -> None:
 
 
 # ------------------------------------------------------------------------------------------ people
+class _P:
+    """A person as the matcher sees them: the identifying fields and an id. Why not a Person model
+    instance: building a million model instances costs more than matching them; a Person is only built
+    for the few that a request may concern."""
+
+    __slots__ = ("pk", "last_name", "first_name", "middle_name", "date_of_birth", "sex", "fbi_number", "state_id",
+                 "a_number", "country_of_birth")
+    pk: int | None
+    last_name: str
+    first_name: str
+    middle_name: str
+    date_of_birth: date | None
+    sex: str
+    fbi_number: str
+    state_id: str
+    a_number: str
+    country_of_birth: str
+
+    def __init__(self, pk: int | None, values: Iterable[Any]) -> None:
+        self.pk = pk
+        for f, v in zip(PERSON_FIELDS, values, strict=True):
+            setattr(self, f, v)
+
+    def model(self) -> Person:
+        return Person(id=self.pk, **{f: getattr(self, f) for f in PERSON_FIELDS})
+
+
+Matchable = Person | _P
+
+
 class PersonIndex:
     """The people a batch may match, by each identifier; new people join it as they are made, so two
     bookings of one new person in one batch share a Person."""
 
     def __init__(self) -> None:
-        self.by: dict[str, dict[Any, list[Person]]] = {k: {} for k in (*IDENTIFIERS, "name")}
+        self.by: dict[str, dict[Any, list[Matchable]]] = {k: {} for k in (*IDENTIFIERS, "name")}
         self._seen: set[int] = set()
+        self._pk_set: set[int] = set()
 
-    def add(self, p: Person) -> None:
+    def add(self, p: Matchable) -> None:
         if id(p) in self._seen:
             return
         self._seen.add(id(p))
+        if p.pk is not None:
+            self._pk_set.add(p.pk)
         for attr in IDENTIFIERS:
             value = getattr(p, attr)
             if value:
@@ -376,56 +493,87 @@ class PersonIndex:
         self.by["name"].setdefault((p.last_name, p.first_name, p.date_of_birth), []).append(p)
 
     def prefetch(self, people: Iterable[PersonInput]) -> None:
+        """Everyone the batch could match, in a handful of plain queries (no model instances)."""
         wanted: dict[str, set[Any]] = {k: set() for k in IDENTIFIERS}
         names: set[tuple[str, str, date]] = set()
         for p in people:
-            for attr in IDENTIFIERS:
-                if getattr(p, attr):
-                    wanted[attr].add(getattr(p, attr))
+            if p.fbi_number:
+                wanted["fbi_number"].add(p.fbi_number)
+            if p.state_id:
+                wanted["state_id"].add(p.state_id)
+            if p.a_number:
+                wanted["a_number"].add(p.a_number)
             if p.last_name and p.first_name and p.date_of_birth:
                 names.add((p.last_name, p.first_name, p.date_of_birth))
-        for attr, values in wanted.items():
-            if values:
-                for person in Person.objects.filter(**{f"{attr}__in": values}).order_by("pk"):
-                    self.add(person)
-        # Exact (last, first, dob) triples, OR-ed in chunks: each term uses the person_name_dob index,
-        # where `last_name IN .. AND dob IN ..` would drag in every Smith born on any of those days.
-        triples = sorted(names)
-        for i in range(0, len(triples), 300):
-            q = Q()
-            for last, first, dob in triples[i:i + 300]:
-                q |= Q(last_name=last, first_name=first, date_of_birth=dob)
-            for person in Person.objects.filter(q).order_by("pk"):
-                self.add(person)
+        qn = connection.ops.quote_name
+        select = f"SELECT id, {', '.join(qn(f) for f in PERSON_FIELDS)} FROM {qn(Person._meta.db_table)} WHERE "
+        with connection.cursor() as cur:
+            for attr, values in wanted.items():
+                ordered = sorted(values)
+                for i in range(0, len(ordered), 900):
+                    chunk = ordered[i:i + 900]
+                    cur.execute(select + f"{qn(attr)} IN ({', '.join(['%s'] * len(chunk))})", chunk)
+                    self._take(cur.fetchall())
+            # Exact (last, first, dob) triples OR-ed in chunks: each term uses the person_name_dob index,
+            # where `last_name IN .. AND dob IN ..` would drag in every Smith born on any of those days.
+            adapt = connection.ops.adapt_datefield_value
+            term = f"({qn('last_name')} = %s AND {qn('first_name')} = %s AND {qn('date_of_birth')} = %s)"
+            triples = sorted(names)
+            for i in range(0, len(triples), 300):
+                chunk3 = triples[i:i + 300]
+                params: list[Any] = []
+                for last, first, dob in chunk3:
+                    params += (last, first, adapt(dob))
+                cur.execute(select + " OR ".join([term] * len(chunk3)), params)
+                self._take(cur.fetchall())
 
-    def find(self, p: PersonInput) -> Person | None:
+    def _take(self, rows: list[tuple[Any, ...]]) -> None:
+        for row in rows:
+            if row[0] in self._pk_set:
+                continue
+            values = list(row[1:])
+            dob = values[3]
+            if isinstance(dob, str):
+                values[3] = date.fromisoformat(dob)
+            elif isinstance(dob, datetime):
+                values[3] = dob.date()
+            p = _P(row[0], values)
+            self._pk_set.add(row[0])
+            self.add(p)
+
+    def find(self, p: PersonInput) -> Matchable | None:
+        by = self.by
         for rank, attr in enumerate(IDENTIFIERS):
             value = getattr(p, attr)
             if not value:
                 continue
-            for cand in sorted(self.by[attr].get(value, []), key=_pk_order):
-                if not _conflicts(cand, p, IDENTIFIERS[:rank]):
-                    return cand
+            found = by[attr].get(value)
+            if found:
+                for cand in sorted(found, key=_pk_order):
+                    if not _conflicts(cand, p, IDENTIFIERS[:rank]):
+                        return cand
         if p.last_name and p.first_name and p.date_of_birth:
-            for cand in sorted(self.by["name"].get((p.last_name, p.first_name, p.date_of_birth), []), key=_pk_order):
-                if not _conflicts(cand, p, IDENTIFIERS):
-                    return cand
+            found = by["name"].get((p.last_name, p.first_name, p.date_of_birth))
+            if found:
+                for cand in sorted(found, key=_pk_order):
+                    if not _conflicts(cand, p, IDENTIFIERS):
+                        return cand
         return None
 
 
-def _pk_order(p: Person) -> tuple[int, int]:
+def _pk_order(p: Matchable) -> tuple[int, int]:
     return (0, p.pk) if p.pk is not None else (1, 0)
 
 
-def _conflicts(cand: Person, p: PersonInput, attrs: Iterable[str]) -> bool:
+def _conflicts(cand: Matchable, p: PersonInput, attrs: Iterable[str]) -> bool:
     return any(getattr(p, a) and getattr(cand, a) and getattr(p, a) != getattr(cand, a) for a in attrs)
 
 
-def _new_person(p: PersonInput) -> Person:
-    return Person(**{f: getattr(p, f) for f in PERSON_FIELDS})
+def _new_person(p: PersonInput) -> _P:
+    return _P(None, [getattr(p, f) for f in PERSON_FIELDS])
 
 
-def _merge_person(person: Person, p: PersonInput, *, overwrite: bool) -> dict[str, list[Any]]:
+def _merge_person(person: Matchable, p: PersonInput, *, overwrite: bool) -> dict[str, list[Any]]:
     """Apply a row's person fields. The booking's own row overwrites (the jail corrected it); a row of
     another booking only fills blanks (so two exports that disagree cannot flip a name back and forth)."""
     changes: dict[str, list[Any]] = {}
@@ -489,6 +637,7 @@ def _notify_bookings(triggers: dict[int, tuple[Booking, str]]) -> None:
 
 
 def _notify_people(triggers: dict[int, tuple[Person, str]]) -> None:
+    triggers = {k: v for k, v in triggers.items() if v[0].pk is not None}
     if not triggers:
         return
     from handoff.requests import services as requests_services
@@ -525,104 +674,102 @@ def _keep_first(triggers: dict[int, tuple[Any, str]], key: int, obj: Any, trigge
 
 
 # ------------------------------------------------------------------------------------------ bookings
-def apply_bookings(items: list[tuple[int, BookingInput]], *, source: str) -> Applied[Booking]:
-    """Create or update bookings (and their people). Runs in the caller's transaction."""
+def apply_bookings(items: list[tuple[int, BookingInput]], *, source: str,
+                   want_objects: bool = False) -> Applied[Booking]:
+    """Create or update bookings (and their people). Runs in the caller's transaction.
+
+    Why plain SQL for new rows: this is the path a million-row export takes, and the ORM's per-object
+    cost (building instances, preparing each value) is several times the cost of the insert itself. Rows
+    that already exist (re-imports, API updates) go through the ORM: there are few of them, and their
+    changes are recorded field by field."""
     out: Applied[Booking] = Applied(BatchResult())
     if not items:
         return out
     now = clock.now()
-    existing: dict[tuple[int, str], Booking] = {}
-    by_facility: dict[int, list[str]] = {}
-    for _, b in items:
-        by_facility.setdefault(b.facility_id, []).append(b.booking_number)
-    for facility_id, numbers in by_facility.items():
-        for found in Booking.objects.filter(facility_id=facility_id, booking_number__in=numbers).select_related(
-            "person"
-        ):
-            existing[(facility_id, found.booking_number)] = found
+    src = source[:200]
+    facility_ids = {b.facility_id for _, b in items}
+    live = _live_request_facilities(facility_ids)
+    existing = _existing_bookings(items)
 
     index = PersonIndex()
     for found in existing.values():
         index.add(found.person)
     index.prefetch(b.person for _, b in items if (b.facility_id, b.booking_number) not in existing)
 
-    new_people: list[Person] = []
-    changed_people: dict[int, tuple[Person, dict[str, list[Any]]]] = {}
-    new_bookings: list[tuple[int, Booking]] = []
+    new_people: list[_P] = []
+    changed_people: dict[int, tuple[Matchable, dict[str, list[Any]]]] = {}
+    new_bookings: list[tuple[int, BookingInput, Matchable]] = []
     changed_bookings: list[tuple[int, Booking, dict[str, list[Any]]]] = []
     history: list[ReleaseScheduleChange] = []
     triggers: dict[int, tuple[Booking, str]] = {}
-    person_changed_for: list[tuple[int, Booking]] = []
 
     for number, b in items:
-        wanted = {f: getattr(b, f) for f in BOOKING_FIELDS}
         booking = existing.get((b.facility_id, b.booking_number))
-        if booking is not None:
-            person = booking.person
-            pchanges = _merge_person(person, b.person, overwrite=True)
-            if pchanges:
-                _record_person_change(changed_people, person, pchanges)
-                person_changed_for.append((number, booking))
-            changes = _diff(booking, wanted)
-            out.objects[number] = booking
-            if not changes:
-                if not pchanges:
-                    out.result.unchanged += 1
-                    out.outcomes[number] = "unchanged"
-                else:
-                    out.result.updated += 1
-                    out.outcomes[number] = "updated"
-                    out.changes[number] = {f"person.{k}": v for k, v in pchanges.items()}
-                    _keep_first(triggers, id(booking), booking, "person.updated")
-                continue
-            for f, value in wanted.items():
-                setattr(booking, f, value)
-            booking.updated_at = now
-            changed_bookings.append((number, booking, changes))
-            if "scheduled_release_at" in changes:
-                history.append(ReleaseScheduleChange(
-                    booking=booking, previous=_parse_back(changes["scheduled_release_at"][0]),
-                    scheduled_release_at=b.scheduled_release_at, changed_at=now, source=source[:200]))
-            out.result.updated += 1
-            out.outcomes[number] = "updated"
-            out.changes[number] = {**changes, **{f"person.{k}": v for k, v in pchanges.items()}}
-            trigger = _booking_trigger(False, changes)
-            if trigger:
-                _keep_first(triggers, id(booking), booking, trigger)
+        if booking is None:
+            match = index.find(b.person)
+            if match is None:
+                match = _new_person(b.person)
+                new_people.append(match)
+                index.add(match)
+            else:
+                pchanges = _merge_person(match, b.person, overwrite=False)
+                if pchanges and match.pk is not None:
+                    _record_person_change(changed_people, match, pchanges)
+            new_bookings.append((number, b, match))
+            out.result.created += 1
+            out.outcomes[number] = "created"
             continue
 
-        person_match = index.find(b.person)
-        if person_match is None:
-            person_match = _new_person(b.person)
-            new_people.append(person_match)
-            index.add(person_match)
-        elif person_match.pk is not None:
-            pchanges = _merge_person(person_match, b.person, overwrite=False)
-            if pchanges:
-                _record_person_change(changed_people, person_match, pchanges)
-        created = Booking(facility_id=b.facility_id, booking_number=b.booking_number, person=person_match,
-                          created_at=now, updated_at=now, **wanted)
-        new_bookings.append((number, created))
-        existing[(b.facility_id, b.booking_number)] = created
-        out.objects[number] = created
-        out.result.created += 1
-        out.outcomes[number] = "created"
-        _keep_first(triggers, id(created), created, "booking.created")
+        wanted = {f: getattr(b, f) for f in BOOKING_FIELDS}
+        person = booking.person
+        pchanges = _merge_person(person, b.person, overwrite=True)
+        if pchanges:
+            _record_person_change(changed_people, person, pchanges)
+        changes = _diff(booking, wanted)
+        out.objects[number] = booking
+        if not changes and not pchanges:
+            out.result.unchanged += 1
+            out.outcomes[number] = "unchanged"
+            continue
+        out.result.updated += 1
+        out.outcomes[number] = "updated"
+        out.changes[number] = {**changes, **{f"person.{k}": v for k, v in pchanges.items()}}
+        if not changes:
+            _keep_first(triggers, id(booking), booking, "person.updated")
+            continue
+        for f, value in wanted.items():
+            setattr(booking, f, value)
+        booking.updated_at = now
+        changed_bookings.append((number, booking, changes))
+        if "scheduled_release_at" in changes:
+            history.append(ReleaseScheduleChange(
+                booking=booking, previous=_parse_back(changes["scheduled_release_at"][0]),
+                scheduled_release_at=b.scheduled_release_at, changed_at=now, source=src))
+        trigger = _booking_trigger(False, changes)
+        if trigger:
+            _keep_first(triggers, id(booking), booking, trigger)
 
-    if new_people:
-        for p in new_people:
-            p.created_at = p.updated_at = now
-        Person.objects.bulk_create(new_people, batch_size=500)
+    _insert_people(new_people, now)
     _save_people(changed_people, source, now)
     if new_bookings:
-        for _, booking in new_bookings:
-            booking.person_id = booking.person.pk
-        Booking.objects.bulk_create([bk for _, bk in new_bookings], batch_size=500)
-        history.extend(
-            ReleaseScheduleChange(booking=bk, previous=None, scheduled_release_at=bk.scheduled_release_at,
-                                  changed_at=now, source=source[:200])
-            for _, bk in new_bookings if bk.scheduled_release_at is not None
-        )
+        ids = _insert(Booking._meta.db_table,
+                      ("facility_id", "booking_number", "person_id", *BOOKING_FIELDS, "created_at", "updated_at"),
+                      [(b.facility_id, b.booking_number, p.pk, b.booked_at, b.scheduled_release_at, b.release_type,
+                        b.released_at, b.release_reason, b.ice_hold, now, now) for _, b, p in new_bookings],
+                      returning=True)
+        _insert(ReleaseScheduleChange._meta.db_table,
+                ("booking_id", "previous", "scheduled_release_at", "changed_at", "source"),
+                [(pk, None, b.scheduled_release_at, now, src)
+                 for (_, b, _), pk in zip(new_bookings, ids, strict=True) if b.scheduled_release_at is not None],
+                returning=False)
+        for (number, b, p), pk in zip(new_bookings, ids, strict=True):
+            if b.facility_id in live or want_objects:
+                created = Booking(id=pk, facility_id=b.facility_id, booking_number=b.booking_number,
+                                  person=p.model() if isinstance(p, _P) else p, created_at=now, updated_at=now,
+                                  **{f: getattr(b, f) for f in BOOKING_FIELDS})
+                created._state.adding = False
+                out.objects[number] = created
+                _keep_first(triggers, pk, created, "booking.created")
     if changed_bookings:
         Booking.objects.bulk_update([bk for _, bk, _ in changed_bookings], [*BOOKING_FIELDS, "updated_at"],
                                     batch_size=500)
@@ -631,18 +778,85 @@ def apply_bookings(items: list[tuple[int, BookingInput]], *, source: str) -> App
             for _, bk, changes in changed_bookings
         )
     if history:
-        for h in history:
-            h.booking_id = h.booking.pk
         ReleaseScheduleChange.objects.bulk_create(history, batch_size=500)
-    _notify_bookings(triggers)
+    _notify_bookings({k: v for k, v in triggers.items() if v[0].facility_id in live})
     return out
+
+
+def _existing_bookings(items: list[tuple[int, BookingInput]]) -> dict[tuple[int, str], Booking]:
+    """The batch's bookings that are already stored, with their people. A first import finds none, with
+    one cheap query per facility and batch; only the rows found become model instances."""
+    by_facility: dict[int, list[str]] = {}
+    for _, b in items:
+        by_facility.setdefault(b.facility_id, []).append(b.booking_number)
+    qn = connection.ops.quote_name
+    ids: list[int] = []
+    with connection.cursor() as cur:
+        for facility_id, numbers in by_facility.items():
+            for i in range(0, len(numbers), 900):
+                chunk = numbers[i:i + 900]
+                cur.execute(f"SELECT id FROM {qn(Booking._meta.db_table)} WHERE {qn('facility_id')} = %s AND "
+                            f"{qn('booking_number')} IN ({', '.join(['%s'] * len(chunk))})", [facility_id, *chunk])
+                ids += [r[0] for r in cur.fetchall()]
+    existing: dict[tuple[int, str], Booking] = {}
+    for i in range(0, len(ids), 900):
+        for found in Booking.objects.filter(pk__in=ids[i:i + 900]).select_related("person"):
+            existing[(found.facility_id, found.booking_number)] = found
+    return existing
+
+
+def _insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], *, returning: bool) -> list[int]:
+    """INSERT many rows; with `returning`, their new ids in row order (multi-row INSERT ... RETURNING, as
+    Django's own bulk_create does on SQLite 3.35+ and PostgreSQL). Dates and times are converted here the
+    way the ORM stores them."""
+    if not rows:
+        return []
+    qn = connection.ops.quote_name
+    if connection.vendor == "sqlite":
+        kinds = [i for i, v in enumerate(rows[0]) if isinstance(v, date)]
+        for row in rows[1:50]:  # a column that is None in the first row may hold dates further down
+            kinds += [i for i, v in enumerate(row) if isinstance(v, date) and i not in kinds]
+        if kinds:
+            rows = [_sqlite_row(row, kinds) for row in rows]
+    head = f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) VALUES "
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cur:
+        if not returning:
+            cur.executemany(head + one, rows)
+            return []
+        ids: list[int] = []
+        per = max(1, min(500, 30000 // len(columns)))  # under SQLite's 32,766 parameters per statement
+        for i in range(0, len(rows), per):
+            chunk = rows[i:i + per]
+            cur.execute(head + ", ".join([one] * len(chunk)) + f" RETURNING {qn('id')}",
+                        [v for row in chunk for v in row])
+            ids += [r[0] for r in cur.fetchall()]
+    if len(ids) != len(rows):
+        raise RuntimeError("the database returned fewer ids than rows inserted")
+    return ids
+
+
+def _sqlite_row(row: tuple[Any, ...], positions: list[int]) -> tuple[Any, ...]:
+    out = list(row)
+    for i in positions:
+        v = out[i]
+        if v is None:
+            continue
+        if isinstance(v, datetime):
+            # Django's SQLite format: naive UTC, "YYYY-MM-DD HH:MM:SS[.ffffff]"
+            if v.tzinfo is not None and v.tzinfo is not UTC:
+                v = v.astimezone(UTC)
+            out[i] = v.replace(tzinfo=None).isoformat(" ")
+        elif isinstance(v, date):
+            out[i] = v.isoformat()
+    return tuple(out)
 
 
 def _parse_back(v: Any) -> datetime | None:
     return datetime.fromisoformat(v) if isinstance(v, str) else v
 
 
-def _record_person_change(acc: dict[int, tuple[Person, dict[str, list[Any]]]], person: Person,
+def _record_person_change(acc: dict[int, tuple[Matchable, dict[str, list[Any]]]], person: Matchable,
                           changes: dict[str, list[Any]]) -> None:
     key = id(person)
     if key in acc:
@@ -653,17 +867,16 @@ def _record_person_change(acc: dict[int, tuple[Person, dict[str, list[Any]]]], p
         acc[key] = (person, dict(changes))
 
 
-def _save_people(changed: dict[int, tuple[Person, dict[str, list[Any]]]], source: str, now: datetime) -> None:
+def _save_people(changed: dict[int, tuple[Matchable, dict[str, list[Any]]]], source: str, now: datetime) -> None:
+    """People whose fields a row filled in or corrected: saved one by one (there are few) with a record."""
     if not changed:
         return
-    people = [p for p, _ in changed.values()]
-    for p in people:
-        p.updated_at = now
-    Person.objects.bulk_update(people, [*PERSON_FIELDS, "updated_at"], batch_size=500)
-    RecordChange.objects.bulk_create(
-        RecordChange(model="Person", object_id=p.pk, changes=c, source=source[:300], changed_at=now)
-        for p, c in changed.values()
-    )
+    records = []
+    for p, c in changed.values():
+        assert p.pk is not None
+        Person.objects.filter(pk=p.pk).update(updated_at=now, **{f: getattr(p, f) for f in c})
+        records.append(RecordChange(model="Person", object_id=p.pk, changes=c, source=source[:300], changed_at=now))
+    RecordChange.objects.bulk_create(records)
 
 
 # ------------------------------------------------------------------------------------------ charges
@@ -742,11 +955,11 @@ def apply_convictions(items: list[tuple[int, ConvictionInput]], *, source: str) 
                 .select_related("person")}
     index = PersonIndex()
     index.prefetch(cv.person for _, cv in items if cv.source_key not in existing)
-    new_people: list[Person] = []
-    changed_people: dict[int, tuple[Person, dict[str, list[Any]]]] = {}
-    new: list[Conviction] = []
+    new_people: list[_P] = []
+    changed_people: dict[int, tuple[Matchable, dict[str, list[Any]]]] = {}
+    new: list[tuple[int, Conviction, Matchable]] = []
     changed: list[tuple[Conviction, dict[str, list[Any]]]] = []
-    touched: dict[int, tuple[Person, str]] = {}
+    touched: dict[int, tuple[Matchable, str]] = {}
     for number, cv in items:
         wanted = {f: getattr(cv, f) for f in CONVICTION_FIELDS}
         wanted["categories"] = list(cv.categories)
@@ -779,35 +992,45 @@ def apply_convictions(items: list[tuple[int, ConvictionInput]], *, source: str) 
             person = _new_person(given)
             new_people.append(person)
             index.add(person)
-        elif person.pk is not None:
+        else:
             pchanges = _merge_person(person, cv.person, overwrite=False)
-            if pchanges:
+            if pchanges and person.pk is not None:
                 _record_person_change(changed_people, person, pchanges)
-        conviction = Conviction(person=person, statute=cv.statute, convicted_on=cv.convicted_on,
-                                source_key=cv.source_key, created_at=now, updated_at=now, **wanted)
-        new.append(conviction)
+        conviction = Conviction(statute=cv.statute, convicted_on=cv.convicted_on, source_key=cv.source_key,
+                                created_at=now, updated_at=now, **wanted)
+        new.append((number, conviction, person))
         existing[cv.source_key] = conviction
         out.objects[number] = conviction
         out.result.created += 1
         out.outcomes[number] = "created"
         _keep_first(touched, id(person), person, "conviction.added")
-    if new_people:
-        for p in new_people:
-            p.created_at = p.updated_at = now
-        Person.objects.bulk_create(new_people, batch_size=500)
+    _insert_people(new_people, now)
     _save_people(changed_people, source, now)
     if new:
-        for c in new:
-            c.person_id = c.person.pk
-        Conviction.objects.bulk_create(new, batch_size=500)
+        for _, c, p in new:
+            assert p.pk is not None
+            c.person_id = p.pk
+        Conviction.objects.bulk_create([c for _, c, _ in new], batch_size=500)
     if changed:
         Conviction.objects.bulk_update([c for c, _ in changed], [*CONVICTION_FIELDS, "updated_at"], batch_size=500)
         RecordChange.objects.bulk_create(
             RecordChange(model="Conviction", object_id=c.pk, changes=d, source=source[:300], changed_at=now)
             for c, d in changed
         )
-    _notify_people({k: v for k, v in touched.items() if v[0].pk is not None})
+    _notify_people({k: (p.model() if isinstance(p, _P) else p, t) for k, (p, t) in touched.items()})
     return out
+
+
+def _insert_people(people: list[_P], now: datetime) -> None:
+    if not people:
+        return
+    ids = _insert(Person._meta.db_table,
+                  (*PERSON_FIELDS, "registrant_sex_offender", "registrant_arson", "lawful_status_proven",
+                   "created_at", "updated_at"),
+                  [(*(getattr(p, f) for f in PERSON_FIELDS), False, False, False, now, now) for p in people],
+                  returning=True)
+    for p, pk in zip(people, ids, strict=True):
+        p.pk = pk
 
 
 # ------------------------------------------------------------------------------------------ single records
@@ -817,7 +1040,10 @@ def upsert_booking(data: Mapping[str, Any], *, source: str) -> UpsertResult[Book
     if isinstance(cleaned, list):
         _raise_invalid(cleaned)
         raise AssertionError  # unreachable
-    return _single(apply_bookings([(1, cleaned)], source=source))
+    result = _single(apply_bookings([(1, cleaned)], source=source, want_objects=True))
+    if result.outcome == "created":
+        result.obj = Booking.objects.select_related("person", "facility").get(pk=result.obj.pk)
+    return result
 
 
 def upsert_charge(data: Mapping[str, Any], *, source: str) -> UpsertResult[Charge]:
@@ -848,9 +1074,9 @@ def record_release(facility_code: str, booking_number: str, released_at: datetim
     if booking is None:
         raise NotFound(f"no booking {booking_number} at facility {facility.code}")
     c = _Collector({"released_at": released_at, "release_reason": release_reason, "release_type": release_type})
-    when = c.get("released_at", lambda v: F.parse_datetime(v, facilities.zone(facility)), required=True)
-    reason = c.get("release_reason", _enum(ReleaseReason.values), required=True, default="")
-    rtype = c.get("release_type", _enum(ReleaseType.values), default=booking.release_type)
+    when = c.when("released_at", facilities.zone(facility), required=True)
+    reason = c.enum("release_reason", _RELEASE_REASONS, required=True)
+    rtype = c.enum("release_type", _RELEASE_TYPES) or booking.release_type
     if when is not None:
         if when < booking.booked_at:
             c.fail("released_at", "released before booked")
@@ -862,7 +1088,7 @@ def record_release(facility_code: str, booking_number: str, released_at: datetim
     b = BookingInput(facility.pk, facility.code, booking.booking_number,
                      PersonInput(**{f: getattr(p, f) for f in PERSON_FIELDS}), booking.booked_at,
                      booking.scheduled_release_at, rtype, when, reason, booking.ice_hold)
-    return _single(apply_bookings([(1, b)], source=source))
+    return _single(apply_bookings([(1, b)], source=source, want_objects=True))
 
 
 def _strip_unknown(data: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
