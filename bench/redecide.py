@@ -110,25 +110,40 @@ def main() -> int:
                     print(q["time"], q["sql"][:160], file=sys.stderr)
     flip = charges[0]
     changing: list[float] = []
+    changing_cpu: list[float] = []
     decisions_before = Decision.objects.count()
+    profile = None
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
     for i in range(args.steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with transaction.atomic():
             new = "dismissed" if i % 2 == 0 else "pending"
             Charge.objects.filter(pk=flip.pk).update(disposition=new)
             services.on_booking_changed(booking, trigger="charge disposed")
         changing.append((time.perf_counter() - t0) * 1000)
+        changing_cpu.append((time.process_time() - c0) * 1000)
+    if profile is not None:
+        import pstats
+
+        profile.disable()
+        pstats.Stats(profile, stream=sys.stderr).sort_stats(os.environ["BENCH_PROFILE"]).print_stats(40)
     rows_written = Decision.objects.count() - decisions_before
 
     same: list[float] = []
+    same_cpu: list[float] = []
     for i in range(args.steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with transaction.atomic():
             release = datetime.fromisoformat("2025-09-01T16:00:00+00:00") + timedelta(minutes=i + 1)
             Booking.objects.filter(pk=booking.pk).update(scheduled_release_at=release)
             booking.scheduled_release_at = release
             services.on_booking_changed(booking, trigger="release moved")
         same.append((time.perf_counter() - t0) * 1000)
+        same_cpu.append((time.process_time() - c0) * 1000)
     rows_after_same = Decision.objects.count() - decisions_before - rows_written
 
     req.refresh_from_db()
@@ -140,13 +155,17 @@ def main() -> int:
         "answer_changes": {
             "p50_ms": round(statistics.median(changing), 3),
             "p95_ms": round(_percentile(changing, 0.95), 3),
+            "cpu_p50_ms": round(statistics.median(changing_cpu), 3),
             "decision_rows_written": rows_written,
         },
         "answer_unchanged": {
             "p50_ms": round(statistics.median(same), 3),
             "p95_ms": round(_percentile(same, 0.95), 3),
+            "cpu_p50_ms": round(statistics.median(same_cpu), 3),
             "decision_rows_written": rows_after_same,
         },
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
         "target_p50_ms": TARGET_MS,
         "ok": statistics.median(changing) < TARGET_MS,
     }

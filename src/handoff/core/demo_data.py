@@ -239,7 +239,7 @@ def build() -> dict[str, int]:
                            "date_of_birth": rec.get("date_of_birth"), "sex": rec.get("sex", ""),
                            "citizenship": rec.get("country_of_birth", "")}
         payload: dict[str, Any] = {
-            "request_id": request_id, "kind": kind, "form": "I-247A" if kind == "detainer" else "I-247N",
+            "request_id": request_id, "kind": kind, "form": "I-247A",
             "issued_at": (now - timedelta(hours=rng.randrange(2, 200))).isoformat(), "office": place.office,
             "facility": place.facility, "subject": subj,
             "basis": rng.sample(["final_order", "pending_proceedings", "biometric_match", "statements"], 2),

@@ -98,6 +98,12 @@ class Decision(models.Model):
         default=dict, blank=True,
         help_text="the facts the law was applied to, as they stood when this answer was first given",
     )
+    answer_digest = models.CharField(
+        max_length=64, blank=True,
+        help_text="SHA-256 of the engine's answer (policies, outcome, reasons) this row stands on; an override "
+                  "carries the digest of the answer it overrode. Lets a re-evaluation see 'nothing changed' "
+                  "without reading the stored reasons.",
+    )
     overrides = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="overridden_by",
         help_text="the decision a supervisor overrode to make this one",

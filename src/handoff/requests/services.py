@@ -31,6 +31,8 @@ Callers open the transaction (`transaction.atomic()` at the edge); `recheck()` o
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -175,7 +177,7 @@ def receive(data: RequestInput, *, source: str, at: datetime | None = None) -> R
     at = at or clock.now()
     office, facility = _lookup(data)
     values = _values(data, office, facility)
-    existing = (ImmigrationRequest.objects.select_related("current_decision", *_RELATED)
+    existing = (ImmigrationRequest.objects.select_related("current_decision", *_RELATED).defer(*_DEFERRED)
                 .filter(request_id=data.request_id).first())
     if existing is None:
         req = ImmigrationRequest.objects.create(
@@ -267,7 +269,7 @@ def withdraw(request_id: str, withdrawn_at: datetime, *, source: str, at: dateti
     is `unchanged`; a request is withdrawn once, so a different withdrawal time later only corrects the
     recorded time (`updated`)."""
     at = at or clock.now()
-    req = (ImmigrationRequest.objects.select_related("current_decision", *_RELATED)
+    req = (ImmigrationRequest.objects.select_related("current_decision", *_RELATED).defer(*_DEFERRED)
            .filter(request_id=request_id.strip()).first())
     if req is None:
         raise NotFound(f"unknown request {request_id!r}")
@@ -341,6 +343,12 @@ def _comparable(fields_: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def answer_digest(fields_: dict[str, Any]) -> str:
+    """A stable fingerprint of an answer of the law (see Decision.answer_digest)."""
+    text = json.dumps(_comparable(fields_), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def decide(req: ImmigrationRequest, *, trigger: str, at: datetime | None = None) -> Decision:
     """Evaluate the law for `req` now, store the answer if it changed (see the module docstring), and
     reconcile the request's notices. The request must be matched to a booking: the law is applied to a
@@ -350,15 +358,20 @@ def decide(req: ImmigrationRequest, *, trigger: str, at: datetime | None = None)
         raise Conflict(f"request {req.request_id} is not matched to a booking ({req.status}); nothing to decide")
     facts, result = evaluate(req, at)
     wanted = _engine_fields(result)
+    digest = answer_digest(wanted)
     current = req.current_decision
     row: Decision | None = None
     if current is not None:
-        base = current.overrides if current.overrides_id is not None else current
-        if base is not None and _comparable(_row_fields(base)) == _comparable(wanted):
+        if current.answer_digest:
+            same = current.answer_digest == digest
+        else:  # a row written before digests: compare the stored answer itself
+            base = current.overrides if current.overrides_id is not None else current
+            same = base is not None and _comparable(_row_fields(base)) == _comparable(wanted)
+        if same:
             row = current  # same answer; an override on it still stands
     if row is None:
         row = Decision.objects.create(request=req, evaluated_at=at, trigger=trigger[:80], facts=facts_dict(facts),
-                                      **wanted)
+                                      answer_digest=digest, **wanted)
         req.current_decision = row
         req.save(update_fields=["current_decision", "updated_at"])
     from handoff.notices.services import reconcile_request
@@ -370,6 +383,8 @@ def decide(req: ImmigrationRequest, *, trigger: str, at: datetime | None = None)
 # What deciding reads besides the request: fetched in the same query (the facility's chain of places
 # walks jurisdiction -> state -> nation).
 _RELATED = ("facility__jurisdiction__parent__parent", "facility__city", "booking__person")
+# The current decision is compared by its digest; its stored reasons and facts need not be read.
+_DEFERRED = ("current_decision__reasons", "current_decision__facts", "current_decision__policies")
 
 
 def _open_requests() -> Any:
@@ -381,7 +396,7 @@ def on_booking_changed(booking: Booking, *, trigger: str) -> None:
     One query finds both (this runs after every change a jail export makes)."""
     q = Q(booking_id=booking.pk, status=RequestStatus.MATCHED) | _waiting_q(booking)
     now = clock.now()
-    for req in ImmigrationRequest.objects.filter(q).select_related("current_decision", *_RELATED):
+    for req in ImmigrationRequest.objects.filter(q).select_related("current_decision", *_RELATED).defer(*_DEFERRED):
         if req.status == RequestStatus.MATCHED:
             decide(req, trigger=trigger, at=now)
         elif matching.could_fit(req, booking):
@@ -413,7 +428,7 @@ def on_person_changed(person: Person, *, trigger: str) -> None:
     live requests; an identifier added may also let a waiting request match one of their bookings."""
     for req in (
         _open_requests().filter(booking__person_id=person.pk)
-        .select_related("current_decision", *_RELATED)
+        .select_related("current_decision", *_RELATED).defer(*_DEFERRED)
     ):
         decide(req, trigger=trigger)
     for booking in Booking.objects.filter(person_id=person.pk, released_at__isnull=True).select_related("person"):
@@ -465,7 +480,8 @@ def override_decision(
     fields_["review"] = False
     row = Decision.objects.create(
         request=req, evaluated_at=at, trigger="override", overrides=current, override_reason=reason,
-        override_by=user, facts=current.facts, **fields_,  # type: ignore[misc]
+        override_by=user, facts=current.facts, answer_digest=current.answer_digest or answer_digest(_row_fields(current)),
+        **fields_,  # type: ignore[misc]
     )
     req.current_decision = row
     req.save(update_fields=["current_decision", "updated_at"])
