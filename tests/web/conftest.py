@@ -26,3 +26,8 @@ def login(client: Client, user: Any) -> Client:
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+# One browser for the whole session, shared by every browser test module (Playwright allows one sync
+# instance per thread).
+from tests.web.browser import chromium, receiver  # noqa: E402, F401

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook
 
-from tests.web.browser import axe_scan, chromium, log_on, new_page, receiver, screenshot  # noqa: F401
+from tests.web.browser import axe_scan, log_on, new_page, screenshot
 from tests.web.world import PASSWORD, build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -24,7 +24,7 @@ def _check(page: Any, name: str, problems: dict[str, Any]) -> None:
 
 
 def test_it_takes_a_request_from_review_to_an_acknowledged_notice(
-    live_server: Any, chromium: Any, receiver: Any  # noqa: F811
+    live_server: Any, chromium: Any, receiver: Any
 ) -> None:
     from handoff.notices.models import Notice
     from handoff.notices.worker import Worker

@@ -9,14 +9,14 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from tests.web.browser import axe_scan, chromium, new_page, screenshot  # noqa: F401
+from tests.web.browser import axe_scan, new_page, screenshot
 from tests.web.conftest import login
 from tests.web.world import build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _as(chromium: Any, base: str, user: Any) -> Any:  # noqa: F811
+def _as(chromium: Any, base: str, user: Any) -> Any:
     client = login(Client(), user)
     page = new_page(chromium)
     page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
@@ -24,7 +24,7 @@ def _as(chromium: Any, base: str, user: Any) -> Any:  # noqa: F811
     return page
 
 
-def test_it_passes_axe_on_every_page_for_every_role(live_server: Any, chromium: Any) -> None:  # noqa: F811
+def test_it_passes_axe_on_every_page_for_every_role(live_server: Any, chromium: Any) -> None:
     from handoff.notices.models import LETTER_KINDS, Notice
 
     world = build_world(passwords=False)
@@ -57,7 +57,7 @@ def test_it_passes_axe_on_every_page_for_every_role(live_server: Any, chromium: 
     assert not errors, f"console errors: {errors}"
 
 
-def test_it_reads_without_javascript(live_server: Any, chromium: Any) -> None:  # noqa: F811
+def test_it_reads_without_javascript(live_server: Any, chromium: Any) -> None:
     """Server-rendered pages: with JavaScript off, the dashboard still shows its countdowns as text."""
     world = build_world(passwords=False)
     client = login(Client(), world.users["clerk_la"])
