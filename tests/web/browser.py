@@ -158,12 +158,13 @@ def axe_scan(page: Any) -> list[dict[str, Any]]:
 
 
 def screenshot(page: Any, name: str, *, for_docs: bool = True) -> Path:
-    """var/screenshots/<name>.png (full page) and, for the README, docs/screenshots/<name>.png (the first
-    screen, palette-reduced to stay small)."""
+    """var/screenshots/<name>.png (full page) always and, with HANDOFF_DOC_SCREENSHOTS=1, the README's
+    docs/screenshots/<name>.png (the first screen, palette-reduced to stay well under 300 KB). Why on demand:
+    the committed pictures should change when the pages do, not on every test run."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    if for_docs:
+    if for_docs and os.environ.get("HANDOFF_DOC_SCREENSHOTS"):  # refresh the README's pictures on demand
         DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         from PIL import Image
 
