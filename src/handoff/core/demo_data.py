@@ -23,6 +23,7 @@ from typing import Any
 
 SEED = 20250601
 SOURCE = "demo data"
+DEMO_WEBHOOK_URL = ""  # e.g. "http://127.0.0.1:8000/demo-receiver" once such a receiver exists
 
 
 @dataclass(frozen=True)
@@ -139,8 +140,11 @@ def build() -> dict[str, int]:
     today = now.date()
     _ensure_places()
 
+    # E-mail only: no demo webhook receiver exists, and a webhook nobody answers would fill the demo with
+    # failed deliveries. (Set DEMO_WEBHOOK_URL below to point office West at a receiver.)
+    secret = _secret(rng)  # drawn even when unused, so the random sequence does not depend on it
     places.add_office("DEMO-ERO-WEST", "ICE ERO field office - West (demo)",
-                      webhook_url="http://127.0.0.1:8000/demo-receiver", webhook_secret=_secret(rng),
+                      webhook_url=DEMO_WEBHOOK_URL, webhook_secret=secret if DEMO_WEBHOOK_URL else "",
                       email="ero-west@example.gov", escalation_email="lesc@example.gov", covers=["06037", "48201"])
     places.add_office("DEMO-ERO-EAST", "ICE ERO field office - East (demo)", email="ero-east@example.gov",
                       escalation_email="lesc@example.gov", covers=["24031", "17031", "13121"])
