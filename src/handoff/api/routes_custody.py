@@ -88,8 +88,8 @@ def post_conviction(request: HttpRequest, body: ConvictionIn) -> Status[dict[str
              url_name="api_release")
 def post_release(
     request: HttpRequest,
-    facility: Annotated[Code, Path()],
-    booking_number: Annotated[BookingNumber, Path()],
+    facility: Annotated[Code, Path(example="LA-MCJ")],
+    booking_number: Annotated[BookingNumber, Path(example="LA-MCJ-R001")],
     body: ReleaseIn,
 ) -> Status[dict[str, Any]]:
     """Report a release as it happens (a time without an offset is the facility's local time)."""

@@ -90,7 +90,7 @@ def post_request(request: HttpRequest, body: RequestIn) -> Status[dict[str, Any]
 
 
 @router.get("/requests/{request_id}", response={200: RequestOut, **ERRORS}, url_name="api_request")
-def get_request(request: HttpRequest, request_id: Annotated[RequestId, Path()]) -> Status[dict[str, Any]]:
+def get_request(request: HttpRequest, request_id: Annotated[RequestId, Path(example="LOS-2025-0001")]) -> Status[dict[str, Any]]:
     """One request with its current decision (reasons and citations) and its notices."""
     actor = actor_of(request)
 
@@ -104,7 +104,7 @@ def get_request(request: HttpRequest, request_id: Annotated[RequestId, Path()]) 
 
 @router.post("/requests/{request_id}/withdraw", response={200: RequestWrite, **ERRORS_409},
              url_name="api_request_withdraw")
-def post_withdraw(request: HttpRequest, request_id: Annotated[RequestId, Path()],
+def post_withdraw(request: HttpRequest, request_id: Annotated[RequestId, Path(example="LOS-2025-0001")],
                   body: WithdrawIn) -> Status[dict[str, Any]]:
     """The office withdraws its request; pending notices are cancelled."""
     actor = actor_of(request)
@@ -124,7 +124,7 @@ def post_withdraw(request: HttpRequest, request_id: Annotated[RequestId, Path()]
 
 @router.post("/requests/{request_id}/override", response={200: RequestOut, **ERRORS_409},
              url_name="api_request_override")
-def post_override(request: HttpRequest, request_id: Annotated[RequestId, Path()],
+def post_override(request: HttpRequest, request_id: Annotated[RequestId, Path(example="LOS-2025-0001")],
                   body: OverrideIn) -> Status[dict[str, Any]]:
     """A supervisor decides a request whose decision needs review, with a reason."""
     actor = actor_of(request)

@@ -145,6 +145,11 @@ ERRORS_409: dict[int, type[Error]] = {**ERRORS, 409: Error}
 # --- custody ------------------------------------------------------------------------------------------------
 
 class BookingIn(StrictIn):
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [{
+        "facility": "LA-MCJ", "booking_number": "LA-MCJ-2025-000123", "booked_at": "2025-06-01T14:30:00",
+        "last_name": "Doe", "first_name": "Jan", "date_of_birth": "1980-01-01", "sex": "M",
+        "fbi_number": "0000001AB1", "scheduled_release_at": "2025-09-01T09:00:00-07:00", "release_type": "scheduled"}]})
+
     facility: Code
     booking_number: BookingNumber
     booked_at: DateTimeIn
@@ -165,6 +170,10 @@ class BookingIn(StrictIn):
 
 
 class ChargeIn(StrictIn):
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [{
+        "facility": "LA-MCJ", "booking_number": "LA-MCJ-0001", "seq": 1, "statute": "CA PC 211",
+        "description": "Robbery", "level": "felony", "disposition": "pending", "categories": ["serious_felony"]}]})
+
     facility: Code
     booking_number: BookingNumber
     seq: Annotated[int, Field(ge=0, le=2_147_483_647)]
@@ -181,6 +190,9 @@ class ChargeIn(StrictIn):
 class ConvictionIn(StrictIn):
     """The person by fbi_number, state_id, a_number, or last_name + first_name + date_of_birth. A jail may
     add history only for people booked in its own facilities."""
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [{
+        "fbi_number": "0000001AB1", "statute": "CA PC 211", "level": "felony", "convicted_on": "2019-04-02",
+        "state": "CA", "categories": ["serious_felony", "violent_felony"]}]})
 
     fbi_number: FbiNumber = ""
     state_id: Str30 = ""
@@ -199,6 +211,9 @@ class ConvictionIn(StrictIn):
 
 
 class ReleaseIn(StrictIn):
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
+        {"released_at": "2025-06-03T10:00:00-07:00", "release_reason": "bail_posted"}]})
+
     released_at: DateTimeIn
     release_reason: ReleaseReason
     release_type: ReleaseType | None = None
@@ -259,6 +274,12 @@ class FederalIn(StrictIn):
 
 
 class RequestIn(StrictIn):
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [{
+        "request_id": "LOS-2025-0042", "kind": "detainer", "form": "I-247A", "issued_at": "2025-06-01T15:00:00Z",
+        "office": "LOS", "facility": "LA-MCJ", "booking_number": "LA-MCJ-0001",
+        "subject": {"last_name": "Doe", "first_name": "Jan", "date_of_birth": "1980-01-01", "a_number": "A000000001"},
+        "basis": ["biometric_match"], "warrant": {"type": "administrative", "form": "I-200"}, "lead_time_hours": 48}]})
+
     request_id: RequestId
     kind: RequestKind
     form: Str20 = ""
@@ -275,10 +296,16 @@ class RequestIn(StrictIn):
 
 
 class WithdrawIn(StrictIn):
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
+        {"withdrawn_at": "2025-06-02T08:00:00Z"}]})
+
     withdrawn_at: DateTimeIn
 
 
 class OverrideIn(StrictIn):
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
+        {"reason": "Counsel advised the conviction is a listed offence.", "notify": True}]})
+
     reason: Reason
     notify: bool | None = None
     hold: Hold | None = None
