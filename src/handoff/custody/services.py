@@ -752,14 +752,17 @@ def apply_bookings(items: list[tuple[int, BookingInput]], *, source: str,
     _insert_people(new_people, now)
     _save_people(changed_people, source, now)
     if new_bookings:
+        dt, _ = _db_formats()
+        stamp = dt(now)
         ids = _insert(Booking._meta.db_table,
                       ("facility_id", "booking_number", "person_id", *BOOKING_FIELDS, "created_at", "updated_at"),
-                      [(b.facility_id, b.booking_number, p.pk, b.booked_at, b.scheduled_release_at, b.release_type,
-                        b.released_at, b.release_reason, b.ice_hold, now, now) for _, b, p in new_bookings],
+                      [(b.facility_id, b.booking_number, p.pk, dt(b.booked_at), dt(b.scheduled_release_at),
+                        b.release_type, dt(b.released_at), b.release_reason, b.ice_hold, stamp, stamp)
+                       for _, b, p in new_bookings],
                       returning=True)
         _insert(ReleaseScheduleChange._meta.db_table,
                 ("booking_id", "previous", "scheduled_release_at", "changed_at", "source"),
-                [(pk, None, b.scheduled_release_at, now, src)
+                [(pk, None, dt(b.scheduled_release_at), stamp, src)
                  for (_, b, _), pk in zip(new_bookings, ids, strict=True) if b.scheduled_release_at is not None],
                 returning=False)
         for (number, b, p), pk in zip(new_bookings, ids, strict=True):
@@ -805,19 +808,37 @@ def _existing_bookings(items: list[tuple[int, BookingInput]]) -> dict[tuple[int,
     return existing
 
 
+def _db_formats() -> tuple[Any, Any]:
+    """Converters for datetimes and dates as the ORM would store them on this connection: naive UTC text on
+    SQLite ("YYYY-MM-DD HH:MM:SS[.ffffff]"), the objects themselves on PostgreSQL."""
+    if connection.vendor != "sqlite":
+        return _same, _same
+    return _sqlite_dt, _sqlite_date
+
+
+def _same(v: Any) -> Any:
+    return v
+
+
+def _sqlite_dt(v: datetime | None) -> str | None:
+    if v is None:
+        return None
+    if v.tzinfo is not UTC:
+        v = v.astimezone(UTC)
+    return v.replace(tzinfo=None).isoformat(" ")
+
+
+def _sqlite_date(v: date | None) -> str | None:
+    return None if v is None else v.isoformat()
+
+
 def _insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], *, returning: bool) -> list[int]:
-    """INSERT many rows; with `returning`, their new ids in row order (multi-row INSERT ... RETURNING, as
-    Django's own bulk_create does on SQLite 3.35+ and PostgreSQL). Dates and times are converted here the
-    way the ORM stores them."""
+    """INSERT many rows (dates and times already converted with _db_formats); with `returning`, their new ids
+    in row order (multi-row INSERT ... RETURNING, as Django's own bulk_create does on SQLite 3.35+ and
+    PostgreSQL)."""
     if not rows:
         return []
     qn = connection.ops.quote_name
-    if connection.vendor == "sqlite":
-        kinds = [i for i, v in enumerate(rows[0]) if isinstance(v, date)]
-        for row in rows[1:50]:  # a column that is None in the first row may hold dates further down
-            kinds += [i for i, v in enumerate(row) if isinstance(v, date) and i not in kinds]
-        if kinds:
-            rows = [_sqlite_row(row, kinds) for row in rows]
     head = f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) VALUES "
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     with connection.cursor() as cur:
@@ -834,22 +855,6 @@ def _insert(table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], *
     if len(ids) != len(rows):
         raise RuntimeError("the database returned fewer ids than rows inserted")
     return ids
-
-
-def _sqlite_row(row: tuple[Any, ...], positions: list[int]) -> tuple[Any, ...]:
-    out = list(row)
-    for i in positions:
-        v = out[i]
-        if v is None:
-            continue
-        if isinstance(v, datetime):
-            # Django's SQLite format: naive UTC, "YYYY-MM-DD HH:MM:SS[.ffffff]"
-            if v.tzinfo is not None and v.tzinfo is not UTC:
-                v = v.astimezone(UTC)
-            out[i] = v.replace(tzinfo=None).isoformat(" ")
-        elif isinstance(v, date):
-            out[i] = v.isoformat()
-    return tuple(out)
 
 
 def _parse_back(v: Any) -> datetime | None:
@@ -1024,10 +1029,13 @@ def apply_convictions(items: list[tuple[int, ConvictionInput]], *, source: str) 
 def _insert_people(people: list[_P], now: datetime) -> None:
     if not people:
         return
+    dt, d = _db_formats()
+    stamp = dt(now)
     ids = _insert(Person._meta.db_table,
                   (*PERSON_FIELDS, "registrant_sex_offender", "registrant_arson", "lawful_status_proven",
                    "created_at", "updated_at"),
-                  [(*(getattr(p, f) for f in PERSON_FIELDS), False, False, False, now, now) for p in people],
+                  [(p.last_name, p.first_name, p.middle_name, d(p.date_of_birth), p.sex, p.fbi_number, p.state_id,
+                    p.a_number, p.country_of_birth, False, False, False, stamp, stamp) for p in people],
                   returning=True)
     for p, pk in zip(people, ids, strict=True):
         p.pk = pk

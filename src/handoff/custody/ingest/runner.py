@@ -194,13 +194,17 @@ def run_ingest(path: str | Path, handler: Handler, *, fmt: str | None = None, ma
     batch: list[tuple[Row, Any, str, str]] = []  # row, cleaned, key text, digest
     try:
         try:
+            known = handler.known_fields
             for rec in _mapped(records(info, _warn), section, report, rejects):
-                values = _fold(rec.values or {})
-                extra = [k for k in values if k not in handler.known_fields]
+                raw = rec.values or {}
+                values = {k: v for k, v in raw.items() if k in known and v is not None and v != ""}
+                extra = raw.keys() - known
                 if extra:
-                    unknown.update(extra)
-                    for k in extra:
-                        del values[k]
+                    nested = _fold({k: raw[k] for k in extra if "." in k})
+                    for k, v in nested.items():
+                        if k in known and k not in values:
+                            values[k] = v
+                    unknown.update(k for k in extra if not ("." in k and k.partition(".")[0] in known))
                 row = Row(rec.number, values)
                 try:
                     cleaned = handler.validate(row)
