@@ -300,3 +300,96 @@ def _simplify(need: Need) -> Need:
         fields={k: _simplify(v) for k, v in need.fields.items()},
         element=_simplify(need.element) if need.element is not None else None,
     )
+
+
+def split_exists(source: str) -> tuple[str, str, str] | None:
+    """`convictions.exists(c, BODY)` -> ("convictions", "c", "BODY"); None for any other shape.
+
+    Why: such a rule is true exactly when BODY holds for some record, so the engine can run BODY once per
+    distinct record (and remember it) instead of converting the whole list for every request.
+    """
+    spans = [(m.lastgroup or "", m.group(), m.start(), m.end()) for m in _TOKENS.finditer(source) if m.lastgroup != "ws"]
+    if len(spans) < 8:
+        return None
+    (k0, t0, _, _), (_, t1, _, _), (_, t2, _, _), (_, t3, _, _), (k4, t4, _, _), (_, t5, _, body_start) = spans[:6]
+    if not (k0 == "id" and t0 in ("convictions", "charges") and t1 == "." and t2 == "exists" and t3 == "("
+            and k4 == "id" and t5 == ","):
+        return None
+    depth = 0
+    for i, (kind, text, start, _end) in enumerate(spans[3:], start=3):
+        if kind == "op" and text in "([{":
+            depth += 1
+        elif kind == "op" and text in ")]}":
+            depth -= 1
+            if depth == 0:
+                if i != len(spans) - 1:
+                    return None  # something follows the closing parenthesis: `... ) && x`
+                return t0, t4, source[body_start:start]
+    return None
+
+
+def bool_tree(source: str) -> Any:
+    """Split a `when` at its top-level `||`, `&&`, `!` and parentheses: ("or"|"and", [trees]), ("not", tree)
+    or ("leaf", source). A conditional (`?:`) anywhere at the top stays one leaf.
+
+    Why: CEL's `&&` and `||` are commutative with respect to errors (`false && error` is false, `true ||
+    error` is true), so the parts can be evaluated - and remembered - apart, each on only the facts it reads.
+    """
+    spans = [(m.lastgroup or "", m.group(), m.start(), m.end()) for m in _TOKENS.finditer(source) if m.lastgroup != "ws"]
+    return _tree(source, spans)
+
+
+def _tree(source: str, spans: list[tuple[str, str, int, int]]) -> Any:
+    if not spans:
+        return ("leaf", "")
+    text = source[spans[0][2]:spans[-1][3]]
+    depth = 0
+    ors: list[int] = []
+    ands: list[int] = []
+    ternary = False
+    closes_at_end = False
+    for i, (kind, tx, _s, _e) in enumerate(spans):
+        if kind == "op" and tx in "([{":
+            depth += 1
+        elif kind == "op" and tx in ")]}":
+            depth -= 1
+            if depth == 0 and i == len(spans) - 1 and spans[0][1] == "(":
+                closes_at_end = True
+        elif depth == 0 and kind == "op":
+            if tx == "||":
+                ors.append(i)
+            elif tx == "&&":
+                ands.append(i)
+            elif tx in "?:":
+                ternary = True
+    if ternary:
+        return ("leaf", text)
+    for op, cuts in (("or", ors), ("and", ands)):
+        if cuts:
+            parts = []
+            start = 0
+            for cut in [*cuts, len(spans)]:
+                parts.append(_tree(source, spans[start:cut]))
+                start = cut + 1
+            return (op, parts)
+    if closes_at_end and _balanced_group(spans):
+        return _tree(source, spans[1:-1])
+    if spans[0][1] == "!" and len(spans) > 1:
+        rest = spans[1:]
+        rest_text = source[rest[0][2]:rest[-1][3]]
+        if (rest[0][1] == "(" and _balanced_group(rest)) or split_exists(rest_text) is not None:
+            return ("not", _tree(source, rest))
+    return ("leaf", text)
+
+
+def _balanced_group(spans: list[tuple[str, str, int, int]]) -> bool:
+    """True when spans[0] is "(" and its matching ")" is the last span."""
+    depth = 0
+    for i, (kind, tx, _s, _e) in enumerate(spans):
+        if kind == "op" and tx in "([{":
+            depth += 1
+        elif kind == "op" and tx in ")]}":
+            depth -= 1
+            if depth == 0:
+                return i == len(spans) - 1
+    return False

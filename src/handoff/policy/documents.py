@@ -127,6 +127,11 @@ def _value(node: yaml.Node, file: str, problems: list[Problem], constructor: yam
     return constructor.construct_object(node, deep=True)
 
 
+def _item_line(seq: Any, index: int) -> int:
+    lines = getattr(seq, "item_lines", None)
+    return lines[index] if lines and index < len(lines) else getattr(seq, "line", 0)
+
+
 def read_yaml(path: str | Path) -> tuple[Any, list[Problem]]:
     """Parse one YAML file keeping line numbers; syntax errors come back as problems."""
     file = str(path)
@@ -170,6 +175,7 @@ class Rule:
     line: int
     program: Any = field(repr=False, compare=False)  # cel.Program
     variables: frozenset[str] = frozenset()
+    needs: Mapping[str, celcheck.Need] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -395,7 +401,7 @@ def load_policy(path: str | Path, tables: Mapping[str, OffenceTable] | None = No
         for i, tid in enumerate(table_ids):
             if tid not in tables:
                 known = ", ".join(sorted(tables)) or "none"
-                c.add(table_ids.item_lines[i], f"unknown offence table '{tid}' (known: {known})")
+                c.add(_item_line(table_ids, i), f"unknown offence table '{tid}' (known: {known})")
     notes = c.text(data, "notes", "the policy")
     versions: list[Version] = []
     raw_versions = data.get("versions")
@@ -403,7 +409,7 @@ def load_policy(path: str | Path, tables: Mapping[str, OffenceTable] | None = No
         c.add(c.line_of(data, "versions"), "versions must be a non-empty list")
         raw_versions = []
     for vi, raw in enumerate(raw_versions or []):
-        vline = raw_versions.item_lines[vi]
+        vline = _item_line(raw_versions, vi)
         if not isinstance(raw, YMap):
             c.add(vline, f"version {vi + 1} must be a mapping")
             continue
@@ -454,7 +460,7 @@ def _load_version(c: _Checker, raw: YMap, vi: int) -> Version | None:
         c.add(c.line_of(raw, "rules"), f"'rules' of {what} must be a list")
         raw_rules = []
     for ri, r in enumerate(raw_rules):
-        rline = raw_rules.item_lines[ri]
+        rline = _item_line(raw_rules, ri)
         if not isinstance(r, YMap):
             c.add(rline, f"rule {ri + 1} of {what} must be a mapping")
             continue
@@ -499,6 +505,10 @@ def _load_version(c: _Checker, raw: YMap, vi: int) -> Version | None:
                 line=rline,
                 program=program,
                 variables=frozenset(v for v in program.variables() if v in celcheck.VARIABLES),
+                needs=(
+                    {v: celcheck.Need(whole=True) for v in program.variables() if v in celcheck.VARIABLES}
+                    if analysis.opaque else dict(analysis.needs)
+                ),
             )
         )
     for var in opaque_vars:
@@ -600,7 +610,7 @@ def load_table(path: str | Path) -> OffenceTable:
         c.add(c.line_of(data, "entries"), "entries must be a list")
         raw_entries = []
     for ei, e in enumerate(raw_entries):
-        eline = raw_entries.item_lines[ei]
+        eline = _item_line(raw_entries, ei)
         if not isinstance(e, YMap):
             c.add(eline, f"entry {ei + 1} must be a mapping")
             continue
@@ -623,7 +633,7 @@ def load_table(path: str | Path) -> OffenceTable:
             cats = []
         for ci, cat in enumerate(cats):
             if cat not in CATEGORIES:
-                c.add(cats.item_lines[ci], f"unknown category '{cat}' in {what}; known: {', '.join(sorted(CATEGORIES))}")
+                c.add(_item_line(cats, ci), f"unknown category '{cat}' in {what}; known: {', '.join(sorted(CATEGORIES))}")
         key = entry_key(statute, codes) if statute else None
         if statute and codes and key is None:
             c.add(c.line_of(e, "statute"), f"statute '{statute}' must start with a code of this table ({', '.join(codes)}) and a section number")

@@ -25,11 +25,13 @@ Public surface: `Registry`, `load_library()`, `UnknownPolicy`, `LIBRARY_DIR`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from operator import attrgetter, itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import cel
 
@@ -87,26 +89,39 @@ def completed_years(since: date, as_of: date) -> int:
     return max(years, 0)
 
 
-def conviction_fields(c: Conviction, as_of: date) -> dict[str, Any]:
+CONVICTION_FIELDS = tuple(celcheck.FACT_SCHEMA["convictions"].element)
+
+
+def conviction_fields(c: Conviction, as_of: date, fields: frozenset[str] | None = None) -> dict[str, Any]:
     """The CEL view of one conviction, without categories (they depend on the policy's tables).
 
-    Lookbacks are inclusive: convicted exactly 5 (15) calendar years before `as_of` still counts.
+    Lookbacks are inclusive: convicted exactly 5 (15) calendar years before `as_of` still counts; the n-year
+    anniversary of a Feb 29 conviction is Feb 28 in a common year. `fields`: compute only these (speed).
     """
-    ann5 = anniversary(c.convicted_on, 5)
-    return {
+    want = fields if fields is not None else _ALL_CONVICTION_FIELDS
+    row: dict[str, Any] = {
         "statute": c.statute,
         "level": c.level,
         "wobbler": c.wobbler,
-        "convicted_on": c.convicted_on.isoformat(),
         "state": c.state,
         "state_prison": c.state_prison,
         "prop47_reduced": c.prop47_reduced,
-        "years_before": completed_years(c.convicted_on, as_of),
-        "within_5y": as_of <= ann5,
-        "within_15y": as_of <= anniversary(c.convicted_on, 15),
         "custody_days_since": c.custody_days_since,
-        "within_5y_excluding_custody": as_of <= ann5 + timedelta(days=c.custody_days_since),
     }
+    if "convicted_on" in want:
+        row["convicted_on"] = c.convicted_on.isoformat()
+    if "years_before" in want:
+        row["years_before"] = completed_years(c.convicted_on, as_of)
+    if "within_5y" in want or "within_5y_excluding_custody" in want:
+        ann5 = anniversary(c.convicted_on, 5)
+        row["within_5y"] = as_of <= ann5
+        row["within_5y_excluding_custody"] = as_of <= ann5 + timedelta(days=c.custody_days_since)
+    if "within_15y" in want:
+        row["within_15y"] = as_of <= anniversary(c.convicted_on, 15)
+    return row
+
+
+_ALL_CONVICTION_FIELDS = frozenset(CONVICTION_FIELDS)
 
 
 def charge_fields(c: Charge) -> dict[str, Any]:
@@ -119,45 +134,18 @@ def charge_fields(c: Charge) -> dict[str, Any]:
     }
 
 
-def fact_inputs(facts: Facts) -> dict[str, Any]:
-    """The CEL view of the scalar facts (everything but charges and convictions)."""
-    r = facts.request
-    return {
-        "request": {
-            "kind": r.kind,
-            "form": r.form,
-            "basis": list(r.basis),
-            "warrant": {"type": r.warrant.type, "form": r.warrant.form},
-            "lead_time_hours": r.lead_time_hours,
-            "withdrawn": r.withdrawn,
-            "judicial_probable_cause": r.judicial_probable_cause,
-        },
-        "booking": {"release_type": facts.booking.release_type, "released": facts.booking.released},
-        "registrant": {"sex_offender": facts.registrant.sex_offender, "arson": facts.registrant.arson},
-        "federal": {
-            "aggravated_felony_conviction": facts.federal.aggravated_felony_conviction,
-            "outstanding_federal_felony_warrant": facts.federal.outstanding_federal_felony_warrant,
-            "terrorist_screening_match": facts.federal.terrorist_screening_match,
-        },
-        "person": {"lawful_status_proven": facts.person.lawful_status_proven},
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class _Inferred:
+class _Inferred(NamedTuple):
     """Categories one record gets under one policy's tables, and which entries gave them."""
 
-    categories: list[str]
+    categories: tuple[str, ...]
     uncertain_only: frozenset[str]  # categories that came only from uncertain entries
     entries: tuple[TableEntry, ...]  # entries that added something beyond the explicit categories
 
 
-_NO_TABLES = _Inferred([], frozenset(), ())
-
-
 def infer(statute: str, explicit: Sequence[str], tables: Sequence[OffenceTable], on: date, state: str = "") -> _Inferred:
+    """A record's categories: its explicit ones plus every table's (a table skips another state's records)."""
     if not tables:
-        return _Inferred(sorted(set(explicit)), frozenset(), ())
+        return _Inferred(tuple(sorted(set(explicit))), frozenset(), ())
     cats = set(explicit)
     certain = set(explicit)
     used: list[TableEntry] = []
@@ -165,42 +153,317 @@ def infer(statute: str, explicit: Sequence[str], tables: Sequence[OffenceTable],
         if state and state != table.state:
             continue  # another state's conviction: its statute numbers mean something else
         for entry in table.lookup(statute, on):
-            new = [c for c in entry.categories if c not in explicit]
-            if new:
+            if any(c not in explicit for c in entry.categories):
                 used.append(entry)
             cats.update(entry.categories)
             if not entry.uncertain:
                 certain.update(entry.categories)
-    return _Inferred(sorted(cats), frozenset(cats - certain), tuple(used))
+    return _Inferred(tuple(sorted(cats)), frozenset(cats - certain), tuple(used))
+
+
+# ---------------------------------------------------------------------------------- CEL input layout
+
+SCALAR_VARS = ("request", "booking", "registrant", "federal", "person")
+
+
+def _leaf_paths(schema: Any, need: celcheck.Need | None) -> list[tuple[str, ...]]:
+    """The leaves below a schema node that `need` reads (all of them when it reads the node whole)."""
+    out: list[tuple[str, ...]] = []
+    if need is None or need.whole:
+        for name, child in schema.items():
+            if isinstance(child, dict):
+                out.extend((name, *p) for p in _leaf_paths(child, None))
+            else:
+                out.append((name,))
+        return out
+    for name, sub in need.fields.items():
+        child = schema[name]
+        if isinstance(child, dict):
+            out.extend((name, *p) for p in _leaf_paths(child, sub))
+        else:
+            out.append((name,))
+    return out
+
+
+def _nest(paths: Sequence[tuple[str, ...]]) -> list[tuple[str, Any]]:
+    """Leaf paths -> [(key, None | nested)] in order, to rebuild dicts from a flat tuple of values."""
+    spec: list[tuple[str, Any]] = []
+    index: dict[str, int] = {}
+    for path in paths:
+        head, rest = path[0], path[1:]
+        if not rest:
+            spec.append((head, None))
+            continue
+        if head not in index:
+            index[head] = len(spec)
+            spec.append((head, []))
+        spec[index[head]][1].append(rest)
+    return [(k, _nest(v) if v is not None else None) for k, v in spec]
+
+
+def _build(spec: list[tuple[str, Any]], values: Any) -> dict[str, Any]:
+    return {k: next(values) if sub is None else _build(sub, values) for k, sub in spec}
+
+
+def _tuple_getter(getter: Callable[[Any], Any], n: int) -> Callable[[Any], tuple[Any, ...]]:
+    """attrgetter/itemgetter return a bare value for one name; make them always return a tuple."""
+    if n == 0:
+        return lambda _obj: ()
+    if n == 1:
+        return lambda obj: (getter(obj),)
+    return getter  # type: ignore[return-value]
+
+
+class _Layout:
+    """Which facts one policy version's rules read, flattened: the memo key, and the CEL input built from it.
+
+    The key is a tuple of plain values (scalars in path order, then one tuple per conviction and charge with
+    their categories), so equal keys are exactly equal CEL inputs.
+    """
+
+    def __init__(self, needs: Mapping[str, celcheck.Need]) -> None:
+        self.scalars: list[tuple[str, list[tuple[str, Any]], int]] = []
+        dotted: list[str] = []
+        for var in SCALAR_VARS:
+            if var in needs:
+                paths = _leaf_paths(celcheck.FACT_SCHEMA[var], needs[var])
+                self.scalars.append((var, _nest(paths), len(paths)))
+                dotted.extend(".".join((var, *p)) for p in paths)
+        self.scalar_key = _tuple_getter(attrgetter(*dotted) if dotted else (lambda _f: ()), len(dotted))
+        self.records: dict[str, tuple[tuple[str, ...], bool, Callable[[Any], tuple[Any, ...]]]] = {}
+        for var in ("convictions", "charges"):
+            if var not in needs:
+                continue
+            element_schema = celcheck.FACT_SCHEMA[var].element
+            need = needs[var]
+            if need.whole:
+                fields = tuple(element_schema)
+            elif need.element is None:
+                fields = ()
+            else:
+                fields = tuple(f for f, _ in _nest(_leaf_paths(element_schema, need.element)))
+            plain = tuple(f for f in fields if f != "categories")
+            getter = _tuple_getter(itemgetter(*plain) if plain else (lambda _r: ()), len(plain))
+            self.records[var] = (plain, "categories" in fields, getter)
+
+    def key(self, req: _Request, conv_inf: Sequence[_Inferred], charge_inf: Sequence[_Inferred], drop: frozenset[str]) -> tuple[Any, ...]:
+        parts: list[Any] = [self.scalar_key(req.facts)]
+        for var, (_plain, with_cats, getter) in self.records.items():
+            rows, infs = (req.conv_rows, conv_inf) if var == "convictions" else (req.charge_rows, charge_inf)
+            if with_cats:
+                if drop:
+                    parts.append(tuple((getter(r), tuple(c for c in i.categories if c not in drop)) for r, i in zip(rows, infs, strict=True)))
+                else:
+                    parts.append(tuple((getter(r), i.categories) for r, i in zip(rows, infs, strict=True)))
+            else:
+                parts.append(tuple((getter(r), ()) for r in rows))
+        return tuple(parts)
+
+    def build(self, key: tuple[Any, ...]) -> dict[str, Any]:
+        """The CEL input (without settings) that `key` stands for."""
+        out: dict[str, Any] = {}
+        values = iter(key[0])
+        for var, spec, _n in self.scalars:
+            out[var] = _build(spec, values)
+        for i, (var, (plain, with_cats, _getter)) in enumerate(self.records.items(), start=1):
+            recs = []
+            for vals, cats in key[i]:
+                rec = dict(zip(plain, vals, strict=True))
+                if with_cats:
+                    rec["categories"] = list(cats)
+                recs.append(rec)
+            out[var] = recs
+        return out
 
 
 # ---------------------------------------------------------------------------------- the registry
 
 
-@dataclass
-class _PolicyRun:
-    decided: dict[str, Any]
-    reasons: list[Reason]
-    label: str
+@dataclass(frozen=True)
+class _CompiledRule:
+    """A rule ready to run, with the two reasons it can give precomputed (they never change)."""
+
+    rule: Any  # documents.Rule
+    program: Any
+    constant: bool | None  # the result, when the rule reads no fact at all
+    holds: Reason
+    fails: Reason
+    tree: Any  # the `when` split into parts (_Op/_Not/_Records/_Leaf) evaluated and remembered apart
+
+
+@dataclass(frozen=True)
+class _CompiledVersion:
+    version: Version
+    label: str  # "id@effective_from", as listed in Decision.policies
+    layout: _Layout
+    rules: tuple[_CompiledRule, ...]
+    settings_input: Any
+    review_uncertain: bool
+    start: tuple[tuple[str, Any], ...]  # defaults, then the outcome fields its settings set
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    """A part of a `when` run in CEL on only the facts it reads (or answered at load when it reads none)."""
+
+    program: Any
+    layout: _Layout
+    constant: Any  # True / False / _Failed when the part reads no fact; None otherwise
+
+
+@dataclass(frozen=True)
+class _Records:
+    """`records.exists(binder, body)` whose body reads only the record: body run per distinct record."""
+
+    var: str
+    binder: str
+    body: Any
+    layout: _Layout
+
+
+@dataclass(frozen=True)
+class _Op:
+    op: str  # "and" | "or"
+    children: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class _Not:
+    child: Any
+
+
+def _compile_tree(tree: Any, settings: Mapping[str, Any], settings_input: Any) -> Any:
+    """bool_tree() output -> nodes; raises ValueError when a part cannot stand alone (then the rule runs whole)."""
+    kind = tree[0]
+    if kind in ("and", "or"):
+        return _Op(kind, tuple(_compile_tree(t, settings, settings_input) for t in tree[1]))
+    if kind == "not":
+        return _Not(_compile_tree(tree[1], settings, settings_input))
+    source = tree[1]
+    try:
+        program = cel.compile(source)
+    except Exception as exc:  # noqa: BLE001
+        raise ValueError(source) from exc
+    analysis = celcheck.analyse(source, settings)
+    if analysis.problems:
+        raise ValueError(source)
+    fact_vars = {v for v in program.variables() if v in celcheck.VARIABLES and v != "settings"}
+    needs = {v: celcheck.Need(whole=True) for v in fact_vars} if analysis.opaque else {
+        k: n for k, n in analysis.needs.items() if k != "settings"
+    }
+    split = celcheck.split_exists(source)
+    if split is not None and not analysis.opaque:
+        var, binder, body = split
+        if binder not in celcheck.VARIABLES and var in needs and not needs[var].whole:
+            try:
+                body_program = cel.compile(body)
+            except Exception:  # noqa: BLE001
+                body_program = None
+            if body_program is not None and set(body_program.variables()) <= {binder, "settings"} | analysis.binders:
+                return _Records(var, binder, body_program, _Layout({var: needs[var]}))
+    constant = None
+    if not fact_vars:
+        constant = _execute(program, {"settings": settings_input} if settings_input is not None else {})
+    return _Leaf(program, _Layout(needs), constant)
 
 
 class Registry:
-    """Loaded policies and offence tables; evaluation. Immutable after construction, safe across threads."""
+    """Loaded policies and offence tables; evaluation. Safe across threads (each keeps its own CEL contexts)."""
 
-    def __init__(self, policies: Mapping[str, PolicyDocument], tables: Mapping[str, OffenceTable]) -> None:
+    def __init__(
+        self,
+        policies: Mapping[str, PolicyDocument],
+        tables: Mapping[str, OffenceTable],
+        memo_size: int = 65_536,
+        decompose: bool = True,
+    ) -> None:
+        """memo_size: how many distinct CEL inputs to remember the rule results of (0: none).
+        decompose: run `records.exists(c, body)` rules one distinct record at a time, and every other rule on
+        only the facts it reads, each remembered (False: every rule on the whole input, as written).
+
+        Why a memo is sound: CEL is pure and a version's rules see only the projected input (derived
+        booleans such as within_5y, categories, levels - never raw dates unless a rule reads them), so equal
+        inputs give equal results; and real requests repeat those inputs endlessly (the same request
+        re-decided after an unrelated fact changed; people with similar records). Bounded: cleared when full.
+        """
+        self.memo_size = memo_size
+        self.decompose = decompose
+        self._memo: dict[Any, tuple[tuple[tuple[str, Any], ...], tuple[Reason, ...]]] = {}
+        self._rule_memo: dict[Any, Any] = {}
         self.policies: dict[str, PolicyDocument] = dict(policies)
         self.tables: dict[str, OffenceTable] = dict(tables)
         self._tables_of: dict[str, tuple[OffenceTable, ...]] = {
             pid: tuple(self.tables[t] for t in doc.offence_tables if t in self.tables)
             for pid, doc in self.policies.items()
         }
-        # per version: settings cut to what its rules read (a constant, so computed once)
-        self._settings_input: dict[int, Any] = {}
+        self._compiled: dict[int, _CompiledVersion] = {}
+        self._local = threading.local()
+        self._infer_memo: dict[Any, _Inferred] = {}
+        # per policy: (effective_from, effective_to or date.max, compiled) for a quick version lookup
+        self._timeline: dict[str, tuple[tuple[date, date, _CompiledVersion], ...]] = {}
         for doc in self.policies.values():
             for v in doc.versions:
-                need = v.needs.get("settings")
-                if need is not None:
-                    self._settings_input[id(v)] = celcheck.project(dict(v.settings), need)
+                self._compiled[id(v)] = self._compile(doc, v)
+            self._timeline[doc.id] = tuple(
+                (v.effective_from, v.effective_to or date.max, self._compiled[id(v)]) for v in doc.versions
+            )
+        self._conviction_fields = frozenset(
+            f for c in self._compiled.values() if "convictions" in c.layout.records
+            for f in c.layout.records["convictions"][0]
+        )
+
+    @staticmethod
+    def _compile(doc: PolicyDocument, v: Version) -> _CompiledVersion:
+        need = v.needs.get("settings")
+        settings_input = celcheck.project(dict(v.settings), need) if need is not None else None
+        compiled = []
+        for rule in v.rules:
+            constant = None
+            if not (set(rule.variables) - {"settings"}):
+                try:
+                    constant = rule.program.execute({"settings": settings_input} if settings_input is not None else {}) is True
+                except Exception:  # noqa: BLE001 - left to evaluation, which reports it for review
+                    constant = None
+            try:
+                tree = _compile_tree(celcheck.bool_tree(rule.when), v.settings, settings_input)
+            except ValueError:
+                tree = _Leaf(rule.program, _Layout({k: n for k, n in rule.needs.items() if k != "settings"}), None)
+            because = rule.because or rule.title
+            if rule.uncertain and rule.note:
+                because = f"{because} (uncertain: {rule.note})"
+            compiled.append(_CompiledRule(
+                rule=rule,
+                program=rule.program,
+                constant=constant,
+                holds=Reason(doc.id, rule.id, rule.cite, True, because, rule.uncertain),
+                fails=Reason(doc.id, rule.id, rule.cite, False, rule.otherwise or f"Does not apply: {rule.title}.",
+                             rule.uncertain),
+                tree=tree,
+            ))
+        start = dict(v.defaults)
+        for name in SPECIFIC_FIELDS:
+            if name in v.settings:
+                start[name] = v.settings[name]
+        return _CompiledVersion(
+            version=v,
+            label=f"{doc.id}@{v.label}",
+            layout=_Layout({k: n for k, n in v.needs.items() if k != "settings"}),
+            rules=tuple(compiled),
+            settings_input=settings_input,
+            review_uncertain=bool(v.settings.get("review_uncertain", True)),
+            start=tuple(start.items()),
+        )
+
+    def _context(self, compiled: _CompiledVersion) -> Any:
+        """This thread's CEL context for a version, with its settings converted once."""
+        contexts = getattr(self._local, "contexts", None)
+        if contexts is None:
+            contexts = self._local.contexts = {}
+        ctx = contexts.get(id(compiled))
+        if ctx is None:
+            ctx = cel.Context({"settings": compiled.settings_input} if compiled.settings_input is not None else {})
+            contexts[id(compiled)] = ctx
+        return ctx
 
     @classmethod
     def from_paths(cls, policy_paths: Iterable[str | Path], table_paths: Iterable[str | Path] = ()) -> Registry:
@@ -263,28 +526,28 @@ class Registry:
         else:
             day = at
         docs = [self.document(pid) for pid in chain]
-        scalars = fact_inputs(facts)
-        convictions = [c for c in facts.convictions if c.convicted_on <= day]
-        conv_base = [conviction_fields(c, day) for c in convictions]
-        charge_base = [charge_fields(c) for c in facts.charges]
+        req = _Request(facts, day, self._conviction_fields)
         composed = dict(BASE_OUTCOME)
         consulted: list[str] = []
         reasons: list[Reason] = []
         regime: PolicyDocument | None = None  # the nearest state prohibition or mandate above
         for doc in docs:
-            version = doc.version_at(day)
-            if version is None:
+            compiled = None
+            for start, end, candidate in self._timeline[doc.id]:
+                if start <= day < end:
+                    compiled = candidate
+                    break
+            if compiled is None:
                 reasons.append(Reason(doc.id, "not-in-force", _source_of(doc), False,
                                       f"{doc.title}: no version in force on {day.isoformat()}; not applied."))
                 continue
-            run = self._run(doc, version, facts, day, scalars, convictions, conv_base, charge_base)
-            consulted.append(run.label)
-            reasons.extend(run.reasons)
+            decided = self._run(doc, compiled, req, reasons)
+            consulted.append(compiled.label)
             clamp_by = regime if doc.level in ("county", "city") else None
             for name in ("notify", "hold", "transfer"):
-                if name not in run.decided:
+                if name not in decided:
                     continue
-                wanted = run.decided[name]
+                wanted = decided[name]
                 current = composed[name]
                 if clamp_by is not None:
                     more = COOPERATION[name][wanted] > COOPERATION[name][current]
@@ -299,17 +562,17 @@ class Registry:
                         continue
                 composed[name] = wanted
             for name in OR_FIELDS:
-                composed[name] = composed[name] or bool(run.decided.get(name, False))
+                if decided.get(name):
+                    composed[name] = True
             for name in SPECIFIC_FIELDS:
-                if name in run.decided:
-                    composed[name] = run.decided[name]
+                if name in decided:
+                    composed[name] = decided[name]
             if doc.level == "state" and doc.stance in ("prohibition", "mandate"):
                 regime = doc
         if facts.request.withdrawn:
             composed.update(notify=False, hold="prohibited", transfer="prohibited", individual_notice=False,
                             attorney_notice=False, review=False)
-            reasons.append(Reason(ENGINE, "request-withdrawn", "Withdrawal by the issuing DHS office", True,
-                                  "The request was withdrawn: nothing may be sent, held or transferred on it."))
+            reasons.append(_WITHDRAWN)
         if not consulted:
             composed["review"] = True
             reasons.append(Reason(ENGINE, "no-policy", "-", True,
@@ -331,148 +594,280 @@ class Registry:
         )
 
     def cel_inputs(self, facts: Facts, at: date | datetime, chain: Sequence[str]) -> list[tuple[Version, dict[str, Any]]]:
-        """The exact CEL inputs `evaluate` hands each policy version (for the benchmark and for debugging)."""
+        """The exact CEL input (settings included) of every policy version the chain consults."""
         day = at.date() if isinstance(at, datetime) else at
-        scalars = fact_inputs(facts)
-        convictions = [c for c in facts.convictions if c.convicted_on <= day]
-        conv_base = [conviction_fields(c, day) for c in convictions]
-        charge_base = [charge_fields(c) for c in facts.charges]
+        req = _Request(facts, day, self._conviction_fields)
         out = []
         for pid in chain:
             doc = self.document(pid)
             version = doc.version_at(day)
             if version is None:
                 continue
-            tables = self._tables_of[doc.id]
-            conv_inf = [infer(c.statute, c.categories, tables, day, c.state) for c in convictions]
-            charge_inf = [infer(c.statute, c.categories, tables, day) for c in facts.charges]
-            out.append((version, self._input(version, scalars, conv_base, conv_inf, charge_base, charge_inf, frozenset())))
+            compiled = self._compiled[id(version)]
+            conv_inf, charge_inf = self._infer(doc, req)
+            inp = compiled.layout.build(compiled.layout.key(req, conv_inf, charge_inf, frozenset()))
+            if compiled.settings_input is not None:
+                inp["settings"] = compiled.settings_input
+            out.append((version, inp))
         return out
+
+    def clear_memo(self) -> None:
+        self._memo.clear()
+        self._rule_memo.clear()
 
     # ---- one policy
 
-    def _input(
-        self,
-        version: Version,
-        scalars: Mapping[str, Any],
-        conv_base: Sequence[dict[str, Any]],
-        conv_inf: Sequence[_Inferred],
-        charge_base: Sequence[dict[str, Any]],
-        charge_inf: Sequence[_Inferred],
-        drop: frozenset[str],
-    ) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for var, need in version.needs.items():
-            if var == "settings":
-                out[var] = self._settings_input[id(version)]
-            elif var == "convictions":
-                out[var] = _records(conv_base, conv_inf, need, drop)
-            elif var == "charges":
-                out[var] = _records(charge_base, charge_inf, need, drop)
-            else:
-                out[var] = celcheck.project(scalars[var], need)
-        return out
-
-    def _run(
-        self,
-        doc: PolicyDocument,
-        version: Version,
-        facts: Facts,
-        day: date,
-        scalars: Mapping[str, Any],
-        convictions: Sequence[Conviction],
-        conv_base: Sequence[dict[str, Any]],
-        charge_base: Sequence[dict[str, Any]],
-    ) -> _PolicyRun:
+    def _infer(self, doc: PolicyDocument, req: _Request) -> tuple[Sequence[_Inferred], Sequence[_Inferred]]:
         tables = self._tables_of[doc.id]
-        reasons: list[Reason] = []
-        if tables:
-            conv_inf = [infer(c.statute, c.categories, tables, day, c.state) for c in convictions]
-            charge_inf = [infer(c.statute, c.categories, tables, day) for c in facts.charges]
-            for what, records, infs in (("Conviction", convictions, conv_inf), ("Charge", facts.charges, charge_inf)):
-                for rec, inf in zip(records, infs, strict=True):
-                    for e in inf.entries:
-                        when = f" of {rec.convicted_on.isoformat()}" if isinstance(rec, Conviction) else ""
-                        reasons.append(Reason(
-                            doc.id, f"offence-table:{e.statute}", e.cite, True,
-                            f"{what} {rec.statute}{when} counts as {', '.join(e.categories)}"
-                            + (f" (uncertain: {e.note})" if e.uncertain else "") + ".",
-                            e.uncertain,
-                        ))
-        else:
-            conv_inf = [_Inferred(list(c.categories), frozenset(), ()) for c in convictions]
-            charge_inf = [_Inferred(list(c.categories), frozenset(), ()) for c in facts.charges]
-        ctx_input = self._input(version, scalars, conv_base, conv_inf, charge_base, charge_inf, frozenset())
-        decided, rule_reasons = _apply_rules(doc, version, ctx_input)
+        if not tables:
+            return req.conv_explicit, req.charge_explicit
+        day = req.day
+        memo = self._infer_memo
+        if len(memo) > 200_000:
+            memo.clear()
+        conv_inf: list[_Inferred] = []
+        for c in req.convictions:
+            key = (doc.id, c.statute, c.categories, c.state, day)
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = infer(c.statute, c.categories, tables, day, c.state)
+            conv_inf.append(hit)
+        charge_inf: list[_Inferred] = []
+        for ch in req.facts.charges:
+            key = (doc.id, ch.statute, ch.categories, "", day)
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = infer(ch.statute, ch.categories, tables, day)
+            charge_inf.append(hit)
+        return conv_inf, charge_inf
+
+    def _run(self, doc: PolicyDocument, compiled: _CompiledVersion, req: _Request, reasons: list[Reason]) -> dict[str, Any]:
+        """One policy's outcome (the fields it decides); its reasons are appended to `reasons`."""
+        conv_inf, charge_inf = self._infer(doc, req)
+        uncertain: frozenset[str] = frozenset()
+        if conv_inf is not req.conv_explicit:
+            labelled = [
+                *((f"Conviction {c.statute} of {c.convicted_on.isoformat()}", inf)
+                  for c, inf in zip(req.convictions, conv_inf, strict=True) if inf.entries or inf.uncertain_only),
+                *((f"Charge {c.statute}", inf)
+                  for c, inf in zip(req.facts.charges, charge_inf, strict=True) if inf.entries or inf.uncertain_only),
+            ]
+            for label, inf in labelled:
+                if inf.uncertain_only:
+                    uncertain = uncertain | inf.uncertain_only
+                for e in inf.entries:
+                    reasons.append(Reason(
+                        doc.id, f"offence-table:{e.statute}", e.cite, True,
+                        f"{label} counts as {', '.join(e.categories)}"
+                        + (f" (uncertain: {e.note})" if e.uncertain else "") + ".",
+                        e.uncertain,
+                    ))
+        decided, rule_reasons = self._rules(compiled, req, conv_inf, charge_inf, frozenset())
         reasons.extend(rule_reasons)
-        uncertain = frozenset().union(*(i.uncertain_only for i in (*conv_inf, *charge_inf)))
         if uncertain:
-            alt_input = self._input(version, scalars, conv_base, conv_inf, charge_base, charge_inf, uncertain)
-            alt, _ = _apply_rules(doc, version, alt_input)
+            alt, _ = self._rules(compiled, req, conv_inf, charge_inf, uncertain)
             if {k: v for k, v in alt.items() if k != "review"} != {k: v for k, v in decided.items() if k != "review"}:
                 decided["review"] = True
+                cites = sorted({e.cite for i in (*conv_inf, *charge_inf) for e in i.entries if e.uncertain})
                 reasons.append(Reason(
-                    doc.id, "uncertain-offence-table", "; ".join(sorted({e.cite for i in (*conv_inf, *charge_inf) for e in i.entries if e.uncertain})),
-                    True,
+                    doc.id, "uncertain-offence-table", "; ".join(cites), True,
                     f"The outcome depends on offence categories ({', '.join(sorted(uncertain))}) that only an "
                     "uncertain offence-table entry gives: a person must check the statute.",
                     True,
                 ))
-        return _PolicyRun(decided, reasons, f"{doc.id}@{version.label}")
+        return decided
 
+    def _rules(
+        self,
+        compiled: _CompiledVersion,
+        req: _Request,
+        conv_inf: Sequence[_Inferred],
+        charge_inf: Sequence[_Inferred],
+        drop: frozenset[str],
+    ) -> tuple[dict[str, Any], tuple[Reason, ...]]:
+        """Defaults, then every rule in order; a later holding rule overrides an earlier one field by field.
 
-def _records(base: Sequence[dict[str, Any]], inferred: Sequence[_Inferred], need: celcheck.Need, drop: frozenset[str]) -> list[Any]:
-    if need.whole:
-        elem = None
-    else:
-        elem = need.element
-        if elem is None:
-            return [{} for _ in base]
-    out = []
-    for b, inf in zip(base, inferred, strict=True):
-        cats = [c for c in inf.categories if c not in drop] if drop else inf.categories
-        if elem is None or elem.whole:
-            rec = dict(b)
-            rec["categories"] = cats
-        else:
-            rec = {}
-            for k, n in elem.fields.items():
-                rec[k] = cats if k == "categories" else celcheck.project(b[k], n)
-        out.append(rec)
-    return out
-
-
-def _apply_rules(doc: PolicyDocument, version: Version, ctx_input: Mapping[str, Any]) -> tuple[dict[str, Any], list[Reason]]:
-    """Defaults, then every rule in order; a later holding rule overrides an earlier one field by field."""
-    decided = dict(version.defaults)
-    settings = version.settings
-    for name in ("lead_time_hours", "calendar", "answer_declined"):
-        if name in settings:
-            decided[name] = settings[name]
-    review_uncertain = settings.get("review_uncertain", True)
-    context = cel.Context(ctx_input)
-    reasons = []
-    for rule in version.rules:
-        try:
-            holds = rule.program.execute(context)
-            failed = None
-        except Exception as exc:  # a runtime error must not decide anything: a person looks at it
-            holds, failed = False, " ".join(str(exc).split())
-        if failed is not None:
-            decided["review"] = True
-            detail = f"Could not be evaluated ({failed}); a person must decide."
-        elif holds is True:
-            decided.update(rule.then)
-            if rule.uncertain and review_uncertain:
+        Remembered per version on the version's flattened input (`_Layout.key`). On a miss, with `decompose`
+        each rule runs as parts, each on only the facts it reads and remembered too (`_node`); without, the
+        thread's context for the version gets the whole input and every rule runs as written.
+        """
+        key = None
+        if self.memo_size:
+            key = (id(compiled), compiled.layout.key(req, conv_inf, charge_inf, drop))
+            hit = self._memo.get(key)
+            if hit is not None:
+                return dict(hit[0]), hit[1]
+            if len(self._rule_memo) >= self.memo_size:
+                self._rule_memo.clear()
+        decided = dict(compiled.start)
+        context = None
+        reasons = []
+        for cr in compiled.rules:
+            if cr.constant is not None:
+                holds: Any = cr.constant
+            elif self.decompose:
+                holds = self._node(compiled, cr.tree, req, conv_inf, charge_inf, drop)
+            else:
+                if context is None:
+                    context = self._context(compiled)
+                    context.update(compiled.layout.build(compiled.layout.key(req, conv_inf, charge_inf, drop)))
+                holds = _execute(cr.program, context)
+            if isinstance(holds, _Failed):  # a runtime error must not decide anything: a person looks at it
                 decided["review"] = True
-            detail = rule.because or rule.title
-        else:
-            holds = False
-            detail = rule.otherwise or f"Does not apply: {rule.title}."
-        if rule.uncertain and holds and rule.note:
-            detail = f"{detail} (uncertain: {rule.note})"
-        reasons.append(Reason(doc.id, rule.id, rule.cite, bool(holds), detail, rule.uncertain))
-    return decided, reasons
+                reasons.append(Reason(cr.holds.policy, cr.rule.id, cr.rule.cite, False,
+                                      f"Could not be evaluated ({holds.message}); a person must decide.",
+                                      cr.rule.uncertain))
+                continue
+            if holds is True:
+                decided.update(cr.rule.then)
+                if cr.rule.uncertain and compiled.review_uncertain:
+                    decided["review"] = True
+                reasons.append(cr.holds)
+            else:
+                reasons.append(cr.fails)
+        result = tuple(reasons)
+        if key is not None:
+            if len(self._memo) >= self.memo_size:
+                self._memo.clear()
+            self._memo[key] = (tuple(decided.items()), result)
+        return decided, result
+
+    def _node(
+        self,
+        compiled: _CompiledVersion,
+        node: Any,
+        req: _Request,
+        conv_inf: Sequence[_Inferred],
+        charge_inf: Sequence[_Inferred],
+        drop: frozenset[str],
+    ) -> Any:
+        """CEL semantics: `&&` is false if any part is false, else an error if any part errs, else true;
+        `||` the mirror image; `exists` is true if any record's body is true, else an error if any errs."""
+        kind = type(node)
+        if kind is _Op:
+            decisive = node.op == "or"  # the value that settles the operator whatever the others give
+            failed = None
+            for child in node.children:
+                value = self._node(compiled, child, req, conv_inf, charge_inf, drop)
+                if value is decisive:
+                    return decisive
+                if isinstance(value, _Failed):
+                    failed = value
+            return failed or (not decisive)
+        if kind is _Not:
+            value = self._node(compiled, node.child, req, conv_inf, charge_inf, drop)
+            return value if isinstance(value, _Failed) else (not value)
+        memo = self._rule_memo
+        if kind is _Records:
+            plain, with_cats, getter = node.layout.records[node.var]
+            rows, infs = (req.conv_rows, conv_inf) if node.var == "convictions" else (req.charge_rows, charge_inf)
+            failed = None
+            for row, inf in zip(rows, infs, strict=True):
+                cats = (tuple(c for c in inf.categories if c not in drop) if drop else inf.categories) if with_cats else ()
+                rkey = (id(node), getter(row), cats)
+                value = memo.get(rkey)
+                if value is None:
+                    record = dict(zip(plain, rkey[1], strict=True))
+                    if with_cats:
+                        record["categories"] = list(cats)
+                    context = self._context(compiled)
+                    context.update({node.binder: record})
+                    value = _execute(node.body, context)
+                    if self.memo_size:
+                        memo[rkey] = value
+                if value is True:
+                    return True
+                if isinstance(value, _Failed):
+                    failed = value
+            return failed or False
+        if node.constant is not None:
+            return node.constant
+        key = (id(node), node.layout.key(req, conv_inf, charge_inf, drop))
+        value = memo.get(key)
+        if value is None:
+            context = self._context(compiled)
+            context.update(node.layout.build(key[1]))
+            value = _execute(node.program, context)
+            if self.memo_size:
+                memo[key] = value
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    """A CEL runtime error (kept in the memo like a result, so it is reported the same way every time)."""
+
+    message: str
+
+
+def _execute(program: Any, context: Any) -> Any:
+    try:
+        value = program.execute(context)
+    except Exception as exc:  # noqa: BLE001 - any CEL runtime error
+        return _Failed(" ".join(str(exc).split()))
+    if not isinstance(value, bool):
+        return _Failed(f"gave {value!r}, not true or false")
+    return value
+
+
+class _Request:
+    """Per-evaluation view of the facts, computed once (and only as far as a policy asks) for the chain."""
+
+    __slots__ = ("facts", "day", "fields", "convictions", "_conv_rows", "_charge_rows", "_conv_explicit",
+                 "_charge_explicit")
+
+    def __init__(self, facts: Facts, day: date, fields: frozenset[str] | None = None) -> None:
+        self.facts = facts
+        self.day = day
+        self.fields = fields
+        convictions = facts.convictions
+        if convictions and any(c.convicted_on > day for c in convictions):
+            convictions = tuple(c for c in convictions if c.convicted_on <= day)  # not yet convicted then
+        self.convictions = convictions
+        self._conv_rows: list[dict[str, Any]] | None = None
+        self._charge_rows: list[dict[str, Any]] | None = None
+        self._conv_explicit: list[_Inferred] | None = None
+        self._charge_explicit: list[_Inferred] | None = None
+
+    @property
+    def conv_rows(self) -> list[dict[str, Any]]:
+        if self._conv_rows is None:
+            self._conv_rows = [conviction_fields(c, self.day, self.fields) for c in self.convictions]
+        return self._conv_rows
+
+    @property
+    def charge_rows(self) -> list[dict[str, Any]]:
+        if self._charge_rows is None:
+            self._charge_rows = [charge_fields(c) for c in self.facts.charges]
+        return self._charge_rows
+
+    @property
+    def conv_explicit(self) -> list[_Inferred]:
+        if self._conv_explicit is None:
+            self._conv_explicit = [_explicit(c.categories) for c in self.convictions]
+        return self._conv_explicit
+
+    @property
+    def charge_explicit(self) -> list[_Inferred]:
+        if self._charge_explicit is None:
+            self._charge_explicit = [_explicit(c.categories) for c in self.facts.charges]
+        return self._charge_explicit
+
+
+_EXPLICIT: dict[tuple[str, ...], _Inferred] = {}
+
+
+def _explicit(categories: tuple[str, ...]) -> _Inferred:
+    hit = _EXPLICIT.get(categories)
+    if hit is None:
+        if len(_EXPLICIT) > 10_000:
+            _EXPLICIT.clear()
+        hit = _EXPLICIT[categories] = _Inferred(tuple(sorted(set(categories))), frozenset(), ())
+    return hit
+
+
+_WITHDRAWN = Reason(ENGINE, "request-withdrawn", "Withdrawal by the issuing DHS office", True,
+                    "The request was withdrawn: nothing may be sent, held or transferred on it.")
 
 
 def _source_of(doc: PolicyDocument) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from handoff.core import clock
-from handoff.policy.documents import PolicyDocument, PolicyError, Problem, read_yaml, load_policy, load_table
+from handoff.policy.documents import PolicyDocument, PolicyError, Problem, load_policy, load_table, read_yaml
 from handoff.policy.engine import LIBRARY_DIR, Registry, load_library
 from handoff.policy.offences import OffenceTable
 from handoff.policy.scenarios import ScenarioFileError, run_file
@@ -135,7 +135,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{name}: no such file", returncode=2)
             results.append(_check_one(path, library))
         ok = all(not r["problems"] for r in results)
-        lines = []
+        lines: list[str] = []
         for r in results:
             if r["problems"]:
                 lines.extend(f"{p['file']}:{p['line']}: {p['message']}" for p in r["problems"])
