@@ -125,10 +125,10 @@ class ProcDb:
             raise AssertionError(f"procs {args[0]} failed: {done.stderr.decode()[-3000:]}")
         return dict(json.loads(done.stdout))
 
-    def spawn_worker(self) -> subprocess.Popen[bytes]:
+    def spawn_worker(self, *args: str) -> subprocess.Popen[bytes]:
         log = open(self.home / f"worker-{len(self._logs)}.log", "wb")  # noqa: SIM115 (closed in stop_all)
         self._logs.append(log)
-        proc = subprocess.Popen([sys.executable, "-m", "handoff.cli", "worker"], cwd=REPO, env=self.env,
+        proc = subprocess.Popen([sys.executable, "-m", "handoff.cli", "worker", *args], cwd=REPO, env=self.env,
                                 stdout=log, stderr=subprocess.STDOUT)
         self.workers.append(proc)
         return proc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 from typing import Any
@@ -11,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from handoff.core import clock
 from handoff.notices.models import Delivery, DeliveryStatus
-from handoff.notices.worker import Worker
+from handoff.notices.worker import Worker, supervise
 
 
 class Command(BaseCommand):
@@ -19,7 +20,8 @@ class Command(BaseCommand):
         "Deliver due notices to federal offices (webhook, e-mail), retry with backoff, escalate what is late "
         "or unacknowledged. Runs until stopped (SIGTERM/SIGINT); several workers may run at once.\n\n"
         "Example: handoff worker            # run until stopped\n"
-        "         handoff worker --once --json   # deliver everything due now, then exit"
+        "         handoff worker --once --json   # deliver everything due now, then exit\n"
+        "         handoff worker --processes 4   # four forked workers, each restarted if it dies"
     )
     # a worker restarts often (deploys, crashes); URL and admin checks belong to `serve`, not here
     requires_system_checks: list[str] = []
@@ -27,6 +29,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="deliver everything due now, then exit")
         parser.add_argument("--json", action="store_true", help="print a JSON summary (with --once)")
+        parser.add_argument("--processes", type=int, default=1,
+                            help="run this many worker processes (forked, restarted when one dies)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
@@ -52,6 +56,14 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
+        if options["processes"] < 1:
+            raise CommandError("--processes must be at least 1", returncode=2)
+        if options["processes"] > 1:
+            self.stdout.write(f"Notice worker supervisor {os.getpid()} running {options['processes']} workers; "
+                              "stop with Ctrl-C.")
+            self.stdout.flush()
+            supervise(options["processes"], stop)
+            return
         self.stdout.write(f"Notice worker {worker.owner} running; stop with Ctrl-C.")
         self.stdout.flush()
         worker.run()
