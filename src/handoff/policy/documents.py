@@ -481,9 +481,10 @@ def _load_version(c: _Checker, raw: YMap, vi: int) -> Version | None:
         if uncertain and not note:
             c.add(c.line_of(r, "uncertain"), f"{rwhat} is uncertain: true but has no 'note' explaining why")
         then = c.outcome(r.get("then"), c.line_of(r, "then"), f"'then' of {rwhat}", THEN_EXTRA) if "then" in r else {}
+        before = len(c.problems)
         program, analysis = _compile_rule(c, r, settings, rwhat)
-        if program is None or analysis is None:
-            continue
+        if program is None or analysis is None or len(c.problems) > before:
+            continue  # a rule with a static problem is not run on samples: one report per mistake
         for var, need in analysis.needs.items():
             needs[var] = celcheck.merge(needs.get(var), need)
         if analysis.opaque:
