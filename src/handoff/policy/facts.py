@@ -11,7 +11,7 @@ as a string that equals nothing and silently turn a "may notify" into a "may not
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -435,7 +435,3 @@ class Decision:
                 for r in data["reasons"]
             ),
         )
-
-
-def as_tuple(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(values)

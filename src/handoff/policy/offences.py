@@ -27,9 +27,9 @@ STATE_NAMES: dict[str, tuple[str, ...]] = {
     "NY": ("NEW YORK", "N Y"),
     "TX": ("TEXAS", "TEX"),
     "FL": ("FLORIDA", "FLA"),
-    "OR": ("OREGON", "ORE", "OR"),
+    "OR": ("OREGON", "ORE"),
     "WA": ("WASHINGTON", "WASH"),
-    "MD": ("MARYLAND", "MD"),
+    "MD": ("MARYLAND",),
     "US": ("UNITED STATES", "U S", "FEDERAL", "FED"),
 }
 
@@ -74,6 +74,7 @@ class OffenceTable:
     _keys: dict[str, tuple[str, ...] | None] = field(default_factory=dict, repr=False)
     _lookups: dict[tuple[str, date], tuple[TableEntry, ...]] = field(default_factory=dict, repr=False)
     _code_re: re.Pattern[str] | None = field(default=None, repr=False)
+    _canon: dict[str, str] = field(default_factory=dict, repr=False)
     _state_re: re.Pattern[str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
