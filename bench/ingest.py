@@ -12,6 +12,7 @@ costs, and the absolute time what a county would wait.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -94,11 +95,9 @@ def run_import(csv_path: Path, rejects: Path, batch_size: int) -> tuple[float, d
 
     out = StringIO()
     t0 = time.perf_counter()
-    try:
+    with contextlib.suppress(SystemExit):
         call_command("ingest", "bookings", str(csv_path), "--json", "--rejects", str(rejects),
                      "--batch-size", str(batch_size), stdout=out, stderr=StringIO())
-    except SystemExit:
-        pass
     return time.perf_counter() - t0, json.loads(out.getvalue())
 
 
@@ -178,14 +177,26 @@ def main() -> None:
         base_path = work / "executemany.sqlite3"
         shutil.copy(db_path, base_path)
 
+        # The machine may be shared: executemany runs before and after the import (on two copies of the
+        # empty database) and the ratio uses their mean; CPU seconds are reported beside wall seconds.
+        base_path2 = work / "executemany2.sqlite3"
+        shutil.copy(db_path, base_path2)
+        c0 = time.process_time()
+        base_before = run_executemany(base_path, csv_path)
+        base_cpu = time.process_time() - c0
+        load_before = os.getloadavg()[0]
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        c0 = time.process_time()
         import_s, report = run_import(csv_path, work / "rejects.csv", args.batch_size)
+        import_cpu = time.process_time() - c0
         peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+        load_after = os.getloadavg()[0]
         rerun_s = None
         rerun_report = None
         if args.rerun:
             rerun_s, rerun_report = run_import(csv_path, work / "rejects2.csv", args.batch_size)
-        base_s = run_executemany(base_path, csv_path)
+        base_after = run_executemany(base_path2, csv_path)
+        base_s = (base_before + base_after) / 2
 
         from handoff.custody.models import Booking, Person
 
@@ -197,8 +208,13 @@ def main() -> None:
             "generate_s": round(generated, 2),
             "import_s": round(import_s, 2),
             "rows_per_s": round(args.n / import_s),
+            "import_cpu_s": round(import_cpu, 2),
             "executemany_s": round(base_s, 2),
+            "executemany_runs_s": [round(base_before, 2), round(base_after, 2)],
+            "executemany_cpu_s": round(base_cpu, 2),
             "ratio_to_executemany": round(import_s / base_s, 2),
+            "cpu_ratio_to_executemany": round(import_cpu / base_cpu, 2),
+            "load_average_1m": [round(load_before, 2), round(load_after, 2)],
             "peak_rss_mb": round(peak_rss_mb, 1),
             "rss_before_import_mb": round(rss_before, 1),
             "bookings": Booking.objects.count(),
@@ -209,7 +225,7 @@ def main() -> None:
                 k: rerun_report.get(k) for k in ("accepted", "updated", "unchanged", "rejected")},
             "targets": {"import_s": 120, "ratio_to_executemany": 5, "peak_rss_mb": 400},
         }
-        result["ok"] = bool(import_s < 120 * args.n / 1_000_000 + 5 and import_s / base_s < 5
+        result["ok"] = bool(import_s < max(120 * args.n / 1_000_000, 5) and import_s / base_s < 5
                             and peak_rss_mb < 400 and report.get("rejected") == 0)
         print(json.dumps(result))
     finally:

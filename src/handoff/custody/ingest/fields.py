@@ -14,6 +14,9 @@ from typing import Any
 
 MISSING = "missing required field"
 A_NUMBER = re.compile(r"^A\d{8,9}$")
+# The ISO 8601 forms we accept: a date, optionally a time to the minute, second or microsecond, optionally
+# an offset. (Python's fromisoformat alone also takes week dates and hour-only times, which no export means.)
+ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?")
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0", ""}
 
@@ -103,7 +106,7 @@ def parse_datetime(value: Any, tz: tzinfo, fmt: str | None = None) -> datetime:
             if fmt:
                 dt = datetime.strptime(s, fmt)
             else:
-                if not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?", s):
+                if not ISO_DATETIME.fullmatch(s):
                     raise ValueError
                 dt = datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
         except ValueError:
