@@ -225,3 +225,29 @@ def test_lawful_status_proven_changes_the_federal_baseline(place):
     person.save()
     services.on_person_changed(person, trigger="lawful status proven")
     assert _current(req).notify is False
+
+
+def test_a_release_moved_through_custody_moves_the_notice_but_not_the_decision(place):
+    """The real path: custody's booking service calls on_booking_changed; the advance notice follows the
+    new release time, and the law's answer (unchanged) writes no new decision."""
+    from handoff.custody import services as custody
+    from handoff.notices.models import Notice, NoticeKind
+    from handoff.requests.models import Decision
+
+    record = {"facility": "LA-MCJ", "booking_number": "24-900", "booked_at": "2025-05-01T10:00:00",
+              "last_name": "Roe", "first_name": "Rita", "date_of_birth": "1980-02-02",
+              "scheduled_release_at": "2025-06-20T09:00:00", "release_type": "scheduled"}
+    custody.upsert_booking(record, source="test")
+    custody.add_conviction({"last_name": "Roe", "first_name": "Rita", "date_of_birth": "1980-02-02",
+                            "statute": "CA PC 211", "level": "felony", "convicted_on": "2012-01-01"},
+                           source="test")
+    req = receive(booking_number="24-900",
+                  subject={"last_name": "Roe", "first_name": "Rita", "date_of_birth": "1980-02-02"}).request
+    assert _current(req).notify is True
+    decisions = Decision.objects.filter(request=req).count()
+    advance = Notice.objects.filter(request=req, kind=NoticeKind.ADVANCE, cancelled_at__isnull=True)
+    assert [n.release_at for n in advance] == [datetime.fromisoformat("2025-06-20T16:00:00+00:00")]
+    custody.upsert_booking(dict(record, scheduled_release_at="2025-06-25T09:00:00"), source="test")
+    assert Decision.objects.filter(request=req).count() == decisions
+    advance = Notice.objects.filter(request=req, kind=NoticeKind.ADVANCE, cancelled_at__isnull=True)
+    assert [n.release_at for n in advance] == [datetime.fromisoformat("2025-06-25T16:00:00+00:00")]

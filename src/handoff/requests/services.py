@@ -395,9 +395,17 @@ def on_booking_changed(booking: Booking, *, trigger: str) -> None:
     """Re-decide every live request on this booking, and try to match waiting requests it may fit.
     One query finds both (this runs after every change a jail export makes)."""
     q = Q(booking_id=booking.pk, status=RequestStatus.MATCHED) | _waiting_q(booking)
+    found = list(ImmigrationRequest.objects.filter(q).select_related("current_decision").defer(*_DEFERRED))
+    if not found:
+        return
+    # Every request found is at the booking's facility: read it (and its chain of places) once, and reuse
+    # the caller's booking, instead of joining both into the query above.
+    facility = Facility.objects.select_related("jurisdiction__parent__parent", "city").get(pk=booking.facility_id)
     now = clock.now()
-    for req in ImmigrationRequest.objects.filter(q).select_related("current_decision", *_RELATED).defer(*_DEFERRED):
+    for req in found:
+        req.facility = facility
         if req.status == RequestStatus.MATCHED:
+            req.booking = booking
             decide(req, trigger=trigger, at=now)
         elif matching.could_fit(req, booking):
             _rematch(req, trigger=f"booking {booking.booking_number}: {trigger}"[:80], at=now)
