@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, connections, transaction
-from django.db.models import Case, DateTimeField, F, IntegerField, Value, When
+from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce
 
 from handoff.core import clock
@@ -111,14 +111,80 @@ def _p(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-_SELECT_RELATED = ("notice", "notice__request", "notice__request__facility", "notice__booking", "notice__decision",
-                   "notice__office", "notice__supersedes", "endpoint", "endpoint__office")
+def _skip_locked() -> str:
+    return " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+
+
+def claim_endpoint_sql() -> str:
+    """Lease the free, unpaused endpoint whose oldest pending delivery is oldest, if it has one due.
+    (bench/deliver.py EXPLAINs this very statement.)"""
+    ep_t, d_t = Endpoint._meta.db_table, Delivery._meta.db_table
+    return (
+        f"UPDATE {ep_t} SET lease_owner = %s, lease_expires_at = %s WHERE id = ("
+        f" SELECT e.id FROM {ep_t} e"
+        f" WHERE (e.lease_expires_at IS NULL OR e.lease_expires_at < %s)"
+        f"   AND (e.blocked_until IS NULL OR e.blocked_until <= %s)"
+        f"   AND EXISTS (SELECT 1 FROM {d_t} d WHERE d.endpoint_id = e.id AND d.status = 'pending'"
+        f"               AND d.next_attempt_at <= %s)"
+        f" ORDER BY (SELECT MIN(d2.next_attempt_at) FROM {d_t} d2"
+        f"           WHERE d2.endpoint_id = e.id AND d2.status = 'pending'), e.id"
+        f" LIMIT 1{_skip_locked()}) RETURNING id"
+    )
+
+
+def claim_endpoint_params(owner: str, now: datetime, lease_until: datetime) -> list[Any]:
+    return [owner, _p(lease_until), _p(now), _p(now), _p(now)]
+
+
+def claim_deliveries_sql() -> str:
+    """Lease an endpoint's oldest due deliveries (due_at bounds the index range; next_attempt_at skips rows
+    that are backing off or leased)."""
+    d_t = Delivery._meta.db_table
+    return (
+        f"UPDATE {d_t} SET lease_owner = %s, lease_expires_at = %s, next_attempt_at = %s"
+        f" WHERE id IN (SELECT id FROM {d_t}"
+        f"  WHERE endpoint_id = %s AND status = 'pending' AND due_at <= %s AND next_attempt_at <= %s"
+        f"  ORDER BY due_at, id LIMIT %s{_skip_locked()}) RETURNING id"
+    )
+
+
+def claim_deliveries_params(owner: str, endpoint_id: int, now: datetime, lease_until: datetime,
+                            batch: int) -> list[Any]:
+    return [owner, _p(lease_until), _p(lease_until), endpoint_id, _p(now), _p(now), batch]
+
+
+def _load(ids: list[int], endpoint: Endpoint) -> list[Delivery]:
+    """The claimed rows with what a payload needs. Notices share requests, decisions and their office, so
+    those are fetched once each (select_related would build them again for every row)."""
+    from handoff.custody.models import Booking
+    from handoff.requests.models import Decision, ImmigrationRequest
+
+    rows = list(Delivery.objects.filter(pk__in=ids).select_related("notice").order_by("due_at", "pk"))
+    notices = [d.notice for d in rows]
+    requests = ImmigrationRequest.objects.select_related("facility").in_bulk({n.request_id for n in notices})
+    decisions = Decision.objects.in_bulk({n.decision_id for n in notices if n.decision_id})
+    bookings = Booking.objects.in_bulk({n.booking_id for n in notices if n.booking_id})
+    earlier = Notice.objects.only("id", "uid").in_bulk({n.supersedes_id for n in notices if n.supersedes_id})
+    for d in rows:
+        d.endpoint = endpoint
+        n = d.notice
+        n.office = endpoint.office  # an endpoint belongs to the office of every notice it carries
+        n.request = requests[n.request_id]
+        if n.decision_id:
+            n.decision = decisions[n.decision_id]
+        if n.booking_id:
+            n.booking = bookings[n.booking_id]
+        if n.supersedes_id:
+            n.supersedes = earlier[n.supersedes_id]
+    return rows
 
 
 class Worker:
-    def __init__(self, owner: str | None = None, stop: threading.Event | None = None) -> None:
+    def __init__(self, owner: str | None = None, stop: threading.Event | None = None, *,
+                 housekeeping: bool = True) -> None:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.stop = stop or threading.Event()
+        self.housekeeping = housekeeping
         self.report = Report()
 
     # --- claim -------------------------------------------------------------------------------------------
@@ -129,41 +195,22 @@ class Worker:
         now = now or clock.now()
         batch = batch or conf.batch_size()
         lease_until = now + timedelta(seconds=conf.lease_seconds())
-        ep_t, d_t = Endpoint._meta.db_table, Delivery._meta.db_table
-        skip = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
         for _ in range(3):
             with transaction.atomic(), connection.cursor() as cur:
-                cur.execute(
-                    f"UPDATE {ep_t} SET lease_owner = %s, lease_expires_at = %s WHERE id = ("
-                    f" SELECT e.id FROM {ep_t} e"
-                    f" WHERE (e.lease_expires_at IS NULL OR e.lease_expires_at < %s)"
-                    f"   AND (e.blocked_until IS NULL OR e.blocked_until <= %s)"
-                    f"   AND EXISTS (SELECT 1 FROM {d_t} d WHERE d.endpoint_id = e.id AND d.status = 'pending'"
-                    f"               AND d.next_attempt_at <= %s)"
-                    f" ORDER BY (SELECT MIN(d2.next_attempt_at) FROM {d_t} d2"
-                    f"           WHERE d2.endpoint_id = e.id AND d2.status = 'pending'), e.id"
-                    f" LIMIT 1{skip}) RETURNING id",
-                    [self.owner, _p(lease_until), _p(now), _p(now), _p(now)],
-                )
+                cur.execute(claim_endpoint_sql(), claim_endpoint_params(self.owner, now, lease_until))
                 row = cur.fetchone()
                 if row is None:
                     return None
                 endpoint_id = row[0]
-                cur.execute(
-                    f"UPDATE {d_t} SET lease_owner = %s, lease_expires_at = %s, next_attempt_at = %s"
-                    f" WHERE id IN (SELECT id FROM {d_t}"
-                    f"  WHERE endpoint_id = %s AND status = 'pending' AND due_at <= %s AND next_attempt_at <= %s"
-                    f"  ORDER BY due_at, id LIMIT %s{skip}) RETURNING id",
-                    [self.owner, _p(lease_until), _p(lease_until), endpoint_id, _p(now), _p(now), batch],
-                )
+                cur.execute(claim_deliveries_sql(), claim_deliveries_params(self.owner, endpoint_id, now, lease_until,
+                                                                            batch))
                 ids = [r[0] for r in cur.fetchall()]
                 if not ids:  # its due rows went to another worker or were moved; let the endpoint go
-                    cur.execute(f"UPDATE {ep_t} SET lease_owner = '', lease_expires_at = NULL WHERE id = %s"
-                                " AND lease_owner = %s", [endpoint_id, self.owner])
+                    cur.execute(f"UPDATE {Endpoint._meta.db_table} SET lease_owner = '', lease_expires_at = NULL"
+                                " WHERE id = %s AND lease_owner = %s", [endpoint_id, self.owner])
                     continue
-            rows = list(Delivery.objects.filter(pk__in=ids).select_related(*_SELECT_RELATED).order_by("due_at", "pk"))
-            endpoint = rows[0].endpoint if rows else Endpoint.objects.select_related("office").get(pk=endpoint_id)
-            return Claim(endpoint, rows, lease_until)
+            endpoint = Endpoint.objects.select_related("office").get(pk=endpoint_id)
+            return Claim(endpoint, _load(ids, endpoint), lease_until)
         return None
 
     # --- send --------------------------------------------------------------------------------------------
@@ -228,13 +275,14 @@ class Worker:
         bad = [s for s in done if not s.result.delivered]
         with transaction.atomic():
             if done:
-                DeliveryAttempt.objects.bulk_create([
-                    DeliveryAttempt(delivery_id=s.delivery.pk, attempted_at=s.at, channel=s.delivery.channel,
-                                    target=s.result.target[:500], delivered=s.result.delivered,
-                                    status_code=s.result.status_code, error=s.result.error[:500],
-                                    latency_ms=s.result.latency_ms, worker=self.owner[:100])
-                    for s in done
-                ])
+                with connection.cursor() as cur:
+                    cur.executemany(
+                        f"INSERT INTO {DeliveryAttempt._meta.db_table} (delivery_id, attempted_at, channel, target,"
+                        " delivered, status_code, error, latency_ms, worker) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                        [(s.delivery.pk, _p(s.at), s.delivery.channel, s.result.target[:500], s.result.delivered,
+                          s.result.status_code, s.result.error[:500], s.result.latency_ms, self.owner[:100])
+                         for s in done],
+                    )
             if ok:
                 self._record_delivered(ok, now)
             for s in bad:
@@ -272,18 +320,17 @@ class Worker:
         return kept
 
     def _record_delivered(self, ok: list[Sent], now: datetime) -> None:
-        def when(pairs: list[tuple[int, Any]], output: Any) -> Case:
-            return Case(*[When(pk=k, then=Value(v)) for k, v in pairs], output_field=output)
-
-        delivered_at = [(s.delivery.pk, s.at + timedelta(milliseconds=s.result.latency_ms)) for s in ok]
-        Delivery.objects.filter(pk__in=[s.delivery.pk for s in ok]).update(
-            status=DeliveryStatus.SENT, delivered_at=when(delivered_at, DateTimeField()),
-            last_status_code=when([(s.delivery.pk, s.result.status_code) for s in ok], IntegerField()),
-            first_attempt_at=Coalesce(F("first_attempt_at"), when([(s.delivery.pk, s.at) for s in ok],
-                                                                  DateTimeField())),
-            attempts=F("attempts") + 1, next_attempt_at=None, lease_owner="", lease_expires_at=None, last_error="",
-            updated_at=now,
-        )
+        """Hot path: one statement per row, sent as a batch (executemany; psycopg pipelines it)."""
+        d_t, n_t = Delivery._meta.db_table, Notice._meta.db_table
+        with connection.cursor() as cur:
+            cur.executemany(
+                f"UPDATE {d_t} SET status = 'sent', delivered_at = %s, last_status_code = %s,"
+                " first_attempt_at = COALESCE(first_attempt_at, %s), attempts = attempts + 1,"
+                " next_attempt_at = NULL, lease_owner = '', lease_expires_at = NULL, last_error = '',"
+                " updated_at = %s WHERE id = %s",
+                [(_p(s.at + timedelta(milliseconds=s.result.latency_ms)), s.result.status_code, _p(s.at), _p(now),
+                  s.delivery.pk) for s in ok],
+            )
         by_notice: dict[int, Sent] = {}
         for s in ok:
             by_notice.setdefault(s.delivery.notice_id, s)
@@ -292,18 +339,22 @@ class Worker:
         if connection.features.has_select_for_update:
             locked = locked.select_for_update()  # the same row locks reconcile takes: no lost updates
         current = {pk: (kind, release_at) for pk, kind, release_at in locked.values_list("pk", "kind", "release_at")}
-        Notice.objects.filter(pk__in=ids, status__in=[NoticeStatus.SCHEDULED, NoticeStatus.SENDING,
-                                                      NoticeStatus.FAILED]).update(status=NoticeStatus.SENT,
-                                                                                   updated_at=now)
-        sent_at = [(pk, s.at + timedelta(milliseconds=s.result.latency_ms)) for pk, s in by_notice.items()]
-        lag = []
-        for pk, t in sent_at:
-            due = by_notice[pk].delivery.notice.due_at
-            lag.append((pk, max(0, int((t - due).total_seconds() * 1000)) if due is not None else 0))
-        Notice.objects.filter(pk__in=ids, sent_at__isnull=True).update(
-            sent_at=when(sent_at, DateTimeField()), lag_ms=when(lag, IntegerField()))
-        Notice.objects.filter(pk__in=ids, first_attempt_at__isnull=True).update(
-            first_attempt_at=when([(pk, s.at) for pk, s in by_notice.items()], DateTimeField()))
+        rows = []
+        for pk in ids:
+            s = by_notice[pk]
+            sent_at = s.at + timedelta(milliseconds=s.result.latency_ms)
+            due = s.delivery.notice.due_at
+            lag = max(0, int((sent_at - due).total_seconds() * 1000)) if due is not None else 0
+            rows.append((_p(sent_at), lag, _p(s.at), _p(now), pk))
+        with connection.cursor() as cur:
+            # every SET expression reads the row as it was, so "sent_at IS NULL" means "first delivery"
+            cur.executemany(
+                f"UPDATE {n_t} SET status = CASE WHEN status IN ('scheduled', 'sending', 'failed') THEN 'sent'"
+                " ELSE status END, sent_at = COALESCE(sent_at, %s),"
+                " lag_ms = CASE WHEN sent_at IS NULL THEN %s ELSE lag_ms END,"
+                " first_attempt_at = COALESCE(first_attempt_at, %s), updated_at = %s WHERE id = %s",
+                rows,
+            )
         # the office got a release time that has since changed: make it right at once
         for pk, s in by_notice.items():
             kind, release_now = current.get(pk, ("", None))
@@ -414,7 +465,7 @@ class Worker:
             while not self.stop.is_set():
                 try:
                     attempted = self.step()
-                    if time.monotonic() - last_housekeeping >= 1.0:
+                    if self.housekeeping and time.monotonic() - last_housekeeping >= 1.0:
                         self.housekeep()
                         last_housekeeping = time.monotonic()
                 except (OperationalError, InterfaceError, DatabaseError) as exc:
@@ -437,7 +488,24 @@ def run_forever(stop: threading.Event) -> None:
     Worker(stop=stop).run()
 
 
-def _child(parent: int) -> None:
+def run_threads(threads: int, stop: threading.Event) -> None:
+    """Several senders in one process, each its own Worker (own lease owner, own database connection, own
+    HTTP keep-alive). Why threads: a sender spends most of its time waiting for the office's receiver and
+    the database, and each one holds a different office's endpoint, so they overlap without breaking any
+    office's order. One of them does the housekeeping."""
+    extra = [threading.Thread(target=Worker(stop=stop, housekeeping=False).run, name=f"notice-sender-{i}",
+                              daemon=True) for i in range(1, threads)]
+    for t in extra:
+        t.start()
+    try:
+        Worker(stop=stop).run()
+    finally:
+        stop.set()
+        for t in extra:
+            t.join(timeout=30)
+
+
+def _child(parent: int, threads: int) -> None:
     """A forked worker: its own signal handling, its own database connection, and it stops if the
     supervisor is gone (so a killed supervisor leaves no orphans delivering forever)."""
     stop = threading.Event()
@@ -450,10 +518,10 @@ def _child(parent: int) -> None:
                 stop.set()
 
     threading.Thread(target=watch_parent, daemon=True, name="parent-watch").start()
-    Worker(stop=stop).run()
+    run_threads(threads, stop)
 
 
-def supervise(processes: int, stop: threading.Event) -> None:
+def supervise(processes: int, stop: threading.Event, *, threads: int = 1) -> None:
     """Run `processes` workers as forked children of this process and fork a new one whenever one dies.
 
     Why fork from a warm parent: a cold `handoff worker` spends about a second of CPU loading Django before it
@@ -469,7 +537,7 @@ def supervise(processes: int, stop: threading.Event) -> None:
         if pid == 0:  # pragma: no cover - runs in the child
             code = 0
             try:
-                _child(parent)
+                _child(parent, threads)
             except BaseException:
                 log.exception("notice worker child crashed")
                 code = 1

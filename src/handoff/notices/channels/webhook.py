@@ -7,6 +7,7 @@ Why one httpx client per worker thread: keep-alive to the office's receiver, whi
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from datetime import datetime
@@ -39,8 +40,13 @@ def close() -> None:
         _local.client = None
 
 
+@functools.lru_cache(maxsize=64)
+def _signer(secret: str) -> Webhook:
+    return Webhook(secret)
+
+
 def sign_headers(secret: str, msg_id: str, at: datetime, body: str) -> dict[str, str]:
-    signature = Webhook(secret).sign(msg_id=msg_id, timestamp=at, data=body)
+    signature = _signer(secret).sign(msg_id=msg_id, timestamp=at, data=body)
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(int(at.timestamp())),

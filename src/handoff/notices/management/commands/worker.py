@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from handoff.core import clock
 from handoff.notices.models import Delivery, DeliveryStatus
-from handoff.notices.worker import Worker, supervise
+from handoff.notices.worker import Worker, run_threads, supervise
 
 
 class Command(BaseCommand):
@@ -31,6 +31,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print a JSON summary (with --once)")
         parser.add_argument("--processes", type=int, default=1,
                             help="run this many worker processes (forked, restarted when one dies)")
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("HANDOFF_WORKER_THREADS", "2")),
+                            help="senders per process, each serving a different office at a time (default 2)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
@@ -56,14 +58,15 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
-        if options["processes"] < 1:
-            raise CommandError("--processes must be at least 1", returncode=2)
+        if options["processes"] < 1 or options["threads"] < 1:
+            raise CommandError("--processes and --threads must be at least 1", returncode=2)
         if options["processes"] > 1:
             self.stdout.write(f"Notice worker supervisor {os.getpid()} running {options['processes']} workers; "
                               "stop with Ctrl-C.")
             self.stdout.flush()
-            supervise(options["processes"], stop)
+            supervise(options["processes"], stop, threads=options["threads"])
             return
-        self.stdout.write(f"Notice worker {worker.owner} running; stop with Ctrl-C.")
+        self.stdout.write(f"Notice worker {worker.owner} running ({options['threads']} senders); "
+                          "stop with Ctrl-C.")
         self.stdout.flush()
-        worker.run()
+        run_threads(options["threads"], stop)
