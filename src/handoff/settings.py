@@ -119,9 +119,8 @@ def _database(url: str) -> dict[str, Any]:
     write lock up front (no upgrade deadlocks)."""
     if url.startswith("sqlite"):
         parsed = urlparse(url)
-        path = parsed.path
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-            path = path.lstrip("/")
+        # sqlite:///relative/path or sqlite:////absolute/path, as dj-database-url and SQLAlchemy spell them
+        path = "/" + parsed.path.lstrip("/") if url.startswith("sqlite:////") else parsed.path.lstrip("/")
         name: str | Path = path if path and path != "/" else VAR_DIR / "handoff.sqlite3"
         if name != ":memory:" and not Path(name).is_absolute():
             name = WORK_DIR / name

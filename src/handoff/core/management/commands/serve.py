@@ -33,6 +33,12 @@ class Command(BaseCommand):
             with transaction.atomic():
                 loaded = demo.load_demo_if_empty()
             self.stdout.write("Demo data loaded." if loaded else "Database not empty; demo data not loaded.")
+            if settings.DEBUG:
+                names = ", ".join(name for name, _, _ in demo.DEMO_ACCOUNTS)
+                self.stdout.write(
+                    f"Demo accounts ({names}) use the password {demo.DEMO_PASSWORD!r}; "
+                    "each enrols an authenticator app (TOTP) at first log-on."
+                )
         stop = threading.Event()
         if not options["no_worker"]:
             from handoff.notices import worker
