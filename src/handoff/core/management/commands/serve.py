@@ -45,7 +45,7 @@ class Command(BaseCommand):
 
             thread = threading.Thread(target=worker.run_forever, kwargs={"stop": stop}, name="notice-worker", daemon=True)
             thread.start()
-        from waitress import serve
+        from waitress import serve  # type: ignore[import-untyped]
 
         from handoff.wsgi import application
 
