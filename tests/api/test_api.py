@@ -159,3 +159,13 @@ def test_it_serves_the_openapi_document_and_the_docs(client: Client, db: None) -
     docs = client.get("/api/v1/docs")
     assert docs.status_code == 200 and b"swagger" in docs.content.lower()
     assert b"cdn" not in docs.content  # served from our own static files: the CSP allows nothing else
+
+
+def test_it_refuses_unknown_query_parameters(world: W.World, client: Client) -> None:
+    token = world.tokens["auditor"]
+    assert call(client, "GET", "/notices?limit=5", token).status_code == 200
+    assert call(client, "GET", "/notices?limit=five", token).status_code == 422
+    for query in ("?limits=5", "?=", "?admin=1"):
+        response = call(client, "GET", "/notices" + query, token)
+        assert response.status_code == 422 and response.json()["error"] == "invalid", query
+    assert call(client, "GET", f"/requests/{world.requests['own'].request_id}?x=1", token).status_code == 422

@@ -18,6 +18,12 @@ from handoff.access.actor import Actor, actor_for_token, anonymous
 from handoff.access.errors import Forbidden
 from handoff.access.permissions import api_key, rule_for_api
 from handoff.audit import record
+from handoff.core.errors import InvalidInput
+
+#: query parameters each route declares; any other is refused (strict input, like unknown body fields)
+QUERY_PARAMETERS: dict[str, frozenset[str]] = {
+    "GET /notices": frozenset({"status", "due_before", "request_id", "limit", "offset"}),
+}
 
 
 def _route(request: HttpRequest) -> str:
@@ -43,6 +49,10 @@ class TokenAuth(HttpBearer):
                        object_ids=[api_key(request.method or "GET", _route(request))],
                        detail={"declared": rule is not None})
             raise Forbidden("your role may not use this route")
+        key = api_key(request.method or "GET", _route(request))
+        unknown = sorted(set(request.GET) - QUERY_PARAMETERS.get(key, frozenset()))
+        if unknown:
+            raise InvalidInput(f"unknown query parameter {unknown[0]!r}", unknown[0])
         request.actor = actor  # type: ignore[attr-defined]
         return actor
 
