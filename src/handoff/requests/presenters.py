@@ -149,6 +149,8 @@ def _reason_lines(reasons: list[dict[str, Any]]) -> list[str]:
     for r in reasons:
         mark = "HELD    " if r.get("holds") else "not held"
         policy = r.get("policy") or ""
+        if policy == "*":  # reasons the engine gives itself (withdrawal, composition bookkeeping)
+            policy = "(engine)"
         head = f"  [{mark}] {policy + ' ' if policy else ''}{r.get('rule', '')}"
         if r.get("uncertain"):
             head += ("  (UNCERTAIN LAW, and it holds: a person must review)" if r.get("holds")
