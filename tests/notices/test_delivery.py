@@ -225,6 +225,10 @@ def test_it_delivers_e_mail_through_a_real_smtp_server_with_a_one_click_acknowle
     assert done.status_code == 200 and b"is acknowledged" in done.content
     n = notices(case)[0]
     assert (n.status, n.acknowledged_via) == ("acknowledged", "link")
+    from handoff.audit.models import AuditEvent
+
+    event = AuditEvent.objects.get(action="notice.ack")
+    assert event.object_ids == [n.pk] and "signed link" in event.actor
     assert client.get(path[:-3] + "xyz").status_code == 400, "a tampered link is refused"
 
 
