@@ -61,6 +61,7 @@ COOPERATION: dict[str, dict[Any, int]] = {
 }
 OR_FIELDS = ("individual_notice", "attorney_notice", "review")
 SPECIFIC_FIELDS = ("lead_time_hours", "calendar", "answer_declined")
+_FIELD_KIND = {"notify": 0, "hold": 0, "transfer": 0, **dict.fromkeys(OR_FIELDS, 1), **dict.fromkeys(SPECIFIC_FIELDS, 2)}
 ENGINE = "*"  # the `policy` of reasons the engine itself gives (withdrawal, composition bookkeeping)
 
 
@@ -388,7 +389,7 @@ class Registry:
         """
         self.memo_size = memo_size
         self.decompose = decompose
-        self._memo: dict[Any, tuple[tuple[tuple[str, Any], ...], tuple[Reason, ...]]] = {}
+        self._memo: dict[Any, tuple[dict[str, Any], tuple[Reason, ...]]] = {}
         self._rule_memo: dict[Any, Any] = {}
         self.policies: dict[str, PolicyDocument] = dict(policies)
         self.tables: dict[str, OffenceTable] = dict(tables)
@@ -525,7 +526,11 @@ class Registry:
             day = at.date()
         else:
             day = at
-        docs = [self.document(pid) for pid in chain]
+        policies = self.policies
+        try:
+            docs = [policies[pid] for pid in chain]
+        except KeyError as exc:
+            raise UnknownPolicy(exc.args[0]) from None
         req = _Request(facts, day, self._conviction_fields)
         composed = dict(BASE_OUTCOME)
         consulted: list[str] = []
@@ -544,29 +549,28 @@ class Registry:
             decided = self._run(doc, compiled, req, reasons)
             consulted.append(compiled.label)
             clamp_by = regime if doc.level in ("county", "city") else None
-            for name in ("notify", "hold", "transfer"):
-                if name not in decided:
-                    continue
-                wanted = decided[name]
-                current = composed[name]
-                if clamp_by is not None:
-                    more = COOPERATION[name][wanted] > COOPERATION[name][current]
-                    less = COOPERATION[name][wanted] < COOPERATION[name][current]
-                    if (clamp_by.stance == "prohibition" and more) or (clamp_by.stance == "mandate" and less):
-                        verb = "loosen" if clamp_by.stance == "prohibition" else "restrict"
-                        reasons.append(Reason(
-                            doc.id, "composition", clamp_by.composition_cite or _source_of(clamp_by), True,
-                            f"{doc.title} would set {name}={_show(wanted)}, but a {doc.level} may not {verb} "
-                            f"{clamp_by.title} ({clamp_by.stance}): {name} stays {_show(current)}.",
-                        ))
-                        continue
-                composed[name] = wanted
-            for name in OR_FIELDS:
-                if decided.get(name):
-                    composed[name] = True
-            for name in SPECIFIC_FIELDS:
-                if name in decided:
-                    composed[name] = decided[name]
+            for name, wanted in decided.items():
+                kind = _FIELD_KIND[name]
+                if kind == 0:  # notify / hold / transfer: the most specific decides, within the state regime
+                    if clamp_by is not None:
+                        current = composed[name]
+                        order = COOPERATION[name]
+                        if (clamp_by.stance == "prohibition" and order[wanted] > order[current]) or (
+                            clamp_by.stance == "mandate" and order[wanted] < order[current]
+                        ):
+                            verb = "loosen" if clamp_by.stance == "prohibition" else "restrict"
+                            reasons.append(Reason(
+                                doc.id, "composition", clamp_by.composition_cite or _source_of(clamp_by), True,
+                                f"{doc.title} would set {name}={_show(wanted)}, but a {doc.level} may not {verb} "
+                                f"{clamp_by.title} ({clamp_by.stance}): {name} stays {_show(current)}.",
+                            ))
+                            continue
+                    composed[name] = wanted
+                elif kind == 1:  # protective duties and review: OR
+                    if wanted:
+                        composed[name] = True
+                else:  # lead time, calendar, answer_declined: the most specific that sets them
+                    composed[name] = wanted
             if doc.level == "state" and doc.stance in ("prohibition", "mandate"):
                 regime = doc
         if facts.request.withdrawn:
@@ -645,7 +649,7 @@ class Registry:
         """One policy's outcome (the fields it decides); its reasons are appended to `reasons`."""
         conv_inf, charge_inf = self._infer(doc, req)
         uncertain: frozenset[str] = frozenset()
-        if conv_inf is not req.conv_explicit:
+        if self._tables_of[doc.id]:
             labelled = [
                 *((f"Conviction {c.statute} of {c.convicted_on.isoformat()}", inf)
                   for c, inf in zip(req.convictions, conv_inf, strict=True) if inf.entries or inf.uncertain_only),
@@ -667,7 +671,7 @@ class Registry:
         if uncertain:
             alt, _ = self._rules(compiled, req, conv_inf, charge_inf, uncertain)
             if {k: v for k, v in alt.items() if k != "review"} != {k: v for k, v in decided.items() if k != "review"}:
-                decided["review"] = True
+                decided = {**decided, "review": True}  # a copy: the memo keeps the original
                 cites = sorted({e.cite for i in (*conv_inf, *charge_inf) for e in i.entries if e.uncertain})
                 reasons.append(Reason(
                     doc.id, "uncertain-offence-table", "; ".join(cites), True,
@@ -696,7 +700,7 @@ class Registry:
             key = (id(compiled), compiled.layout.key(req, conv_inf, charge_inf, drop))
             hit = self._memo.get(key)
             if hit is not None:
-                return dict(hit[0]), hit[1]
+                return hit  # callers never change it (see _run)
             if len(self._rule_memo) >= self.memo_size:
                 self._rule_memo.clear()
         decided = dict(compiled.start)
@@ -729,7 +733,7 @@ class Registry:
         if key is not None:
             if len(self._memo) >= self.memo_size:
                 self._memo.clear()
-            self._memo[key] = (tuple(decided.items()), result)
+            self._memo[key] = (decided, result)
         return decided, result
 
     def _node(
