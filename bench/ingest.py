@@ -114,6 +114,7 @@ def run_executemany(db_path: Path, csv_path: Path) -> float:
     db = sqlite3.connect(db_path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA foreign_keys=ON")  # as Handoff's own connections: the same checks on the same tables
     facility_id = db.execute("SELECT id FROM jurisdictions_facility WHERE code=?", (FACILITY,)).fetchone()[0]
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
