@@ -11,6 +11,7 @@ import getpass
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from handoff.access.models import GLOBAL_ROLES, Role
@@ -34,9 +35,22 @@ class Actor:
     jurisdiction_ids: frozenset[int] = field(default_factory=frozenset)
     office_ids: frozenset[int] = field(default_factory=frozenset)
     covered_ids: frozenset[int] = field(default_factory=frozenset)
-    home_ids: frozenset[int] = field(default_factory=frozenset)
     ip: str = ""
     internal: bool = False
+
+    @cached_property
+    def home_ids(self) -> frozenset[int]:
+        """The jurisdictions the actor is staff of: its jurisdiction memberships, and the county (and city)
+        of each facility it belongs to. Computed when first needed (only confidential labels need it)."""
+        home = set(self.jurisdiction_ids)
+        if self.facility_ids:
+            from handoff.jurisdictions.models import Facility
+
+            for j, c in Facility.objects.filter(pk__in=self.facility_ids).values_list("jurisdiction_id", "city_id"):
+                home.add(j)
+                if c is not None:
+                    home.add(c)
+        return frozenset(home)
 
     @property
     def is_global(self) -> bool:
@@ -107,7 +121,7 @@ def build_actor(
     ip: str = "",
 ) -> Actor:
     """Turn memberships (as ids) into the expanded sets the scoping layer reads."""
-    from handoff.jurisdictions.models import Facility, FederalOffice
+    from handoff.jurisdictions.models import FederalOffice
 
     facility_ids = frozenset(facility_ids)
     office_ids = frozenset(office_ids)
@@ -119,16 +133,10 @@ def build_actor(
                 "jurisdiction_id", flat=True
             )
         )
-    home = set(jurisdictions)
-    if facility_ids:
-        for j, c in Facility.objects.filter(pk__in=facility_ids).values_list("jurisdiction_id", "city_id"):
-            home.add(j)
-            if c is not None:
-                home.add(c)
     return Actor(
         kind=kind, role=role, user_id=user_id, username=username, token_prefix=token_prefix,
         facility_ids=facility_ids, jurisdiction_ids=jurisdictions, office_ids=office_ids, covered_ids=covered,
-        home_ids=frozenset(home), ip=ip,
+        ip=ip,
     )
 
 

@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from ninja.security import HttpBearer
 
 from handoff.access import services as access_services
-from handoff.access.actor import Actor, actor_for_token, anonymous
+from handoff.access.actor import Actor, anonymous
 from handoff.access.errors import Forbidden
 from handoff.access.permissions import api_key, rule_for_api
 from handoff.audit import record
@@ -57,7 +57,4 @@ class TokenAuth(HttpBearer):
         return actor
 
     def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
-        found = access_services.token_for(token.strip())
-        if found is None:
-            return None
-        return actor_for_token(found, str(request.META.get("REMOTE_ADDR", ""))[:80])
+        return access_services.actor_for_bearer(token.strip(), str(request.META.get("REMOTE_ADDR", ""))[:80])
