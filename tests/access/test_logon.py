@@ -206,3 +206,20 @@ def test_it_sends_open_redirects_home(client: Client, clerk: Any) -> None:
     device = TOTPDevice.objects.get(user=clerk)
     code = f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token():06d}"
     assert client.post("/login/verify/", {"code": code})["Location"] == "/"
+
+
+def test_it_shows_auditors_the_audit_log_and_records_that_they_read_it(client: Client, db: None) -> None:
+    from handoff.access.actor import SYSTEM
+
+    w = W.World()
+    W.build_places(w)
+    auditor = services.create_user(SYSTEM, "audrey", "auditor")
+    clerk = services.create_user(SYSTEM, "carl", "jail_clerk", facilities=[W.OWN_FACILITY])
+    W.verified_login(client, clerk)
+    assert client.get("/audit/").status_code == 403
+    W.verified_login(client, auditor)
+    page = client.get("/audit/?verify=1")
+    assert page.status_code == 200
+    assert b"permission.account_create" in page.content and b"Chain intact" in page.content
+    assert client.get(f"/audit/?object_id={clerk.pk}&action=permission").status_code == 200
+    assert AuditEvent.objects.filter(action="audit.read", actor="audrey").count() == 2

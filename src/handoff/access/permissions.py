@@ -91,6 +91,7 @@ URL_RULES: dict[str, Rule] = {
     "access:enrol": Rule(read=R.ANYONE, write=R.ANYONE, note="needs the password step in this session"),
     "access:logout": Rule(read=R.ANYONE, write=R.ANYONE),
     "access:locked": PUBLIC_READ,
+    "access:audit_log": Rule(read=R.AUDITOR, note="the audit log, read-only"),
     "api:api-root": PUBLIC_READ,
     "api:openapi-json": PUBLIC_READ,
     "api:openapi-view": PUBLIC_READ,

@@ -12,4 +12,5 @@ urlpatterns = [
     path("login/enrol/", views.enrol_view, name="enrol"),
     path("login/locked/", views.locked_view, name="locked"),
     path("logout/", views.logout_view, name="logout"),
+    path("audit/", views.audit_log_view, name="audit_log"),
 ]

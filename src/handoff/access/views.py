@@ -268,3 +268,60 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
                      credentials: dict | None = None) -> HttpResponse:
     """What django-axes answers once an account is locked: the plain explanation, never a bare 429."""
     return _locked_response(request)
+
+
+class AuditFilter(forms.Form):
+    actor = forms.CharField(max_length=150, required=False, label="Who (account name)")
+    action = forms.CharField(max_length=60, required=False, label="What (action, e.g. request.read)")
+    outcome = forms.ChoiceField(required=False, choices=[("", "any"), ("success", "success"), ("denied", "denied"),
+                                                         ("failure", "failure"), ("not_found", "not found")])
+    object_id = forms.CharField(max_length=80, required=False, label="Object id")
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+AUDIT_PAGE = 100
+AUDIT_SCAN = 20_000
+
+
+@never_cache
+def audit_log_view(request: HttpRequest) -> HttpResponse:
+    """The audit log for auditors (read-only), newest first, with the chain's state. Reading it is itself
+    an auditable event."""
+    from handoff.access.actor import actor_for_request
+    from handoff.audit.models import AuditEvent
+    from handoff.audit.services import verify
+
+    form = AuditFilter(request.GET or None)
+    qs = AuditEvent.objects.order_by("-seq")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["actor"]:
+            qs = qs.filter(actor__startswith=data["actor"])
+        if data["action"]:
+            qs = qs.filter(action__startswith=data["action"])
+        if data["outcome"]:
+            qs = qs.filter(outcome=data["outcome"])
+        if data["before"]:
+            qs = qs.filter(seq__lt=data["before"])
+    wanted: int | str | None = None
+    if form.is_valid() and form.cleaned_data["object_id"]:
+        text = form.cleaned_data["object_id"].strip()
+        wanted = int(text) if text.isdigit() else text
+    if wanted is None:
+        entries = list(qs[:AUDIT_PAGE + 1])
+    else:  # JSON containment is not portable to SQLite: scan a bounded window instead
+        entries = [e for e in qs[:AUDIT_SCAN] if wanted in e.object_ids][:AUDIT_PAGE + 1]
+    more = len(entries) > AUDIT_PAGE
+    entries = entries[:AUDIT_PAGE]
+    chain = verify() if request.GET.get("verify") else None
+    with transaction.atomic():
+        record(actor_for_request(request), "audit.read", object_type="audit_event",
+               object_ids=[e.seq for e in entries[:1]] + [e.seq for e in entries[-1:]],
+               detail={"filters": {k: str(v) for k, v in (form.cleaned_data if form.is_valid() else {}).items() if v},
+                       "verified": chain is not None})
+    query = request.GET.copy()
+    if more:
+        query["before"] = str(entries[-1].seq)
+    return render(request, "access/audit_log.html", {
+        "form": form, "entries": entries, "more": more, "next_query": query.urlencode(), "chain": chain,
+    })

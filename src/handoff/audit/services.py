@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from handoff.audit.models import AuditEvent, ChainHead
@@ -230,7 +229,3 @@ def verify() -> VerifyResult:
         return VerifyResult(False, checked, 0, "", Problem(checked, None, "deleted", "the chain head row is missing"))
     return VerifyResult(True, checked, head[0] if head else 0, head[1] if head else GENESIS, None)
 
-
-def retention_days() -> int:
-    """How long entries are kept: never deleted by the application; CJIS asks for at least 365 days."""
-    return int(getattr(settings, "HANDOFF_AUDIT_RETENTION_DAYS", 365))

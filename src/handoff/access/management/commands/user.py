@@ -17,9 +17,8 @@ from handoff.access.models import Account, Role
 from handoff.core.errors import HandoffError
 
 
-def _read_password(options: dict[str, Any]) -> str:
-    stream = options.get("stdin") or sys.stdin
-    line = stream.readline()
+def _read_password() -> str:
+    line = sys.stdin.readline()
     password = line.rstrip("\r\n")
     if not password:
         raise CommandError("--password-stdin: no password on standard input", returncode=2)
@@ -77,15 +76,13 @@ class Command(BaseCommand):
                 result = self._run(actor, action, options)
         except HandoffError as exc:
             raise CommandError(str(exc), returncode=2) from exc
-        if options.get("json"):
-            self.stdout.write(json.dumps(result))
-        else:
-            self.stdout.write(result.pop("message", "") or json.dumps(result))
+        message = result.pop("message", "")
+        self.stdout.write(json.dumps(result) if options.get("json") else message or json.dumps(result))
 
     def _run(self, actor: Actor, action: str, options: dict[str, Any]) -> dict[str, Any]:
         name = options.get("name", "")
         if action == "add":
-            password = _read_password(options) if options["password_stdin"] else None
+            password = _read_password() if options["password_stdin"] else None
             user = services.create_user(
                 actor, name, options["role"], jurisdictions=options["jurisdiction"],
                 facilities=options["facility"], offices=options["office"], password=password, email=options["email"],
@@ -121,7 +118,7 @@ class Command(BaseCommand):
             return {"name": name, "devices_removed": removed,
                     "message": f"Removed {removed} device(s); {name} enrols a new one at the next log-on"}
         if action == "password":
-            services.set_password(actor, name, _read_password(options))
+            services.set_password(actor, name, _read_password())
             return {"name": name, "message": f"Password set for {name}"}
         if action == "disable-inactive":
             names = services.disable_inactive(actor, options["days"])
