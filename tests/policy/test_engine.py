@@ -276,3 +276,35 @@ def test_it_gives_the_same_decision_for_the_same_facts_on_any_path(tmp_path: Pat
     reg.clear_memo()
     fresh = reg.evaluate(f, AT, CA)
     assert first == again == fresh
+
+
+def test_it_stays_correct_when_its_memory_overflows_and_across_threads() -> None:
+    import threading
+
+    from handoff.policy.engine import Registry
+
+    base = load_library()
+    small = Registry(base.policies, base.tables, memo_size=8)
+    reference = Registry(base.policies, base.tables, memo_size=0, decompose=False)
+    cases = [
+        facts(convictions=[{"statute": s, "level": lvl, "wobbler": True, "convicted_on": str(AT - timedelta(days=d)), "state": "CA"}])
+        for s in ("CA PC 211", "CA PC 243(d)", "CA PC 487(a)", "CA VC 23153(a)")
+        for lvl in ("felony", "misdemeanor")
+        for d in (100, 2000, 6000)
+    ]
+    expected = [reference.evaluate(f, AT, CA) for f in cases]
+    errors: list[str] = []
+
+    def work() -> None:
+        for _ in range(5):
+            for f, want in zip(cases, expected, strict=True):
+                if small.evaluate(f, AT, CA) != want:
+                    errors.append(str(f))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(small._memo) <= 8

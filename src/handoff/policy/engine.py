@@ -19,12 +19,23 @@ Composition across the chain (the README text is in COMPOSITION.md next to this 
   answer_declined come from the most specific policy that sets them;
 - a withdrawn request yields notify=false, hold=prohibited, transfer=prohibited, no notices.
 
-Public surface: `Registry`, `load_library()`, `UnknownPolicy`, `LIBRARY_DIR`.
+How it runs fast (measured in bench/evaluate.py): handing CEL a Python value costs about a microsecond per
+string, far more than running a rule, so the engine (1) converts each version's settings once into a
+long-lived per-thread `cel.Context`; (2) splits each `when` at its top-level `&&`, `||`, `!` (CEL's logical
+operators are commutative with respect to errors, so the parts are independent) and runs each part on only
+the fields it reads, a `convictions.exists(c, body)` part once per distinct conviction; (3) remembers every
+part's result, and each version's whole outcome, keyed by exactly the values CEL would see (derived
+booleans such as within_5y, never raw dates unless a rule reads them). `Registry(memo_size=0,
+decompose=False)` runs every rule whole on the whole input instead; a property test checks both agree.
+
+Public surface: `Registry`, `load_library()`, `clear_cache()`, `UnknownPolicy`, `LIBRARY_DIR`; helpers
+`conviction_fields()` (the derived lookback fields) and `anniversary()`.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -385,7 +396,8 @@ class Registry:
         Why a memo is sound: CEL is pure and a version's rules see only the projected input (derived
         booleans such as within_5y, categories, levels - never raw dates unless a rule reads them), so equal
         inputs give equal results; and real requests repeat those inputs endlessly (the same request
-        re-decided after an unrelated fact changed; people with similar records). Bounded: cleared when full.
+        re-decided after an unrelated fact changed; people with similar records). Bounded: when full, the older
+        half is forgotten.
         """
         self.memo_size = memo_size
         self.decompose = decompose
@@ -628,7 +640,7 @@ class Registry:
         day = req.day
         memo = self._infer_memo
         if len(memo) > 200_000:
-            memo.clear()
+            _evict(memo)
         conv_inf: list[_Inferred] = []
         for c in req.convictions:
             key = (doc.id, c.statute, c.categories, c.state, day)
@@ -650,22 +662,19 @@ class Registry:
         conv_inf, charge_inf = self._infer(doc, req)
         uncertain: frozenset[str] = frozenset()
         if self._tables_of[doc.id]:
-            labelled = [
-                *((f"Conviction {c.statute} of {c.convicted_on.isoformat()}", inf)
-                  for c, inf in zip(req.convictions, conv_inf, strict=True) if inf.entries or inf.uncertain_only),
-                *((f"Charge {c.statute}", inf)
-                  for c, inf in zip(req.facts.charges, charge_inf, strict=True) if inf.entries or inf.uncertain_only),
-            ]
-            for label, inf in labelled:
-                if inf.uncertain_only:
+            for i, inf in enumerate(conv_inf):
+                if inf.entries or inf.uncertain_only:
+                    c = req.convictions[i]
                     uncertain = uncertain | inf.uncertain_only
-                for e in inf.entries:
-                    reasons.append(Reason(
-                        doc.id, f"offence-table:{e.statute}", e.cite, True,
-                        f"{label} counts as {', '.join(e.categories)}"
-                        + (f" (uncertain: {e.note})" if e.uncertain else "") + ".",
-                        e.uncertain,
-                    ))
+                    label = f"Conviction {c.statute} of {c.convicted_on.isoformat()}"
+                    reasons.extend(Reason(doc.id, rule, cite, True, label + tail, flag)
+                                   for rule, cite, tail, flag in map(_entry_reason, inf.entries))
+            for i, inf in enumerate(charge_inf):
+                if inf.entries or inf.uncertain_only:
+                    uncertain = uncertain | inf.uncertain_only
+                    label = f"Charge {req.facts.charges[i].statute}"
+                    reasons.extend(Reason(doc.id, rule, cite, True, label + tail, flag)
+                                   for rule, cite, tail, flag in map(_entry_reason, inf.entries))
         decided, rule_reasons = self._rules(compiled, req, conv_inf, charge_inf, frozenset())
         reasons.extend(rule_reasons)
         if uncertain:
@@ -702,7 +711,7 @@ class Registry:
             if hit is not None:
                 return hit  # callers never change it (see _run)
             if len(self._rule_memo) >= self.memo_size:
-                self._rule_memo.clear()
+                _evict(self._rule_memo)
         decided = dict(compiled.start)
         context = None
         reasons = []
@@ -732,7 +741,7 @@ class Registry:
         result = tuple(reasons)
         if key is not None:
             if len(self._memo) >= self.memo_size:
-                self._memo.clear()
+                _evict(self._memo)
             self._memo[key] = (decided, result)
         return decided, result
 
@@ -868,6 +877,26 @@ def _explicit(categories: tuple[str, ...]) -> _Inferred:
             _EXPLICIT.clear()
         hit = _EXPLICIT[categories] = _Inferred(tuple(sorted(set(categories))), frozenset(), ())
     return hit
+
+
+_ENTRY_REASONS: dict[int, tuple[TableEntry, tuple[str, str, str, bool]]] = {}
+
+
+def _entry_reason(entry: TableEntry) -> tuple[str, str, str, bool]:
+    """(rule, cite, detail after the record's label, uncertain) of an offence-table inference."""
+    hit = _ENTRY_REASONS.get(id(entry))
+    if hit is not None and hit[0] is entry:
+        return hit[1]
+    tail = f" counts as {', '.join(entry.categories)}" + (f" (uncertain: {entry.note})" if entry.uncertain else "") + "."
+    value = (f"offence-table:{entry.statute}", entry.cite, tail, entry.uncertain)
+    _ENTRY_REASONS[id(entry)] = (entry, value)  # keeps the entry alive, so its id is never reused
+    return value
+
+
+def _evict(memo: dict[Any, Any]) -> None:
+    """Forget the older half (dicts keep insertion order): recent inputs are the likeliest to come again."""
+    for key in list(itertools.islice(memo, len(memo) // 2)):
+        memo.pop(key, None)  # another thread may be evicting too
 
 
 _WITHDRAWN = Reason(ENGINE, "request-withdrawn", "Withdrawal by the issuing DHS office", True,
