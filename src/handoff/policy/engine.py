@@ -34,6 +34,7 @@ Public surface: `Registry`, `load_library()`, `clear_cache()`, `UnknownPolicy`, 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import threading
@@ -420,6 +421,9 @@ class Registry:
             self._timeline[doc.id] = tuple(
                 (v.effective_from, v.effective_to or date.max, self._compiled[id(v)]) for v in doc.versions
             )
+        # dates on which some offence-table entry starts or stops: between two of them, lookups do not change
+        self._table_bounds = sorted({d for t in self.tables.values() for e in t.entries
+                                     for d in (e.effective_from, e.effective_to) if d is not None})
         self._conviction_fields = frozenset(
             f for c in self._compiled.values() if "convictions" in c.layout.records
             for f in c.layout.records["convictions"][0]
@@ -638,19 +642,20 @@ class Registry:
         if not tables:
             return req.conv_explicit, req.charge_explicit
         day = req.day
+        epoch = bisect.bisect_right(self._table_bounds, day)  # same epoch, same table answers
         memo = self._infer_memo
         if len(memo) > 200_000:
             _evict(memo)
         conv_inf: list[_Inferred] = []
         for c in req.convictions:
-            key = (doc.id, c.statute, c.categories, c.state, day)
+            key = (doc.id, c.statute, c.categories, c.state, epoch)
             hit = memo.get(key)
             if hit is None:
                 hit = memo[key] = infer(c.statute, c.categories, tables, day, c.state)
             conv_inf.append(hit)
         charge_inf: list[_Inferred] = []
         for ch in req.facts.charges:
-            key = (doc.id, ch.statute, ch.categories, "", day)
+            key = (doc.id, ch.statute, ch.categories, "", epoch)
             hit = memo.get(key)
             if hit is None:
                 hit = memo[key] = infer(ch.statute, ch.categories, tables, day)
