@@ -40,10 +40,11 @@ import itertools
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 import cel
 
@@ -73,6 +74,7 @@ COOPERATION: dict[str, dict[Any, int]] = {
 }
 OR_FIELDS = ("individual_notice", "attorney_notice", "review")
 SPECIFIC_FIELDS = ("lead_time_hours", "calendar", "answer_declined")
+_PLAIN_ZONES = (timezone, ZoneInfo)  # zones whose utcoffset() is never None
 _FIELD_KIND = {"notify": 0, "hold": 0, "transfer": 0, **dict.fromkeys(OR_FIELDS, 1), **dict.fromkeys(SPECIFIC_FIELDS, 2)}
 ENGINE = "*"  # the `policy` of reasons the engine itself gives (withdrawal, composition bookkeeping)
 
@@ -537,7 +539,8 @@ class Registry:
     def evaluate(self, facts: Facts, at: date | datetime, chain: Sequence[str], request_id: str | None = None) -> Decision:
         """The decision of the law along `chain` (general -> specific) for `facts` at `at`."""
         if isinstance(at, datetime):
-            if at.tzinfo is None or at.utcoffset() is None:
+            tz = at.tzinfo
+            if tz is None or (type(tz) not in _PLAIN_ZONES and at.utcoffset() is None):
                 raise ValueError("evaluate(): `at` must be timezone-aware (or a plain date)")
             day = at.date()
         else:
