@@ -27,7 +27,13 @@ from handoff.core.errors import Conflict, InvalidInput, NotFound
 
 TOKEN_PREFIX = "hnd_"
 DEFAULT_TOKEN_DAYS = 90
-INACTIVE_DAYS = 90
+INACTIVE_DAYS = 90  # CJIS: disable accounts unused this long (settings.HANDOFF_INACTIVE_DAYS)
+
+
+def inactive_days() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "HANDOFF_INACTIVE_DAYS", INACTIVE_DAYS))
 
 
 @dataclass(frozen=True)
@@ -175,14 +181,15 @@ def last_use(account: Account) -> datetime:
     return max(last, account.created_at) if last else account.created_at
 
 
-def inactive_too_long(account: Account, at: datetime | None = None, days: int = INACTIVE_DAYS) -> bool:
-    return (at or clock.now()) - last_use(account) > timedelta(days=days)
+def inactive_too_long(account: Account, at: datetime | None = None, days: int | None = None) -> bool:
+    return (at or clock.now()) - last_use(account) > timedelta(days=days or inactive_days())
 
 
-def disable_inactive(actor: Actor, days: int = INACTIVE_DAYS) -> list[str]:
+def disable_inactive(actor: Actor, days: int | None = None) -> list[str]:
     """Disable every enabled account unused for more than `days` days (CJIS: inactive accounts).
     Token use counts as use for service accounts without a password."""
     now = clock.now()
+    days = days or inactive_days()
     disabled = []
     for account in Account.objects.select_related("user").filter(disabled_at__isnull=True, user__is_active=True):
         if not inactive_too_long(account, now, days):

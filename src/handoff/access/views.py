@@ -122,10 +122,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 error = "This account has no access to Handoff. Ask an administrator."
             elif services.inactive_too_long(account):
                 with transaction.atomic():
-                    services.disable(anonymous(_ip(request)), username, "unused for more than 90 days")
+                    days = services.inactive_days()
+                    services.disable(anonymous(_ip(request)), username, f"unused for more than {days} days")
                     record(anonymous(_ip(request)), "login.failure", outcome="denied", object_type="user",
                            object_ids=[user.pk], detail={"step": "inactive", "account": username})
-                error = ("This account was not used for more than 90 days and has been disabled. "
+                error = (f"This account was not used for more than {services.inactive_days()} days and has been disabled. "
                          "Ask an administrator to enable it.")
             else:
                 request.session.cycle_key()

@@ -65,7 +65,7 @@ class Command(BaseCommand):
         pw.add_argument("--password-stdin", action="store_true", required=True)
         pw.add_argument("--json", action="store_true")
         ina = sub.add_parser("disable-inactive", help="disable accounts unused for more than N days (default 90)")
-        ina.add_argument("--days", type=int, default=services.INACTIVE_DAYS)
+        ina.add_argument("--days", type=int, default=None, help="default: HANDOFF_INACTIVE_DAYS (90)")
         ina.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
