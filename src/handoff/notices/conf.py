@@ -17,7 +17,9 @@ def _num(name: str, default: float) -> float:
     value = getattr(settings, name, None)
     if value is None:
         value = os.environ.get(name)
-    return float(value) if value not in (None, "") else default
+    if value is None or value == "":
+        return default
+    return float(value)
 
 
 def lease_seconds() -> float:

@@ -35,8 +35,7 @@ import socket
 import threading
 import time
 import uuid
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -103,7 +102,6 @@ class Report:
     failed: int = 0
     escalated: int = 0
     gave_up: int = 0
-    extra: Counter[str] = field(default_factory=Counter)
 
 
 def _p(value: datetime) -> Any:
@@ -245,7 +243,12 @@ class Worker:
         try:
             while pending and not self.stop.is_set():
                 delivery = pending.pop(0)
-                sent = self.send(delivery)
+                try:
+                    sent = self.send(delivery)
+                except Exception as exc:  # a bug or bad data in one notice must not stop the office's line
+                    log.exception("worker %s: could not send delivery %s", self.owner, delivery.pk)
+                    sent = Sent(delivery, Result(False, error=f"internal error: {type(exc).__name__}: {exc}"[:500]),
+                                clock.now(), delivery.notice.release_at)
                 done.append(sent)
                 attempted += 1
                 if not sent.result.delivered and sent.result.endpoint_down:
@@ -471,6 +474,10 @@ class Worker:
                 except (OperationalError, InterfaceError, DatabaseError) as exc:
                     log.warning("notice worker %s: database error, retrying: %s", self.owner, exc)
                     connections.close_all()
+                    self.stop.wait(1.0)
+                    continue
+                except Exception:  # keep delivering whatever else is due; the log says what broke
+                    log.exception("notice worker %s: unexpected error, retrying", self.owner)
                     self.stop.wait(1.0)
                     continue
                 if attempted == 0:
