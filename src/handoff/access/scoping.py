@@ -139,13 +139,12 @@ def get_request(actor: Actor, request_id: str) -> ImmigrationRequest:
     """One request by its federal id, or NotFound when it does not exist or is outside the scope."""
     from handoff.requests.models import ImmigrationRequest
 
-    req = (
-        ImmigrationRequest.objects.select_related(
+    try:  # get(), not first(): request_id is unique, and first()'s ORDER BY costs more than the query
+        req = ImmigrationRequest.objects.select_related(
             "facility", "facility__jurisdiction", "facility__city", "office", "booking", "current_decision"
-        )
-        .filter(request_id=request_id)
-        .first()
-    )
+        ).get(request_id=request_id)
+    except ImmigrationRequest.DoesNotExist:
+        req = None
     if req is None or not can_read_request(actor, req):
         raise NotFound(f"request {request_id!r} not found")
     return req
