@@ -65,3 +65,20 @@ def test_it_prefers_the_fbi_number_over_a_state_id(jails: dict, ingest: Ingest, 
     _load(ingest, tmp_path, "a.csv", booking(1, fbi_number="111AA1"), booking(2, state_id="S1"))
     _load(ingest, tmp_path, "b.csv", booking(3, fbi_number="111AA1", state_id="S1"))
     assert _person_of("B00003") == _person_of("B00001") != _person_of("B00002")
+
+
+def test_it_keeps_a_shared_person_stable_when_their_bookings_disagree(jails: dict, ingest: Ingest,
+                                                                    tmp_path: Path) -> None:
+    rows = [booking(1, fbi_number="111AA1", sex="M", middle_name="", country_of_birth="MEXICO"),
+            booking(2, facility="HARRIS", fbi_number="111AA1", sex="F", middle_name="JO",
+                    country_of_birth="GUATEMALA")]
+    header = [*BOOKING_HEADER, "middle_name", "country_of_birth"]
+    path = write_csv(tmp_path / "a.csv", header, [[r.get(h, "") for h in header] for r in rows])
+    assert ingest("bookings", path).report["accepted"] == 2
+    person = Person.objects.get()
+    assert (person.sex, person.middle_name, person.country_of_birth) == ("M", "JO", "MEXICO")  # blanks filled
+    for _ in range(2):
+        again = ingest("bookings", path)
+        assert (again.report["unchanged"], again.report["updated"]) == (2, 0)
+    person.refresh_from_db()
+    assert (person.sex, person.country_of_birth) == ("M", "MEXICO")

@@ -177,3 +177,37 @@ def test_it_reads_any_bytes_without_raising(jails: dict, data: bytes, gz: bool) 
         assert report.exit_code in (0, 1, 2)
         if gz:
             assert report.exit_code == 2 and report.error and "line" in report.error
+
+
+@st.composite
+def overlapping_people(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Bookings of few people with few names and identifiers, so matching merges and conflicts happen."""
+    n = draw(st.integers(min_value=2, max_value=10))
+    rows = []
+    for i in range(n):
+        rows.append({
+            "facility": draw(st.sampled_from(sorted(ZONES))), "booking_number": f"B{i}",
+            "booked_at": "2020-01-01 10:00", "last_name": draw(st.sampled_from(["LEE", "KIM"])),
+            "first_name": "ANN", "date_of_birth": draw(st.sampled_from(["1990-01-01", "1991-01-01"])),
+            "sex": draw(st.sampled_from(["", "M", "F"])), "fbi_number": draw(st.sampled_from(["", "F1", "F2"])),
+            "state_id": draw(st.sampled_from(["", "S1"])), "a_number": draw(st.sampled_from(["", "A000000001"])),
+            "scheduled_release_at": "", "release_type": "", "released_at": "", "release_reason": "",
+        })
+    return rows
+
+
+@SETTINGS
+@given(rows=overlapping_people())
+def test_it_changes_nothing_on_any_rerun_however_people_overlap(jails: dict, rows: list[dict]) -> None:
+    _wipe()
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "b.csv"
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, BOOKING_HEADER)
+            w.writeheader()
+            w.writerows(rows)
+        first = run_ingest(path, BookingHandler(source="p"), rejects_path=Path(d) / "r.csv")
+        assert first.accepted == len(rows)
+        for _ in range(2):
+            again = run_ingest(path, BookingHandler(source="p"), rejects_path=Path(d) / "r.csv")
+            assert (again.unchanged, again.updated, again.accepted) == (len(rows), 0, 0)

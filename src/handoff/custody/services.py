@@ -21,6 +21,7 @@ from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db import connection
+from django.db.models import Count
 
 from handoff.core import clock
 from handoff.core.errors import InvalidInput, NotFound
@@ -696,6 +697,10 @@ def apply_bookings(items: list[tuple[int, BookingInput]], *, source: str,
     for found in existing.values():
         index.add(found.person)
     index.prefetch(b.person for _, b in items if (b.facility_id, b.booking_number) not in existing)
+    # A booking's own row may correct its person (a misspelt name) only while the person is that booking's
+    # alone; a person matched across bookings keeps what it has and takes only blanks, or two bookings whose
+    # rows disagree would flip the person back and forth on every import.
+    shared = _shared_people({bk.person_id for bk in existing.values()})
 
     new_people: list[_P] = []
     changed_people: dict[int, tuple[Matchable, dict[str, list[Any]]]] = {}
@@ -723,7 +728,7 @@ def apply_bookings(items: list[tuple[int, BookingInput]], *, source: str,
 
         wanted = {f: getattr(b, f) for f in BOOKING_FIELDS}
         person = booking.person
-        pchanges = _merge_person(person, b.person, overwrite=True)
+        pchanges = _merge_person(person, b.person, overwrite=booking.person_id not in shared)
         if pchanges:
             _record_person_change(changed_people, person, pchanges)
         changes = _diff(booking, wanted)
@@ -785,6 +790,19 @@ def apply_bookings(items: list[tuple[int, BookingInput]], *, source: str,
         ReleaseScheduleChange.objects.bulk_create(history, batch_size=500)
     _notify_bookings({k: v for k, v in triggers.items() if v[0].facility_id in live})
     return out
+
+
+def _shared_people(person_ids: set[int]) -> set[int]:
+    if not person_ids:
+        return set()
+    ordered = sorted(person_ids)
+    shared: set[int] = set()
+    for i in range(0, len(ordered), 900):
+        shared.update(
+            Booking.objects.filter(person_id__in=ordered[i:i + 900]).values("person_id")
+            .annotate(n=Count("id")).filter(n__gt=1).values_list("person_id", flat=True)
+        )
+    return shared
 
 
 def _existing_bookings(items: list[tuple[int, BookingInput]]) -> dict[tuple[int, str], Booking]:
