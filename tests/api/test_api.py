@@ -169,3 +169,9 @@ def test_it_refuses_unknown_query_parameters(world: W.World, client: Client) -> 
         response = call(client, "GET", "/notices" + query, token)
         assert response.status_code == 422 and response.json()["error"] == "invalid", query
     assert call(client, "GET", f"/requests/{world.requests['own'].request_id}?x=1", token).status_code == 422
+
+
+def test_it_answers_an_oversized_body_with_413_not_500(world: W.World, client: Client) -> None:
+    big = json.dumps(booking(middle_name="x" * 3_000_000)).encode()
+    response = call(client, "POST", "/bookings", world.tokens["jail_clerk"], raw=big)
+    assert response.status_code == 413 and response.json()["error"] == "too_large"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -91,6 +92,16 @@ def _on_handoff_error(request: HttpRequest, exc: HandoffError) -> HttpResponse:
     if isinstance(exc, InvalidInput):
         return _error(request, 422, "invalid", str(exc), field=exc.field)
     return _error(request, 400, exc.code or "bad_request", str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _error(request, 413, "too_large", "the request body is too large")
+
+
+@api.exception_handler(SuspiciousOperation)
+def _on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    return _error(request, 400, "bad_request", "the request was malformed")
 
 
 @api.exception_handler(Exception)

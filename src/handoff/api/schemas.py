@@ -138,7 +138,7 @@ class Error(Out):
     field: str | None = None
 
 
-ERRORS: dict[int, type[Error]] = {400: Error, 401: Error, 403: Error, 404: Error, 422: Error}
+ERRORS: dict[int, type[Error]] = {400: Error, 401: Error, 403: Error, 404: Error, 413: Error, 422: Error}
 ERRORS_409: dict[int, type[Error]] = {**ERRORS, 409: Error}
 
 
