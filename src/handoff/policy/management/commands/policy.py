@@ -129,11 +129,12 @@ class Command(BaseCommand):
     def _check(self, options: dict[str, Any]) -> None:
         library = Path(options.get("library") or LIBRARY_DIR)
         results = []
+        tables: dict[Path, dict[str, OffenceTable]] = {}
         for name in options["files"]:
             path = Path(name)
             if not path.is_file():
                 raise CommandError(f"{name}: no such file", returncode=2)
-            results.append(_check_one(path, library))
+            results.append(_check_one(path, library, tables))
         ok = all(not r["problems"] for r in results)
         lines: list[str] = []
         for r in results:
@@ -184,7 +185,7 @@ def _show(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _check_one(path: Path, library: Path) -> dict[str, Any]:
+def _check_one(path: Path, library: Path, cache: dict[Path, dict[str, OffenceTable]]) -> dict[str, Any]:
     data, problems = read_yaml(path)
     kind = "offence table" if isinstance(data, dict) and "entries" in data else "policy"
     ident = data.get("id") if isinstance(data, dict) else None
@@ -194,7 +195,10 @@ def _check_one(path: Path, library: Path) -> dict[str, Any]:
             if kind == "offence table":
                 load_table(path)
             else:
-                load_policy(path, _tables_for(path, library))
+                folder = path.resolve().parent
+                if folder not in cache:
+                    cache[folder] = _tables_for(path, library)
+                load_policy(path, cache[folder])
         except PolicyError as exc:
             found = exc.problems
     return {
