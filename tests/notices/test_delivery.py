@@ -106,6 +106,28 @@ def test_it_keeps_each_offices_notices_in_due_order_after_an_outage(travel: Any,
         assert [b["due_at"] for b in mine] == sorted(b["due_at"] for b in mine)
 
 
+def test_it_keeps_delivering_to_other_offices_while_one_is_down(travel: Any, receiver: Receiver,
+                                                                 worker: Any) -> None:
+    down = Receiver().start()
+    try:
+        up_world = make_world(webhook_url=receiver.url, code="UP")
+        down_world = make_world(webhook_url=down.url, code="DOWN")
+        stuck = [make_case(down_world, release_at=T0 + timedelta(hours=h)) for h in (10, 11)]
+        fine = [make_case(up_world, release_at=T0 + timedelta(hours=h)) for h in (10, 11)]
+        down.stop()
+        assert worker.step() == 3, "two deliveries to the office that is up, one probe of the one that is down"
+        assert sorted(b["request_id"] for b in receiver.bodies()) == sorted(c.request.request_id for c in fine)
+        first, second = (_delivery(c) for c in stuck)
+        assert (first.attempts, second.attempts) == (1, 0)
+        assert first.lease_owner == "" and second.lease_owner == "", "back in line at once, not after the lease"
+        down.start()
+        travel.move_to(_endpoint_free_at(stuck[0]))
+        assert worker.step() == 2
+        assert [b["request_id"] for b in down.bodies()] == [c.request.request_id for c in stuck]
+    finally:
+        down.stop()
+
+
 def test_it_lets_a_refused_message_back_off_without_holding_up_the_office(travel: Any, receiver: Receiver,
                                                                          worker: Any) -> None:
     world = make_world(webhook_url=receiver.url)
@@ -258,7 +280,9 @@ def test_it_lets_only_the_office_acknowledge_and_only_what_was_sent(travel: Any,
     with pytest.raises(Conflict):
         acknowledge(uid, office=world.office)
     travel.move_to(T0 + timedelta(hours=24))
-    worker.step()  # the webhook goes; the e-mail is still pending
+    claim = worker.claim(endpoints=1)  # the webhook goes; the e-mail is still pending
+    assert claim is not None and [d.channel for d in claim.deliveries] == ["webhook"]
+    worker.deliver(claim)
     with pytest.raises(NotFound):
         acknowledge(uid, office=other.office)
     n = acknowledge(uid, office=world.office, via="api")

@@ -68,5 +68,9 @@ def batch_size() -> int:
     return int(_num("HANDOFF_WORKER_BATCH", 200))
 
 
+def endpoints_per_claim() -> int:
+    return int(_num("HANDOFF_WORKER_ENDPOINTS_PER_CLAIM", 4))
+
+
 def ack_link_days() -> float:
     return _num("HANDOFF_ACK_LINK_DAYS", 30)

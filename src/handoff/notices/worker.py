@@ -82,7 +82,9 @@ def backoff(attempt: int) -> timedelta:
 
 @dataclass
 class Claim:
-    endpoint: Endpoint
+    """Endpoints leased together and their due deliveries, oldest due first across them."""
+
+    endpoints: dict[int, Endpoint]
     deliveries: list[Delivery]
     lease_until: datetime
 
@@ -151,7 +153,7 @@ def claim_deliveries_params(owner: str, endpoint_id: int, now: datetime, lease_u
     return [owner, _p(lease_until), _p(lease_until), endpoint_id, _p(now), _p(now), batch]
 
 
-def _load(ids: list[int], endpoint: Endpoint) -> list[Delivery]:
+def _load(ids: list[int], endpoints: dict[int, Endpoint]) -> list[Delivery]:
     """The claimed rows with what a payload needs. Notices share requests, decisions and their office, so
     those are fetched once each (select_related would build them again for every row)."""
     from handoff.custody.models import Booking
@@ -164,9 +166,9 @@ def _load(ids: list[int], endpoint: Endpoint) -> list[Delivery]:
     bookings = Booking.objects.in_bulk({n.booking_id for n in notices if n.booking_id})
     earlier = Notice.objects.only("id", "uid").in_bulk({n.supersedes_id for n in notices if n.supersedes_id})
     for d in rows:
-        d.endpoint = endpoint
+        d.endpoint = endpoints[d.endpoint_id]
         n = d.notice
-        n.office = endpoint.office  # an endpoint belongs to the office of every notice it carries
+        n.office = d.endpoint.office  # an endpoint belongs to the office of every notice it carries
         n.request = requests[n.request_id]
         if n.decision_id:
             n.decision = decisions[n.decision_id]
@@ -187,29 +189,43 @@ class Worker:
 
     # --- claim -------------------------------------------------------------------------------------------
 
-    def claim(self, now: datetime | None = None, *, batch: int | None = None) -> Claim | None:
-        """Lease one endpoint that has due deliveries, and its oldest due deliveries. None if nothing is due
-        (or every endpoint with due work is leased by another worker or paused after a failure)."""
+    def claim(self, now: datetime | None = None, *, batch: int | None = None,
+              endpoints: int | None = None) -> Claim | None:
+        """Lease up to `endpoints` endpoints that have due deliveries, and their oldest due deliveries (at
+        most `batch` in all). None if nothing is due, or every endpoint with due work is leased by another
+        worker or paused after a failure. Several endpoints per claim because, when notices trickle in, each
+        endpoint has only a row or two due and the claim and the record would otherwise cost more than the
+        sends."""
         now = now or clock.now()
         batch = batch or conf.batch_size()
+        wanted = endpoints or conf.endpoints_per_claim()
         lease_until = now + timedelta(seconds=conf.lease_seconds())
-        for _ in range(3):
-            with transaction.atomic(), connection.cursor() as cur:
+        ep_t = Endpoint._meta.db_table
+        with transaction.atomic(), connection.cursor() as cur:
+            leased: list[int] = []
+            for _ in range(wanted):
                 cur.execute(claim_endpoint_sql(), claim_endpoint_params(self.owner, now, lease_until))
                 row = cur.fetchone()
                 if row is None:
-                    return None
-                endpoint_id = row[0]
-                cur.execute(claim_deliveries_sql(), claim_deliveries_params(self.owner, endpoint_id, now, lease_until,
-                                                                            batch))
-                ids = [r[0] for r in cur.fetchall()]
-                if not ids:  # its due rows went to another worker or were moved; let the endpoint go
-                    cur.execute(f"UPDATE {Endpoint._meta.db_table} SET lease_owner = '', lease_expires_at = NULL"
+                    break
+                leased.append(row[0])
+            if not leased:
+                return None
+            per_endpoint = max(10, batch // len(leased))
+            ids: list[int] = []
+            for endpoint_id in leased:
+                cur.execute(claim_deliveries_sql(), claim_deliveries_params(self.owner, endpoint_id, now,
+                                                                            lease_until, per_endpoint))
+                got = [r[0] for r in cur.fetchall()]
+                if not got:  # its due rows went to another worker or were moved; let the endpoint go
+                    cur.execute(f"UPDATE {ep_t} SET lease_owner = '', lease_expires_at = NULL"
                                 " WHERE id = %s AND lease_owner = %s", [endpoint_id, self.owner])
-                    continue
-            endpoint = Endpoint.objects.select_related("office").get(pk=endpoint_id)
-            return Claim(endpoint, _load(ids, endpoint), lease_until)
-        return None
+                ids += got
+        if not ids:
+            return None
+        held = Endpoint.objects.select_related("office").in_bulk(leased)
+        rows = _load(ids, held)
+        return Claim({pk: held[pk] for pk in {d.endpoint_id for d in rows}}, rows, lease_until)
 
     # --- send --------------------------------------------------------------------------------------------
 
@@ -233,16 +249,20 @@ class Worker:
         return Sent(delivery, result, at, notice.release_at)
 
     def deliver(self, claim: Claim) -> int:
-        """Send a claimed batch in due order. Stops at the first sign the endpoint is down (the rest keep
-        their place in line) or when the lease was lost."""
+        """Send a claimed batch, oldest due first. An endpoint that shows it is down gets nothing more from
+        this batch (its rows keep their place in its line); the others go on."""
         done: list[Sent] = []
-        pending = list(claim.deliveries)
+        todo = list(claim.deliveries)
+        skipped: list[Delivery] = []
+        down: set[int] = set()
         attempted = 0
         last_flush = time.monotonic()
-        down = False
         try:
-            while pending and not self.stop.is_set():
-                delivery = pending.pop(0)
+            while todo and not self.stop.is_set():
+                delivery = todo.pop(0)
+                if delivery.endpoint_id in down:
+                    skipped.append(delivery)
+                    continue
                 try:
                     sent = self.send(delivery)
                 except Exception as exc:  # a bug or bad data in one notice must not stop the office's line
@@ -252,30 +272,35 @@ class Worker:
                 done.append(sent)
                 attempted += 1
                 if not sent.result.delivered and sent.result.endpoint_down:
-                    down = True
-                    break
-                if pending and (len(done) >= FLUSH_ROWS or time.monotonic() - last_flush >= FLUSH_SECONDS):
-                    if not self.flush(claim, done, remaining=pending):
-                        log.warning("worker %s lost the lease on endpoint %s", self.owner, claim.endpoint.pk)
-                        return attempted
+                    down.add(delivery.endpoint_id)
+                    skipped.append(delivery)  # first in its line when the endpoint is back
+                if todo and (len(done) >= FLUSH_ROWS or time.monotonic() - last_flush >= FLUSH_SECONDS):
+                    lost = self.flush(claim, done, remaining=todo + skipped)
                     done = []
                     last_flush = time.monotonic()
+                    if lost:
+                        log.warning("worker %s lost the lease on endpoints %s", self.owner, sorted(lost))
+                        down |= lost
+                        for pk in lost:
+                            claim.endpoints.pop(pk, None)
         finally:
             email_channel.close()
-        self.flush(claim, done, remaining=pending, final=True, endpoint_down=down)
+        self.flush(claim, done, remaining=todo + skipped, final=True)
         return attempted
 
     # --- record ------------------------------------------------------------------------------------------
 
-    def flush(self, claim: Claim, done: list[Sent], *, remaining: list[Delivery], final: bool = False,
-              endpoint_down: bool = False) -> bool:
+    def flush(self, claim: Claim, done: list[Sent], *, remaining: list[Delivery], final: bool = False) -> set[int]:
         """Write what happened in one transaction: every attempt, delivered rows as sent (a 2xx or SMTP
-        acceptance is the only way a row becomes sent), failures with their backoff, the endpoint's health,
-        and the lease: renewed, or released at the end of the batch. Returns False if the lease was lost."""
+        acceptance is the only way a row becomes sent), failures with their backoff, each endpoint's health,
+        and the leases: renewed, or released at the end of the batch. Returns the endpoints whose lease was
+        lost (another worker took them over after it expired)."""
         now = clock.now()
         lease_until = now + timedelta(seconds=conf.lease_seconds())
         ok = [s for s in done if s.result.delivered]
         bad = [s for s in done if not s.result.delivered]
+        lost: set[int] = set()
+        held = list(claim.endpoints)
         with transaction.atomic():
             if done:
                 with connection.cursor() as cur:
@@ -289,38 +314,33 @@ class Worker:
             if ok:
                 self._record_delivered(ok, now)
             for s in bad:
-                self._record_failed(s, now, endpoint_down=endpoint_down and s is done[-1])
+                self._record_failed(s, now, endpoint_down=s.result.endpoint_down)
             if bad:
                 Notice.objects.filter(pk__in={s.delivery.notice_id for s in bad},
                                       status=NoticeStatus.SCHEDULED).update(status=NoticeStatus.SENDING,
                                                                             updated_at=now)
-            self._record_endpoint(claim, ok, endpoint_down, bad[-1].result.error if bad else "", now)
-            d_t = Delivery._meta.db_table
-            rest = [d.pk for d in remaining]
-            if endpoint_down and done:
-                rest.append(done[-1].delivery.pk)
+            self._record_endpoints(ok, bad, now)
+            # rows not attempted, and the row each down endpoint failed on, go back in line as they were
+            rest = [d.pk for d in remaining] + [s.delivery.pk for s in bad if s.result.endpoint_down]
             if final:
                 if rest:
                     Delivery.objects.filter(pk__in=rest, lease_owner=self.owner, status=DeliveryStatus.PENDING).update(
                         lease_owner="", lease_expires_at=None, next_attempt_at=now, updated_at=now)
-                Endpoint.objects.filter(pk=claim.endpoint.pk, lease_owner=self.owner).update(
+                Endpoint.objects.filter(pk__in=held, lease_owner=self.owner).update(
                     lease_owner="", lease_expires_at=None)
-                kept = True
             else:
-                kept = bool(Endpoint.objects.filter(pk=claim.endpoint.pk, lease_owner=self.owner).update(
-                    lease_expires_at=lease_until))
-                if kept and rest:
-                    with connection.cursor() as cur:
-                        cur.execute(
-                            f"UPDATE {d_t} SET lease_expires_at = %s, next_attempt_at = %s WHERE id IN ("
-                            + ",".join(["%s"] * len(rest)) + ") AND lease_owner = %s AND status = 'pending'",
-                            [_p(lease_until), _p(lease_until), *rest, self.owner],
-                        )
+                kept = set(Endpoint.objects.filter(pk__in=held, lease_owner=self.owner).values_list("pk", flat=True))
+                Endpoint.objects.filter(pk__in=kept).update(lease_expires_at=lease_until)
+                lost = set(held) - kept
+                if rest:
+                    Delivery.objects.filter(pk__in=rest, lease_owner=self.owner, status=DeliveryStatus.PENDING,
+                                            endpoint_id__in=kept).update(lease_expires_at=lease_until,
+                                                                         next_attempt_at=lease_until)
                 claim.lease_until = lease_until
         self.report.attempted += len(done)
         self.report.delivered += len(ok)
         self.report.failed += len(bad)
-        return kept
+        return lost
 
     def _record_delivered(self, ok: list[Sent], now: datetime) -> None:
         """Hot path: one statement per row, sent as a batch (executemany; psycopg pipelines it)."""
@@ -385,19 +405,20 @@ class Worker:
                     notice, "delivery failing", now):
                 self.report.escalated += 1
 
-    def _record_endpoint(self, claim: Claim, ok: list[Sent], endpoint_down: bool, error: str,
-                         now: datetime) -> None:
-        ep = claim.endpoint
-        if endpoint_down:
-            failures = (Endpoint.objects.filter(pk=ep.pk).values_list("consecutive_failures", flat=True).first()
+    def _record_endpoints(self, ok: list[Sent], bad: list[Sent], now: datetime) -> None:
+        """A failure that says the endpoint is down pauses it (backoff on its consecutive failures); a
+        delivery clears that."""
+        failed = {s.delivery.endpoint_id: s.result.error for s in bad if s.result.endpoint_down}
+        for endpoint_id, error in failed.items():
+            failures = (Endpoint.objects.filter(pk=endpoint_id).values_list("consecutive_failures", flat=True).first()
                         or 0) + 1
-            Endpoint.objects.filter(pk=ep.pk).update(
+            Endpoint.objects.filter(pk=endpoint_id).update(
                 consecutive_failures=failures, blocked_until=now + backoff(failures), last_failure_at=now,
-                last_error=error[:500],
-            )
-        elif ok:
-            Endpoint.objects.filter(pk=ep.pk).update(consecutive_failures=0, blocked_until=None,
-                                                     last_success_at=now)
+                last_error=error[:500])
+        recovered = {s.delivery.endpoint_id for s in ok} - set(failed)
+        if recovered:
+            Endpoint.objects.filter(pk__in=recovered).update(consecutive_failures=0, blocked_until=None,
+                                                            last_success_at=now)
 
     # --- housekeeping ------------------------------------------------------------------------------------
 
