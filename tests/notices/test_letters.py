@@ -112,3 +112,5 @@ def test_it_records_a_transfer_to_ice_from_the_release_reason(travel: Any) -> No
     release(case, T0 + timedelta(hours=2), reason="transferred_to_ice", release_type="scheduled")
     assert Outcome.objects.get(booking=case.booking).kind == "transferred_to_ice"
     assert not any(n.kind == "release.occurred" for n in notices(case)), "ICE took custody; it knows"
+    [advance] = notices(case)
+    assert (advance.status, advance.missed, advance.cancel_reason) == ("cancelled", False, "transferred to ICE")

@@ -388,9 +388,13 @@ def _on_released(st: _State, current: Notice | None) -> None:
     for n in st.notices:
         if n.kind in RELEASE_KINDS and n.status in OPEN_STATUSES and (current is None or n.pk != current.pk):
             cancel_notice(n, "released", now)
-    if current is not None and current.status in DELIVERED_STATUSES:
+    if transferred:
+        # ICE took custody at the jail: it knew, whatever our notice's state; nothing was missed
+        if current is not None and current.status in OPEN_STATUSES:
+            cancel_notice(current, "transferred to ICE", now)
+    elif current is not None and current.status in DELIVERED_STATUSES:
         told = current.release_at
-        if not transferred and told is not None and released_at < told - EARLY_RELEASE_TOLERANCE:
+        if told is not None and released_at < told - EARLY_RELEASE_TOLERANCE:
             _ensure_occurred(st, released_at)
     else:
         already_missed = any(n.kind in RELEASE_KINDS and n.missed for n in st.notices)
@@ -404,9 +408,8 @@ def _on_released(st: _State, current: Notice | None) -> None:
                 calendar=st.decision.calendar if st.decision else "", trigger=st.trigger[:120],
                 cancelled_at=now, cancel_reason="released before any notice could be sent",
             )
-        if not transferred:
-            _ensure_occurred(st, released_at)
-            _auto_outcome(booking, st.req, OutcomeKind.RELEASED_BEFORE_NOTICE, now)
+        _ensure_occurred(st, released_at)
+        _auto_outcome(booking, st.req, OutcomeKind.RELEASED_BEFORE_NOTICE, now)
     if transferred:
         _auto_outcome(booking, st.req, OutcomeKind.TRANSFERRED_TO_ICE, now)
 
