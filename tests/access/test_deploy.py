@@ -13,7 +13,9 @@ from django.test import Client
 
 
 def _run(code_or_args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"HANDOFF_DEBUG", "HANDOFF_TESTING", "HANDOFF_SECRET_KEY"}}
+    # a production environment: none of the switches tests (or Playwright's, DJANGO_ALLOW_ASYNC_UNSAFE) set
+    dropped = {"HANDOFF_DEBUG", "HANDOFF_TESTING", "HANDOFF_SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in dropped}
     clean.update(env)
     clean["DJANGO_SETTINGS_MODULE"] = "handoff.settings"
     return subprocess.run([sys.executable, *code_or_args], env=clean, capture_output=True, text=True, timeout=120)
