@@ -223,3 +223,15 @@ def test_it_shows_auditors_the_audit_log_and_records_that_they_read_it(client: C
     assert b"permission.account_create" in page.content and b"Chain intact" in page.content
     assert client.get(f"/audit/?object_id={clerk.pk}&action=permission").status_code == 200
     assert AuditEvent.objects.filter(action="audit.read", actor="audrey").count() == 2
+
+
+def test_it_starts_counting_afresh_after_an_unlock_from_the_admin_site(client: Client, clerk: Any) -> None:
+    from axes.models import AccessAttempt
+
+    with time_machine.travel(START, tick=False):
+        for _ in range(5):
+            password_step(client, "wrong password here")
+        assert password_step(client).status_code == 403
+        AccessAttempt.objects.filter(username="alice").delete()  # what the admin site's delete does
+        assert password_step(client, "wrong password here").status_code == 401  # one failure, not six
+        assert password_step(client)["Location"] == "/login/enrol/"

@@ -5,7 +5,8 @@ Why a handler: axes counts failures since the last success or reset and has no w
 AXES_COOLOFF_TIME ends a lockout; it does not age failures). Before axes records a failure we set the
 account's running count to the failures of the last 15 minutes (from axes' own failure log), so axes' count
 is exactly "failures in the window, including this one". Once the limit is reached we stop adjusting: the
-lockout stays until `handoff user unlock NAME` (or the admin) resets it (AXES_COOLOFF_TIME = None).
+lockout stays until `handoff user unlock NAME` (or an admin deleting the attempt in the admin site) resets it
+(AXES_COOLOFF_TIME = None); failures up to that lockout never count again.
 """
 
 from __future__ import annotations
@@ -51,7 +52,11 @@ class WindowedAxesHandler(AxesDatabaseHandler):
                 for marker in (account.unlocked_at, account.user.last_login):
                     if marker is not None and marker > floor:
                         floor = marker
-            recent = AccessFailureLog.objects.filter(username=username, attempt_time__gte=floor).count()
+            # failures up to the last lockout were cleared by whoever unlocked it (command or admin site)
+            last_lock = (AccessFailureLog.objects.filter(username=username, locked_out=True)
+                         .order_by("-id").values_list("id", flat=True).first() or 0)
+            recent = AccessFailureLog.objects.filter(username=username, attempt_time__gte=floor,
+                                                     id__gt=last_lock).count()
             if recent == total:
                 return
             AccessAttempt.objects.filter(username=username).delete()
