@@ -75,8 +75,13 @@ def test_it_registers_an_office_and_what_it_covers(reference: None) -> None:
     assert FederalOffice.objects.count() == 1
 
 
-def test_it_marks_a_place_confidential(reference: None) -> None:
+def test_it_marks_a_place_confidential_and_audits_the_change(reference: None) -> None:
+    from handoff.audit.models import AuditEvent
+
     result = _run("jurisdiction", "set", "24031", "--confidential", "on")
+    event = AuditEvent.objects.filter(action="permission.confidential_set").latest("pk")
+    assert event.object_ids == [Jurisdiction.objects.get(fips="24031").pk]
+    assert event.action == "permission.confidential_set"
     assert result["confidential"] is True
     assert [level["jurisdiction"] for level in result["chain"]] == ["us", "24", "24031"]
     assert "us-md-montgomery" in result["chain"][2]["policies"]
