@@ -43,7 +43,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce
 
-from handoff.core import clock
+from handoff.core import clock, jobs
 from handoff.notices import conf, payloads, services, wakeup
 from handoff.notices.channels import Result
 from handoff.notices.channels import email as email_channel
@@ -491,6 +491,7 @@ class Worker:
                     attempted = self.step()
                     if self.housekeeping and time.monotonic() - last_housekeeping >= 1.0:
                         self.housekeep()
+                        jobs.recheck_decisions()
                         last_housekeeping = time.monotonic()
                 except (OperationalError, InterfaceError, DatabaseError) as exc:
                     log.warning("notice worker %s: database error, retrying: %s", self.owner, exc)

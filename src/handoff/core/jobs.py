@@ -1,0 +1,55 @@
+"""Daily jobs run from the notice worker's housekeeping.
+
+Why here and not cron: `handoff serve` and `handoff worker` are the only processes an installation runs,
+and a new policy version taking effect (or a 5- or 15-year lookback rolling over) must change decisions
+without anyone remembering to schedule a command.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, is_dataclass
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from handoff.core import clock
+from handoff.core.models import DailyJob
+
+log = logging.getLogger(__name__)
+_tried_on: dict[str, date] = {}  # per process: the housekeeping loop asks every second, the database once a day
+
+
+def claim_daily(name: str, today: date) -> bool:
+    """True for exactly one caller per job and day: compare-and-set on last_run_on."""
+    try:
+        with transaction.atomic():
+            DailyJob.objects.get_or_create(name=name)
+    except IntegrityError:  # another process created it first
+        pass
+    claimed = DailyJob.objects.filter(name=name).exclude(last_run_on=today).exclude(last_run_on__gt=today)
+    return claimed.update(last_run_on=today) == 1
+
+
+def run_daily(name: str, job: Callable[[], Any], *, today: date | None = None) -> Any | None:
+    """Run `job` if no process has run it today. Returns its result, or None when already done."""
+    today = today or clock.now().date()
+    if _tried_on.get(name) == today:
+        return None
+    _tried_on[name] = today
+    if not claim_daily(name, today):
+        return None
+    result = job()
+    summary = asdict(result) if is_dataclass(result) and not isinstance(result, type) else {"result": str(result)}
+    DailyJob.objects.filter(name=name).update(last_result=summary)
+    log.info("daily job %s ran: %s", name, summary)
+    return result
+
+
+def recheck_decisions() -> Any | None:
+    """Re-decide open requests whose law changed with the date (a new policy version in force)."""
+    from handoff.requests.services import recheck
+
+    return run_daily("requests.recheck", recheck)
