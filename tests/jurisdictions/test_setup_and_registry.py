@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from handoff.jurisdictions.models import FederalOffice, Facility, Jurisdiction, PolicyAssignment
+from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction, PolicyAssignment
 from handoff.jurisdictions.services import policy_chain
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from handoff.jurisdictions.models import FederalOffice, Facility, Jurisdiction, PolicyAssignment
+from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction, PolicyAssignment
 
 
 @admin.register(Jurisdiction)

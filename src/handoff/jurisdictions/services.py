@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handoff.core.errors import InvalidInput, NotFound
-from handoff.jurisdictions.models import FederalOffice, Facility, Jurisdiction, PolicyAssignment
+from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction, PolicyAssignment
 from handoff.jurisdictions.timezones import STATE_TIMEZONES
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
