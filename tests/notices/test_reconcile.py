@@ -313,3 +313,20 @@ def test_it_cancels_everything_unsent_when_the_request_loses_its_booking(travel:
         case.request.save()
         reconcile_request(case.request, trigger="match changed")
     assert {n.status for n in notices(case)} == {"cancelled"}
+
+
+def test_it_cancels_a_failed_notice_when_the_request_is_withdrawn_or_no_longer_notifies(travel: Any) -> None:
+    from handoff.notices.models import Notice
+    from handoff.notices.services import at_risk_q
+
+    world = make_world()  # an office with no contact at all: its notice fails at once
+    withdrawn = make_case(world, release_at=T0 + timedelta(hours=72))
+    declined = make_case(world, release_at=T0 + timedelta(hours=72))
+    assert [n.status for n in notices(withdrawn) + notices(declined)] == ["failed", "failed"]
+    travel.move_to(T0 + timedelta(hours=30))
+    withdraw(withdrawn, T0 + timedelta(hours=30))
+    redecide(declined, notify=False)
+    assert [(n.status, n.cancel_reason) for n in notices(withdrawn)] == [("cancelled", "request withdrawn")]
+    assert [(n.status, n.cancel_reason) for n in notices(declined)] == [("cancelled", "decision no longer notifies")]
+    assert not Notice.objects.filter(at_risk_q(T0 + timedelta(hours=30))).exists(), \
+        "nothing is owed any more, so nothing is at risk on the dashboard"

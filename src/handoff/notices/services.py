@@ -308,7 +308,8 @@ def reconcile_request(req: ImmigrationRequest, *, trigger: str) -> None:
     if withdrawn or st.decision is None:
         reason = "request withdrawn" if withdrawn else "request no longer has a decision (match changed)"
         for n in st.notices:
-            if n.status in OPEN_STATUSES or (n.kind in OFFICE_KINDS and n.status == NoticeStatus.SENT):
+            if (n.status in OPEN_STATUSES or n.status == NoticeStatus.FAILED
+                    or (n.kind in OFFICE_KINDS and n.status == NoticeStatus.SENT)):
                 cancel_notice(n, reason, st.now)
         return
     _reconcile_release(st)
@@ -328,8 +329,10 @@ def _reconcile_release(st: _State) -> None:
     open_ones = [n for n in st.notices if n.kind in RELEASE_KINDS and n.status in OPEN_STATUSES]
     if not _notifies(decision) or booking is None:
         why = "decision under review" if decision.review else "decision no longer notifies"
-        for n in open_ones:
-            cancel_notice(n, why, now)
+        # a failed one too: nothing is owed any more, so it must not stay "failed" and at risk
+        for n in st.notices:
+            if n.kind in RELEASE_KINDS and (n.status in OPEN_STATUSES or n.status == NoticeStatus.FAILED):
+                cancel_notice(n, why, now)
         return
     if booking.released_at is not None:
         _on_released(st, current)
