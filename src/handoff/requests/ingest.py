@@ -8,8 +8,8 @@ file must be matched and decided exactly as one posted to the API, and a re-run 
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
-from typing import Any
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, TypeVar
 
 from django.db import transaction
 
@@ -21,6 +21,7 @@ from handoff.requests.inputs import RequestInput, WithdrawalInput, parse_request
 from handoff.requests.models import ImmigrationRequest
 
 MISSING = "missing required field"
+T = TypeVar("T")
 
 
 def _value_of(values: Mapping[str, Any], path: str | None) -> str:
@@ -39,6 +40,26 @@ def _value_of(values: Mapping[str, Any], path: str | None) -> str:
 def _problem(values: Mapping[str, Any], exc: HandoffError) -> Problem:
     where = getattr(exc, "field", None) or ""
     return Problem(where, _value_of(values, where), str(exc))
+
+
+def _apply(items: list[tuple[Row, T]], call: Callable[[T], services.Received]) -> BatchResult:
+    """Each row in its own transaction, so one bad row rolls back only itself; counted by the outcome the
+    service reports."""
+    result = BatchResult()
+    for row, data in items:
+        try:
+            with transaction.atomic():
+                received = call(data)
+        except HandoffError as exc:
+            result.problems.append((row.number, _problem(row.values, exc)))
+            continue
+        if received.outcome == services.CREATED:
+            result.created += 1
+        elif received.outcome == services.UPDATED:
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    return result
 
 
 class RequestHandler:
@@ -86,21 +107,7 @@ class RequestHandler:
         return cleaned.request_id
 
     def apply_batch(self, items: list[tuple[Row, RequestInput]]) -> BatchResult:
-        result = BatchResult()
-        for row, data in items:
-            try:
-                with transaction.atomic():
-                    received = services.receive(data, source=self.source)
-            except HandoffError as exc:
-                result.problems.append((row.number, _problem(row.values, exc)))
-                continue
-            if received.outcome == services.CREATED:
-                result.created += 1
-            elif received.outcome == services.UPDATED:
-                result.updated += 1
-            else:
-                result.unchanged += 1
-        return result
+        return _apply(items, lambda data: services.receive(data, source=self.source))
 
 
 class WithdrawalHandler:
@@ -128,18 +135,4 @@ class WithdrawalHandler:
         return cleaned.request_id
 
     def apply_batch(self, items: list[tuple[Row, WithdrawalInput]]) -> BatchResult:
-        result = BatchResult()
-        for row, data in items:
-            try:
-                with transaction.atomic():
-                    received = services.withdraw(data.request_id, data.withdrawn_at, source=self.source)
-            except HandoffError as exc:
-                result.problems.append((row.number, _problem(row.values, exc)))
-                continue
-            if received.outcome == services.CREATED:
-                result.created += 1
-            elif received.outcome == services.UPDATED:
-                result.updated += 1
-            else:
-                result.unchanged += 1
-        return result
+        return _apply(items, lambda data: services.withdraw(data.request_id, data.withdrawn_at, source=self.source))
