@@ -289,18 +289,6 @@ def revoke_token(actor: Actor, prefix: str) -> ApiToken:
     return token
 
 
-def token_for(raw: str) -> ApiToken | None:
-    """The live token for a bearer value, or None (unknown, revoked, expired, or its account disabled)."""
-    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
-        return None
-    token = ApiToken.objects.select_related("user").filter(digest=digest(raw)).first()
-    if token is None or token.revoked_at is not None or token.expires_at <= clock.now():
-        return None
-    if not token.user.is_active:
-        return None
-    return token
-
-
 def actor_for_bearer(raw: str, ip: str = "") -> Actor | None:
     """The actor of a live bearer token in one query, or None. Why one hand-written query: it runs before
     every API call; expiry, revocation and the account's state are checked in the same statement."""

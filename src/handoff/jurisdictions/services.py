@@ -14,7 +14,6 @@ from handoff.jurisdictions.timezones import STATE_TIMEZONES
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 NATION_FIPS = "us"
-LEVEL_ORDER = {"federal": 0, "state": 1, "county": 2, "city": 3}
 
 
 @dataclass(frozen=True)

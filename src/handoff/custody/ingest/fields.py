@@ -152,10 +152,6 @@ def parse_list(value: Any) -> list[str]:
     return out
 
 
-def is_a_number(value: Any) -> bool:
-    return isinstance(value, str) and bool(A_NUMBER.fullmatch(value.strip()))
-
-
 def parse_a_number(value: Any) -> str:
     s = text(value).upper().replace("-", "").replace(" ", "")
     if not s:
