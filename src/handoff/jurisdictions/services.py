@@ -115,19 +115,6 @@ def get_jurisdiction(fips: str) -> Jurisdiction:
         raise NotFound(f"unknown jurisdiction FIPS code {fips!r} (run `handoff setup` to load the code list)") from None
 
 
-def ensure_city(name: str, county_fips: Iterable[str], code: str) -> Jurisdiction:
-    """A city whose law governs jails in its counties (New York City spans five). The city hangs under the
-    state of its first county."""
-    counties = [get_jurisdiction(f) for f in county_fips]
-    state = counties[0].parent
-    city, _ = Jurisdiction.objects.get_or_create(
-        fips=code,
-        defaults={"name": name, "kind": Jurisdiction.Kind.CITY, "parent": state,
-                  "postal": counties[0].postal, "default_timezone": counties[0].default_timezone},
-    )
-    return city
-
-
 def validate_timezone(tz: str) -> str:
     try:
         ZoneInfo(tz)
@@ -136,8 +123,7 @@ def validate_timezone(tz: str) -> str:
     return tz
 
 
-def add_facility(code: str, jurisdiction_fips: str, name: str, timezone: str | None = None,
-                 city_fips: str | None = None) -> tuple[Facility, bool]:
+def add_facility(code: str, jurisdiction_fips: str, name: str, timezone: str | None = None) -> tuple[Facility, bool]:
     """Register (or update) a jail. Returns (facility, created)."""
     code = code.strip()
     if not code:
@@ -146,9 +132,8 @@ def add_facility(code: str, jurisdiction_fips: str, name: str, timezone: str | N
     if county.kind != Jurisdiction.Kind.COUNTY:
         raise InvalidInput(f"{county} is a {county.kind}; a facility belongs to a county", "jurisdiction")
     tz = validate_timezone(timezone or county.default_timezone or "UTC")
-    city = get_jurisdiction(city_fips) if city_fips else None
     facility, created = Facility.objects.update_or_create(
-        code=code, defaults={"name": name, "jurisdiction": county, "timezone": tz, "city": city}
+        code=code, defaults={"name": name, "jurisdiction": county, "timezone": tz}
     )
     return facility, created
 

@@ -54,7 +54,7 @@ def prometheus(now: datetime | None = None) -> str:
         sent=Count("id", filter=Q(sent_at__isnull=False)),
         late=Count("id", filter=Q(lag_ms__gt=LATE_SECONDS * 1000)),
         failed=Count("id", filter=Q(status=NoticeStatus.FAILED)),
-        acknowledged=Count("id", filter=Q(status=NoticeStatus.ACKNOWLEDGED)),
+        acknowledged=Count("id", filter=Q(acknowledged_at__isnull=False)),
         missed=Count("id", filter=Q(missed=True)),
         short=Count("id", filter=Q(short_notice=True)),
         escalated=Count("id", filter=Q(escalated_at__isnull=False)),
@@ -76,7 +76,9 @@ def prometheus(now: datetime | None = None) -> str:
            [("", agg["sent"])])
     metric("handoff_notices_late_total", "counter", f"Notices delivered more than {LATE_SECONDS} s after due.",
            [("", agg["late"])])
-    metric("handoff_notices_failed_total", "counter", "Notices whose deliveries all gave up.", [("", agg["failed"])])
+    # A failed notice can later be cancelled (withdrawn, released), so this is a gauge, not a counter.
+    metric("handoff_notices_failed", "gauge", "Notices whose deliveries all gave up and are still open.",
+           [("", agg["failed"])])
     metric("handoff_notices_acknowledged_total", "counter", "Notices acknowledged by the office.",
            [("", agg["acknowledged"])])
     metric("handoff_notices_missed_total", "counter", "Releases that happened before any notice went out.",

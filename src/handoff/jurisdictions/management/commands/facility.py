@@ -25,7 +25,6 @@ class Command(BaseCommand):
         add.add_argument("--jurisdiction", required=True, help="5-digit county FIPS code")
         add.add_argument("--name", required=True)
         add.add_argument("--timezone", help="IANA zone; default: the state's")
-        add.add_argument("--city", help="FIPS-like code of a city whose law also governs the jail")
         add.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -33,7 +32,6 @@ class Command(BaseCommand):
             with transaction.atomic():
                 facility, created = services.add_facility(
                     options["code"], options["jurisdiction"], options["name"], options.get("timezone"),
-                    options.get("city"),
                 )
         except HandoffError as exc:
             raise CommandError(str(exc), returncode=2) from exc
