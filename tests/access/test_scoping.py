@@ -52,6 +52,39 @@ def test_it_scopes_bookings_people_decisions_and_notices_the_same_way(world: W.W
     assert not scoping.can_read_booking(clerk, world.bookings["other"])
 
 
+def test_it_scopes_a_state_and_a_city_membership_through_every_query(world: W.World) -> None:
+    """Staff of a state see its counties' jails, staff of a city the jails it governs; notices and decisions
+    (read through a join on the request's facility) answer exactly as the requests they belong to."""
+    from handoff.access.actor import SYSTEM, build_actor
+    from handoff.access.services import create_user
+    from handoff.jurisdictions.models import Facility, Jurisdiction
+
+    california = world.jurisdictions["06"]
+    city = Jurisdiction.objects.create(fips="4819000", name="Dallas", kind="city", parent=world.jurisdictions[
+        W.OTHER_FIPS], postal="TX", default_timezone="America/Chicago")
+    Facility.objects.filter(code=W.OTHER_FACILITY).update(city=city)
+    state_staff = actor_for_user(create_user(SYSTEM, "state_counsel", "county_counsel", jurisdictions=["06"]))
+    city_staff = build_actor(kind="user", role="jail_clerk", user_id=None, username="city_clerk",
+                             jurisdiction_ids=[city.pk])
+    own, other = world.requests["own"], world.requests["other"]
+    expected = {
+        state_staff: {own.pk},
+        city_staff: {other.pk},
+        **{actor(world, role): {own.pk} for role in ("jail_clerk", "jail_supervisor", "county_counsel",
+                                                       "federal_officer")},
+        actor(world, "other_clerk"): {other.pk},
+        actor(world, "auditor"): {own.pk, other.pk},
+        anonymous(): set(),
+    }
+    assert california.pk in state_staff.jurisdiction_ids
+    for who, pks in expected.items():
+        assert set(scoping.requests_for(who).values_list("pk", flat=True)) == pks, who.username
+        assert {d.request_id for d in scoping.decisions_for(who)} == pks, who.username
+        assert {n.request_id for n in scoping.notices_for(who)} == pks, who.username
+        assert {b.facility_id for b in scoping.bookings_for(who)} == {
+            r.facility_id for r in (own, other) if r.pk in pks}, who.username
+
+
 def test_it_hides_objects_outside_the_scope_as_not_found(world: W.World) -> None:
     clerk = actor(world, "jail_clerk")
     assert scoping.get_request(clerk, world.requests["own"].request_id).pk == world.requests["own"].pk

@@ -52,6 +52,23 @@ class Actor:
                     home.add(c)
         return frozenset(home)
 
+    @cached_property
+    def place_facility_ids(self) -> frozenset[int]:
+        """Every facility a place role (jail staff, county counsel) may read: its facility memberships and the
+        jails of its jurisdictions (as county or city). Why resolved to ids once: a filter on a literal list of
+        facility ids lets the database drive a query from whichever index is selective (a rare notice status,
+        the newest decisions), where a filter through joined places or a subquery pins it to the places."""
+        ids = set(self.facility_ids)
+        if self.jurisdiction_ids:
+            from django.db.models import Q
+
+            from handoff.jurisdictions.models import Facility
+
+            ids.update(Facility.objects.filter(
+                Q(jurisdiction_id__in=self.jurisdiction_ids) | Q(city_id__in=self.jurisdiction_ids)
+            ).values_list("pk", flat=True))
+        return frozenset(ids)
+
     @property
     def is_global(self) -> bool:
         return self.internal or self.role in GLOBAL_ROLES

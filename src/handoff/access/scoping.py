@@ -36,14 +36,9 @@ PLACE_ROLES = (Role.JAIL_CLERK, Role.JAIL_SUPERVISOR, Role.COUNTY_COUNSEL)
 # --- places ---------------------------------------------------------------------------------------------
 
 def _facility_q(actor: Actor, prefix: str) -> Q:
-    """Facilities an actor with a place role belongs to, as a filter on `<prefix>facility`."""
-    q = Q(pk__in=[])
-    if actor.facility_ids:
-        q |= Q(**{f"{prefix}facility_id__in": actor.facility_ids})
-    if actor.jurisdiction_ids:
-        q |= Q(**{f"{prefix}facility__jurisdiction_id__in": actor.jurisdiction_ids})
-        q |= Q(**{f"{prefix}facility__city_id__in": actor.jurisdiction_ids})
-    return q
+    """Facilities an actor with a place role belongs to, as a filter on `<prefix>facility`: a plain list of
+    facility ids (see Actor.place_facility_ids), an empty list matching nothing."""
+    return Q(**{f"{prefix}facility_id__in": sorted(actor.place_facility_ids)})
 
 
 def facilities_for(actor: Actor) -> QuerySet[Facility]:
@@ -155,6 +150,8 @@ def decisions_for(actor: Actor) -> QuerySet[Decision]:
 
     if actor.is_global:
         return Decision.objects.all()
+    if actor.role in PLACE_ROLES:  # a join on the request's facility: see _facility_q
+        return Decision.objects.filter(_facility_q(actor, "request__"))
     return Decision.objects.filter(request__in=requests_for(actor))
 
 
@@ -196,7 +193,9 @@ def notices_for(actor: Actor) -> QuerySet[Any]:
     qs = Notice.objects.all()
     if actor.is_global:
         return qs
-    if actor.role in PLACE_ROLES or actor.role == Role.FEDERAL_OFFICER:
+    if actor.role in PLACE_ROLES:  # a join on the request's facility: see _facility_q
+        return qs.filter(_facility_q(actor, "request__"))
+    if actor.role == Role.FEDERAL_OFFICER:
         return qs.filter(request__in=requests_for(actor).values("pk"))
     return qs.none()
 

@@ -115,7 +115,11 @@ class Decision(models.Model):
 
     class Meta:
         ordering = ["request", "evaluated_at", "pk"]
-        indexes = [models.Index(fields=["review", "evaluated_at"], name="decision_review")]
+        indexes = [
+            models.Index(fields=["review", "evaluated_at"], name="decision_review"),
+            # the newest decisions first (dashboards' "recent decisions"), read until enough are in scope
+            models.Index(fields=["evaluated_at", "id"], name="decision_evaluated"),
+        ]
 
     def __str__(self) -> str:
         return f"Decision #{self.pk} for {self.request_id}"

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from handoff.access import scoping
 from handoff.core import clock
+from handoff.web.queries import Likely
 from handoff.web.views.common import actor, audit_read, subject_name
 
 WINDOW_HOURS = 72
@@ -39,6 +40,66 @@ def _facility_filter(request: HttpRequest, facilities: list[Any]) -> Any | None:
     return None
 
 
+# Personal-data JSON the dashboard never shows: left in the database instead of decoded for every row.
+REQUEST_UNUSED = ("basis", "match_candidates")
+DECISION_UNUSED = ("reasons", "facts", "policies")
+RECENT_LIMIT = 15
+RECENT_DAYS = 7  # recent decisions are looked for among the last week's first, then further back
+# How often the rare conditions below hold, for SQLite's planner (see handoff.web.queries): notices past due
+# but still unsent, decisions left to a person, and decisions of the last week are all a sliver of the rows.
+RARE = 0.001
+
+
+def _recent_decisions(who: Any, chosen: Any | None, now: datetime) -> list[Any]:
+    """The newest decisions in scope. Why two steps: reading the last week's decisions newest first stops
+    after a few rows, where starting from the facilities reads every decision they ever had; only a place with
+    fewer than RECENT_LIMIT decisions in the week needs the second, older look. Together they give exactly
+    the newest RECENT_LIMIT decisions."""
+    qs = scoping.decisions_for(who)
+    if chosen is not None:
+        qs = qs.filter(request__facility=chosen)
+    qs = qs.select_related("request", "request__facility", "override_by").defer(
+        *DECISION_UNUSED, *(f"request__{f}" for f in REQUEST_UNUSED)
+    )
+    since = now - timedelta(days=RECENT_DAYS)
+    order = ("-evaluated_at", "-pk")
+    recent = list(qs.filter(Likely(Q(evaluated_at__gte=since), RARE)).order_by(*order)[:RECENT_LIMIT])
+    if len(recent) < RECENT_LIMIT:
+        recent += list(qs.filter(evaluated_at__lt=since).order_by(*order)[:RECENT_LIMIT - len(recent)])
+    return recent
+
+
+def _problem_notices(office_notices: Any, now: datetime) -> tuple[list[Any], list[Any]]:
+    """At-risk and missed notices. Why one narrow pass and then a fetch: both can only be found by looking at
+    each of the place's notices (no index serves "failed", "sent and not acknowledged near release" or
+    "missed" yet), so they share one look that reads a few columns, and only the rows shown are loaded."""
+    from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef
+
+    from handoff.notices.models import OPEN_STATUSES, Delivery, NoticeStatus
+
+    unacked_hours = float(getattr(settings, "HANDOFF_ESCALATE_UNACKED_HOURS", 24))
+    attempted = Exists(Delivery.objects.filter(notice=OuterRef("pk"), attempts__gt=0))
+    at_risk = (
+        Q(status=NoticeStatus.FAILED, release_at__gte=now - timedelta(days=1))
+        | Q(status=NoticeStatus.SENT, release_at__gte=now, release_at__lte=now + timedelta(hours=unacked_hours))
+        | (Q(status__in=OPEN_STATUSES, due_at__gte=now, due_at__lte=now + timedelta(hours=AT_RISK_HOURS)) & attempted)
+    )
+    missed = Q(missed=True, release_at__gte=now - timedelta(days=MISSED_DAYS))
+    rows = list(
+        office_notices.annotate(
+            is_at_risk=ExpressionWrapper(at_risk, output_field=BooleanField()),
+            is_missed=ExpressionWrapper(missed, output_field=BooleanField()),
+        ).filter(at_risk | missed).values_list("pk", "release_at", "is_at_risk", "is_missed")
+    )
+    oldest = datetime.min.replace(tzinfo=now.tzinfo)
+    risk_ids = [pk for pk, rel, risk, _ in sorted((r for r in rows if r[2]), key=lambda r: (r[1] or oldest, r[0]))]
+    missed_ids = [pk for pk, rel, _, miss in sorted((r for r in rows if r[3]), key=lambda r: (r[1] or oldest, r[0]),
+                                                     reverse=True)]
+    risk_ids, missed_ids = risk_ids[:LIST_LIMIT], missed_ids[:LIST_LIMIT]
+    shown = {n.pk: n for n in office_notices.filter(pk__in=[*risk_ids, *missed_ids])}
+    return [shown[i] for i in risk_ids if i in shown], [shown[i] for i in missed_ids if i in shown]
+
+
 def dashboard_context(request: HttpRequest, now: datetime | None = None) -> dict[str, Any]:
     from handoff.notices.models import LETTER_KINDS, OPEN_STATUSES, Notice, NoticeStatus
     from handoff.requests.models import RequestStatus
@@ -53,10 +114,15 @@ def dashboard_context(request: HttpRequest, now: datetime | None = None) -> dict
         reqs = reqs.filter(facility=chosen)
         notices = notices.filter(request__facility=chosen)
 
-    base = reqs.select_related("facility", "booking", "booking__person", "current_decision", "office")
+    base = reqs.select_related("facility", "booking", "booking__person", "current_decision").defer(
+        *REQUEST_UNUSED, *(f"current_decision__{f}" for f in DECISION_UNUSED)
+    )
     match_review = list(base.filter(status=RequestStatus.REVIEW).order_by("received_at")[:LIST_LIMIT])
     decision_review = list(
-        base.filter(status=RequestStatus.MATCHED, current_decision__review=True).order_by("received_at")[:LIST_LIMIT]
+        # the plain filter makes the join to the decision an inner one, which the hint needs to start from it
+        base.filter(Likely(Q(current_decision__review__in=[True]), RARE), current_decision__review=True,
+                    status=RequestStatus.MATCHED)
+        .order_by("received_at")[:LIST_LIMIT]
     )
 
     window_end = now + timedelta(hours=WINDOW_HOURS)
@@ -83,26 +149,13 @@ def dashboard_context(request: HttpRequest, now: datetime | None = None) -> dict
 
     office_notices = notices.exclude(kind__in=LETTER_KINDS).select_related(
         "request", "request__facility", "booking", "booking__person"
+    ).defer(*(f"request__{f}" for f in REQUEST_UNUSED))
+    overdue = list(
+        office_notices.filter(Likely(Q(due_at__lt=now), RARE), status__in=OPEN_STATUSES)
+        .order_by("due_at", "pk")[:LIST_LIMIT]
     )
-    overdue = list(office_notices.filter(status__in=OPEN_STATUSES, due_at__lt=now).order_by("due_at")[:LIST_LIMIT])
-    unacked_hours = float(getattr(settings, "HANDOFF_ESCALATE_UNACKED_HOURS", 24))
-    at_risk = list(
-        office_notices.filter(
-            Q(status=NoticeStatus.FAILED, release_at__gte=now - timedelta(days=1))
-            | Q(status=NoticeStatus.SENT, release_at__gte=now, release_at__lte=now + timedelta(hours=unacked_hours))
-            | Q(status__in=OPEN_STATUSES, due_at__gte=now, due_at__lte=now + timedelta(hours=AT_RISK_HOURS),
-                deliveries__attempts__gt=0)
-        ).distinct().order_by("release_at")[:LIST_LIMIT]
-    )
-    missed = list(
-        office_notices.filter(missed=True, release_at__gte=now - timedelta(days=MISSED_DAYS))
-        .order_by("-release_at")[:LIST_LIMIT]
-    )
-    recent = list(
-        scoping.decisions_for(who).filter(**({"request__facility": chosen} if chosen is not None else {}))
-        .select_related("request", "request__facility", "override_by")
-        .order_by("-evaluated_at", "-pk")[:15]
-    )
+    at_risk, missed = _problem_notices(office_notices, now)
+    recent = _recent_decisions(who, chosen, now)
     shown = {r.request_id for r in match_review + decision_review + release_reqs}
     return {
         "now": now,
