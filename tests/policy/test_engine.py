@@ -184,6 +184,23 @@ def test_it_never_lets_a_county_loosen_a_state_prohibition(tmp_path: Path) -> No
     assert d.policies == ("us-federal@2017-04-02", "us-ca@2018-01-01", "x-county@2020-01-01")
 
 
+def test_it_never_lets_a_county_drop_a_prohibition_states_duty_to_answer_declined_requests(tmp_path: Path) -> None:
+    silent = """
+      - id: county-silent
+        cite: "County Ordinance 3"
+        when: "true"
+        then: {answer_declined: false}
+"""
+    county = policy_yaml("x-county", level="county", stance="conditional", rules=silent, defaults="{}")
+    reg = registry_with(tmp_path, {"x-county": county}, copy=("us-federal", "us-or"))
+    assert reg.evaluate(facts(), AT, ["us-federal", "us-or"]).answer_declined is True
+    d = reg.evaluate(facts(), AT, ["us-federal", "us-or", "x-county"])
+    assert d.answer_declined is True
+    assert [r.policy for r in d.reasons if r.rule == "composition"] == ["x-county"]
+    # without the state above it, the county's choice stands
+    assert reg.evaluate(facts(), AT, ["us-federal", "x-county"]).answer_declined is False
+
+
 def test_it_lets_a_county_be_stricter_than_a_state_prohibition(tmp_path: Path) -> None:
     strict = """
       - id: county-never

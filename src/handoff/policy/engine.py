@@ -589,6 +589,16 @@ class Registry:
                     if wanted:
                         composed[name] = True
                 else:  # lead time, calendar, answer_declined: the most specific that sets them
+                    if (name == "answer_declined" and not wanted and composed[name]
+                            and clamp_by is not None and clamp_by.stance == "prohibition"):
+                        # A state's duty to answer and document a declined request (e.g. ORS 181A.826)
+                        # is part of its prohibition: a county cannot switch it off.
+                        reasons.append(Reason(
+                            doc.id, "composition", clamp_by.composition_cite or _source_of(clamp_by), True,
+                            f"{doc.title} would not answer declined requests, but a {doc.level} may not loosen "
+                            f"{clamp_by.title} (prohibition): declined requests are still answered.",
+                        ))
+                        continue
                     composed[name] = wanted
             if doc.level == "state" and doc.stance in ("prohibition", "mandate"):
                 regime = doc
