@@ -71,3 +71,28 @@ def test_it_reads_without_javascript(live_server: Any, chromium: Any) -> None:
     page.goto(live_server.url + "/transparency")
     assert "Requests received" in page.inner_text("main")
     context.close()
+
+
+def test_it_draws_the_transparency_charts_under_the_strict_csp(live_server: Any, chromium: Any) -> None:
+    """The bars take their colours from the static stylesheet (no inline style: the CSP allows none), and the
+    chart occupies its space; with figures to publish there are bars, without there is a sentence."""
+    from datetime import timedelta
+
+    from handoff.core import clock
+    from tests.web.test_transparency import _requests_at
+
+    world = build_world(with_users=False)
+    _requests_at(world, clock.now() - timedelta(minutes=1), 20)
+    page = new_page(chromium)
+    page.goto(live_server.url + "/transparency")
+    page.wait_for_load_state("networkidle")
+    fills = page.eval_on_selector_all("svg.handoff-chart rect.bar-received",
+                                      "els => els.map(e => getComputedStyle(e).fill)")
+    assert fills == ["rgb(22, 46, 81)"], fills
+    box = page.locator("svg.handoff-chart").first.bounding_box()
+    assert box and box["height"] > 150 and box["width"] > 500
+    assert "Requests received" in page.inner_text("#chart-received-table")
+    assert not axe_scan(page)
+    assert not page.console_errors, page.console_errors  # nothing refused by the Content-Security-Policy
+    screenshot(page, "transparency-figures", for_docs=False)
+    page.context.close()

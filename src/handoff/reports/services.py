@@ -36,6 +36,22 @@ MEASURES = (
 
 
 @dataclass(frozen=True)
+class LawChange:
+    """The latest day on which the law in force for a place changed: a version of one of its policies took
+    effect (`ended` False) or stopped being in force with no successor (`ended` True)."""
+
+    on: date
+    policy: str
+    title: str
+    ended: bool = False
+
+    @property
+    def short_title(self) -> str:
+        """The law's name without the library's description ("Texas SB 4 (2017)")."""
+        return self.title.split(" - ", 1)[0].strip() or self.policy
+
+
+@dataclass(frozen=True)
 class RowInfo:
     key: str
     label: str
@@ -44,6 +60,7 @@ class RowInfo:
     days_since_missed: int | None
     days_since_policy_change: int | None
     policies: tuple[str, ...]
+    last_policy_change: LawChange | None = None
 
 
 @dataclass
@@ -65,6 +82,8 @@ class TransparencyReport:
     pooled_members: int = 0
     confidential_left_out: bool = False
     days_since_missed_all: int | None = None
+    days_since_policy_change_all: int | None = None
+    last_policy_change: LawChange | None = None  # over the jurisdictions listed by name
     notes: list[str] = field(default_factory=list)
 
     def measure_label(self, key: str) -> str:
@@ -109,34 +128,65 @@ def _days_since(then: datetime | date | None, now: datetime) -> int | None:
     return max(0, (now.date() - day).days)
 
 
-def _policy_change(chain_ids: Iterable[str], today: date) -> tuple[date | None, tuple[str, ...]]:
-    """The latest date any policy governing the place took (or stopped taking) effect, up to today."""
+def _policy_change(chain_ids: Iterable[str], today: date) -> tuple[LawChange | None, tuple[str, ...]]:
+    """The latest day, up to today, on which a version of a policy governing the place took effect or ended.
+    Every day the set of versions in force changes is such a day: a version's start (its predecessor, if
+    any, ends the same day) or the end of a last version. Versions that start after today are not law yet."""
     from handoff.requests.services import registry
 
     reg = registry()
-    latest: date | None = None
+    latest: LawChange | None = None
     ids: list[str] = []
     for pid in chain_ids:
         doc = reg.policies.get(pid)
-        if doc is None:
+        if doc is None or pid in ids:
             continue
         ids.append(pid)
         for v in doc.versions:
-            for d in (v.effective_from, v.effective_to):
-                if d is not None and d <= today and (latest is None or d > latest):
-                    latest = d
+            for d, ended in ((v.effective_from, False), (v.effective_to, True)):
+                if d is None or d > today:
+                    continue
+                if ended and any(w.effective_from == d for w in doc.versions):
+                    continue  # a successor took effect that day: counted as its start
+                if latest is None or d > latest.on:
+                    latest = LawChange(d, pid, doc.title, ended)
     return latest, tuple(ids)
 
 
-def _chain_for(j: Jurisdiction) -> list[str]:
-    from handoff.jurisdictions.models import PolicyAssignment
+def _chains(places: list[Jurisdiction]) -> dict[int, list[str]]:
+    """Per place: the policy ids governing its jails, nation first, as jurisdictions.services.policy_chain
+    gives them for each facility (a city's own law included), read in a handful of queries for all places."""
+    from handoff.jurisdictions.models import Facility, PolicyAssignment
 
-    chain = j.chain()
-    return list(
-        PolicyAssignment.objects.filter(jurisdiction__in=chain).values_list(
-            "policy_id", flat=True
-        )
-    )
+    facilities = list(Facility.objects.filter(jurisdiction__in=places).values_list("jurisdiction_id", "city_id"))
+    parent: dict[int, int | None] = {}
+    wanted = {j for j, _ in facilities} | {c for _, c in facilities if c is not None}
+    while wanted:
+        found = dict(Jurisdiction.objects.filter(pk__in=wanted).values_list("pk", "parent_id"))
+        parent.update(found)
+        wanted = {p for p in found.values() if p is not None and p not in parent}
+    assigned: dict[int, list[str]] = defaultdict(list)
+    for jid, pid in PolicyAssignment.objects.filter(jurisdiction_id__in=list(parent)).values_list(
+        "jurisdiction_id", "policy_id"
+    ):
+        assigned[jid].append(pid)
+
+    def lineage(jid: int) -> list[int]:
+        out: list[int] = []
+        node: int | None = jid
+        while node is not None and node not in out:
+            out.append(node)
+            node = parent.get(node)
+        return list(reversed(out))
+
+    chains: dict[int, list[str]] = defaultdict(list)
+    for jid, city in facilities:
+        chain = lineage(jid) + ([city] if city is not None else [])
+        for place in chain:
+            for pid in sorted(assigned.get(place, [])):
+                if pid not in chains[jid]:
+                    chains[jid].append(pid)
+    return chains
 
 
 class _DeclineReasons:
@@ -290,10 +340,13 @@ def build_report(*, now: datetime | None = None, months: int = MONTHS, threshold
         .values_list("request__facility__jurisdiction_id", "last")
     )
     rows: list[RowInfo] = []
+    chains = _chains(public)
     for j in public:
-        changed, ids = _policy_change(_chain_for(j), now.date())
+        changed, ids = _policy_change(chains.get(j.pk, []), now.date())
         rows.append(RowInfo(j.fips, j.name, False, 1, _days_since(last_missed.get(j.pk), now),
-                            _days_since(changed, now), ids))
+                            _days_since(changed.on if changed else None, now), ids, changed))
+    law_changes = [r.last_policy_change for r in rows if r.last_policy_change is not None]
+    last_change = max(law_changes, key=lambda c: c.on, default=None)
     if pooled:
         pool_last = max((last_missed[j.pk] for j in confidential if last_missed.get(j.pk)), default=None)
         rows.append(RowInfo(POOL_KEY, POOL_LABEL, True, len(confidential), _days_since(pool_last, now), None, ()))
@@ -304,6 +357,8 @@ def build_report(*, now: datetime | None = None, months: int = MONTHS, threshold
         pooled_members=len(confidential) if pooled else 0,
         confidential_left_out=bool(confidential) and not pooled,
         days_since_missed_all=_days_since(overall, now),
+        days_since_policy_change_all=_days_since(last_change.on if last_change else None, now),
+        last_policy_change=last_change,
     )
     return report
 

@@ -19,18 +19,19 @@ from handoff.web.charts import stacked_bars
 def _charts(report: TransparencyReport) -> dict[str, Any]:
     months = [m.strftime("%b %Y") for m in report.months]
     rec = report.tables["received"]
-    notices = [("on time", "bar-ontime", "on_time"), ("short", "bar-short", "short"), ("missed", "bar-missed", "missed")]
+    notices = [("notices on time", "bar-ontime", "on_time"), ("notices short", "bar-short", "short"),
+               ("notices missed", "bar-missed", "missed")]
     return {
         "received": stacked_bars(
-            months, [("received", "bar-received", [rec.col_totals[m] for m in report.months])],
-            description="Requests received per month, all published jurisdictions. A star marks a month whose "
-            "figure is hidden to protect small counts.",
+            months, [("requests received", "bar-received", [rec.col_totals[m] for m in report.months])],
+            description="Requests received per month, all published jurisdictions. A month whose figure is "
+            "hidden to protect small counts is labelled hidden and has no bar.",
         ),
         "notices": stacked_bars(
             months,
             [(name, css, [report.tables[key].col_totals[m] for m in report.months]) for name, css, key in notices],
-            description="Release notices per month: on time, short and missed, stacked. A star marks a month "
-            "with a hidden figure.",
+            description="Release notices per month: on time, short and missed, stacked. A month with a hidden "
+            "figure is labelled hidden.",
         ),
     }
 
