@@ -235,3 +235,47 @@ def test_it_starts_counting_afresh_after_an_unlock_from_the_admin_site(client: C
         AccessAttempt.objects.filter(username="alice").delete()  # what the admin site's delete does
         assert password_step(client, "wrong password here").status_code == 401  # one failure, not six
         assert password_step(client)["Location"] == "/login/enrol/"
+
+
+def _html(response: Any) -> str:
+    return response.content.decode()
+
+
+@time_machine.travel(START, tick=False)
+def test_it_says_plainly_that_a_locked_account_needs_an_administrator(client: Client, clerk: Any) -> None:
+    for _ in range(5):
+        page = password_step(client, "wrong password here")
+    assert page.status_code == 403
+    html = " ".join(_html(page).split())
+    alert = html.split('id="locked"')[1].split("</div>")[0]
+    assert 'role="alert"' in html.split('id="locked"')[0][-80:] and "usa-alert--error" in html.split('id="locked"')[0][-80:]
+    assert ("Your account is locked after 5 failed log-ons in 15 minutes. An administrator must unlock it."
+            in alert)
+    # the same words on the page a bookmarked link shows
+    assert "An administrator must unlock it." in _html(Client().get("/login/locked/"))
+
+
+def test_it_lays_out_the_log_on_pages_with_the_design_system(client: Client, clerk: Any) -> None:
+    """USWDS form markup, as base.html's other pages: a refused log-on marks the fields and says why in an
+    error alert the fields point to, without saying which of the two was wrong."""
+    page = _html(client.get("/login/"))
+    assert '<form class="usa-form' in page and 'class="usa-label"' in page and 'class="usa-button"' in page
+    assert page.count('class="usa-input"') == 2 and "usa-alert--info" in page  # the use notification
+    refused = password_step(client, "wrong password here")
+    html = _html(refused)
+    assert refused.status_code == 401
+    assert 'class="usa-alert usa-alert--error usa-alert--slim margin-y-2" role="alert" id="form-error"' in html
+    assert html.count('usa-input usa-input--error') == 2 and html.count('aria-describedby="form-error"') == 2
+    TOTPDevice.objects.create(user=clerk, name="phone", confirmed=True)
+    password_step(client)
+    wrong = _html(client.post("/login/verify/", {"code": "000000"}))
+    assert "usa-input usa-input--medium usa-input--error" in wrong and "usa-alert--error" in wrong
+    assert 'class="usa-hint"' in wrong
+
+
+def test_it_lays_out_the_audit_log_with_the_design_system(client: Client, db: None) -> None:
+    auditor = services.create_user(SYSTEM, "audrey", "auditor")
+    W.verified_login(client, auditor)
+    html = _html(client.get("/audit/?verify=1"))
+    assert 'class="usa-table' in html and 'class="usa-select"' in html and html.count('class="usa-input"') == 3
+    assert 'usa-alert--success' in html and "Chain intact" in html

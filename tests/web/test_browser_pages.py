@@ -96,3 +96,54 @@ def test_it_draws_the_transparency_charts_under_the_strict_csp(live_server: Any,
     assert not page.console_errors, page.console_errors  # nothing refused by the Content-Security-Policy
     screenshot(page, "transparency-figures", for_docs=False)
     page.context.close()
+
+
+def test_it_passes_axe_on_the_log_on_pages_and_the_audit_log(live_server: Any, chromium: Any) -> None:
+    """The log-on pages in the design system: a refused password, the enrolment with a wrong code, the
+    lockout explanation, and the audit log, each without a serious accessibility problem."""
+    from handoff.access.actor import SYSTEM
+    from handoff.access.services import create_user
+    from tests.web.world import PASSWORD, build_places
+
+    build_places()
+    create_user(SYSTEM, "newclerk", "jail_clerk", facilities=["LA-MCJ"], password=PASSWORD)
+    auditor = create_user(SYSTEM, "audrey", "auditor")
+    base = live_server.url
+    problems: dict[str, Any] = {}
+
+    def check(page: Any, name: str) -> None:
+        page.wait_for_load_state("networkidle")
+        violations = axe_scan(page)
+        if violations:
+            problems[name] = violations
+        screenshot(page, name, for_docs=False)
+
+    page = new_page(chromium)
+    page.goto(base + "/login/")
+    page.fill("input[name=username]", "newclerk")
+    page.fill("input[name=password]", "not the password at all")
+    page.click("button[type=submit]")
+    assert "not right" in page.inner_text("#form-error")
+    check(page, "login-refused")
+    page.fill("input[name=username]", "newclerk")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login/enrol/" in page.url
+    page.fill("input[name=code]", "000000")
+    page.click("button[type=submit]")
+    assert "not right" in page.inner_text("#form-error")
+    check(page, "enrol")
+    page.goto(base + "/login/locked/")
+    assert "An administrator must unlock it." in page.inner_text("#locked")
+    check(page, "locked")
+    unexpected = [e for e in page.console_errors if "status of 401" not in e]  # the refused log-ons answer 401
+    assert not unexpected, unexpected
+    page.context.close()
+
+    page = _as(chromium, base, auditor)
+    page.goto(base + "/audit/?verify=1")
+    assert "Chain intact" in page.inner_text("#chain-state")
+    check(page, "audit-log")
+    page.context.close()
+    assert not problems, f"axe-core serious/critical violations: {problems}"

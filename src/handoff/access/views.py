@@ -50,18 +50,34 @@ def banner() -> str:
 
 
 class LoginForm(forms.Form):
-    username = forms.CharField(max_length=150, label="Account name",
-                               widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}))
-    password = forms.CharField(max_length=4096, label="Password", strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    username = forms.CharField(max_length=150, label="Account name", widget=forms.TextInput(
+        attrs={"autocomplete": "username", "autofocus": True, "class": "usa-input", "spellcheck": "false"}))
+    password = forms.CharField(max_length=4096, label="Password", strip=False, widget=forms.PasswordInput(
+        attrs={"autocomplete": "current-password", "class": "usa-input"}))
 
 
 class CodeForm(forms.Form):
     code = forms.RegexField(
         regex=r"^\s*\d{6}\s*$", label="6-digit code from your authenticator app",
         error_messages={"invalid": "Enter the 6 digits your authenticator app shows."},
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True,
+                                      "class": "usa-input usa-input--medium"}),
     )
+
+
+def _mark_invalid(form: forms.Form, described_by: str = "form-error") -> None:
+    """Show every field of a refused form as in error (USWDS red border) and point it at the message, so a
+    screen reader announces why. Why all fields: a wrong account name or password must not say which."""
+    for field in form.fields.values():
+        attrs = field.widget.attrs
+        attrs["class"] = f"{attrs.get('class', '')} usa-input--error".strip()
+        attrs["aria-invalid"] = "true"
+        attrs["aria-describedby"] = described_by
+
+
+def _lockout_context() -> dict[str, Any]:
+    return {"banner": banner(), "failure_limit": int(getattr(settings, "AXES_FAILURE_LIMIT", 5)),
+            "window_minutes": int(getattr(settings, "HANDOFF_LOCKOUT_WINDOW_MINUTES", 15))}
 
 
 def _ip(request: HttpRequest) -> str:
@@ -82,7 +98,7 @@ def _locked(request: HttpRequest, username: str) -> bool:
 
 
 def _locked_response(request: HttpRequest, status: int = 403) -> HttpResponse:
-    return render(request, "access/locked.html", {"banner": banner()}, status=status)
+    return render(request, "access/locked.html", _lockout_context(), status=status)
 
 
 def _fail(request: HttpRequest, username: str, step: str, user_id: int | None = None) -> None:
@@ -136,6 +152,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST":
         error = "Enter your account name and password."
     status = 200 if not error else 401
+    if error:
+        _mark_invalid(form)
     return render(request, "access/login.html", {
         "form": form, "error": error, "banner": banner(), "next": _next(request), "expired": expired,
     }, status=status)
@@ -200,6 +218,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             request.session.pop(PENDING, None)
             return _locked_response(request)
         error = "That code is not right, or it was already used. Wait for the next code and try again."
+        _mark_invalid(form)
     return render(request, "access/verify.html", {"form": form, "error": error, "banner": banner()},
                   status=401 if error else 200)
 
@@ -242,6 +261,7 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
             request.session.pop(PENDING, None)
             return _locked_response(request)
         error = "That code is not right. Check the time on your phone and try the next code."
+        _mark_invalid(form)
     secret = base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
     return render(request, "access/enrol.html", {
         "form": form, "error": error, "qr_svg": qr_svg(device.config_url), "secret": secret, "banner": banner(),
@@ -272,11 +292,15 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
 
 
 class AuditFilter(forms.Form):
-    actor = forms.CharField(max_length=150, required=False, label="Who (account name)")
-    action = forms.CharField(max_length=60, required=False, label="What (action, e.g. request.read)")
+    actor = forms.CharField(max_length=150, required=False, label="Who (account name)",
+                            widget=forms.TextInput(attrs={"class": "usa-input"}))
+    action = forms.CharField(max_length=60, required=False, label="What (action, e.g. request.read)",
+                             widget=forms.TextInput(attrs={"class": "usa-input"}))
     outcome = forms.ChoiceField(required=False, choices=[("", "any"), ("success", "success"), ("denied", "denied"),
-                                                         ("failure", "failure"), ("not_found", "not found")])
-    object_id = forms.CharField(max_length=80, required=False, label="Object id")
+                                                         ("failure", "failure"), ("not_found", "not found")],
+                                widget=forms.Select(attrs={"class": "usa-select"}))
+    object_id = forms.CharField(max_length=80, required=False, label="Object id",
+                                widget=forms.TextInput(attrs={"class": "usa-input"}))
     before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
