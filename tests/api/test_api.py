@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from typing import Any
@@ -175,3 +176,43 @@ def test_it_answers_an_oversized_body_with_413_not_500(world: W.World, client: C
     big = json.dumps(booking(middle_name="x" * 3_000_000)).encode()
     response = call(client, "POST", "/bookings", world.tokens["jail_clerk"], raw=big)
     assert response.status_code == 413 and response.json()["error"] == "too_large"
+
+
+def test_it_answers_a_wrong_method_on_any_route_with_json_and_the_allowed_methods(
+    world: W.World, client: Client
+) -> None:
+    from handoff.access.permissions import API_RULES
+
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {world.tokens['admin']}"}
+    response = client.delete("/api/v1/me", **headers)
+    assert response.status_code == 405 and response["Content-Type"] == "application/json"
+    assert response.json() == {"error": "method_not_allowed",
+                               "detail": "DELETE is not allowed on /api/v1/me; allowed: GET"}
+    assert response["Allow"] == "GET"
+    declared: dict[str, set[str]] = {}
+    for key in API_RULES:
+        method, path = key.split(" ", 1)
+        declared.setdefault(path, set()).add(method)
+    checked = 0
+    for path, methods in declared.items():
+        concrete = "/api/v1" + re.sub(r"\{\w+\}", "X-1", path)
+        for method in {"GET", "POST", "PUT", "PATCH", "DELETE"} - methods:
+            for auth in (headers, {}):  # the method is refused before the token is looked at
+                answer = client.generic(method, concrete, **auth)
+                assert answer.status_code == 405, (method, concrete, answer.status_code)
+                body = answer.json()
+                assert body["error"] == "method_not_allowed" and method in body["detail"], body
+                assert set(answer["Allow"].replace(" ", "").split(",")) == methods
+                checked += 1
+    assert checked == 2 * sum(5 - len(methods) for methods in declared.values())
+
+
+def test_it_answers_an_unknown_api_path_with_json_404(world: W.World, client: Client) -> None:
+    for auth in ({"HTTP_AUTHORIZATION": f"Bearer {world.tokens['admin']}"}, {}):
+        for method, path in [("GET", "/api/v1/no-such-route"), ("POST", "/api/v1/requests/R-1/nothing"),
+                             ("GET", "/api/v1/notices/")]:
+            response = client.generic(method, path, **auth)
+            assert response.status_code == 404 and response["Content-Type"] == "application/json", (method, path)
+            assert response.json() == {"error": "not_found", "detail": f"no API route at {path}"}
+    # pages outside the API keep their HTML answers
+    assert "text/html" in Client().get("/no-such-page")["Content-Type"]
