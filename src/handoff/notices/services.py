@@ -283,15 +283,31 @@ class _State:
 
 def _load(req: ImmigrationRequest, trigger: str) -> _State:
     from handoff.custody.models import Booking
-    from handoff.requests.models import Decision
+    from handoff.requests.models import Decision, ImmigrationRequest
 
     qs = Notice.objects.filter(request=req).select_related("office").order_by("pk")
     if connection.in_atomic_block and connection.features.has_select_for_update:
         qs = qs.select_for_update(of=("self",))  # workers record results under the same row locks
     notices = list(qs)
-    decision = Decision.objects.filter(pk=req.current_decision_id).first() if req.current_decision_id else None
-    booking = (Booking.objects.select_related("facility").filter(pk=req.booking_id).first()
-               if req.booking_id else None)
+    # The caller usually holds the decision it just wrote and the booking it just changed: reuse them
+    # rather than read them (and the decision's JSON reasons) again.
+    field_decision = ImmigrationRequest._meta.get_field("current_decision")
+    field_booking = ImmigrationRequest._meta.get_field("booking")
+    decision: Decision | None
+    if not req.current_decision_id:
+        decision = None
+    elif field_decision.is_cached(req) and req.current_decision is not None:  # type: ignore[attr-defined]
+        decision = req.current_decision
+    else:
+        decision = Decision.objects.filter(pk=req.current_decision_id).first()
+    booking: Booking | None
+    if not req.booking_id:
+        booking = None
+    elif (field_booking.is_cached(req) and req.booking is not None  # type: ignore[attr-defined]
+          and Booking._meta.get_field("facility").is_cached(req.booking)):  # type: ignore[attr-defined]
+        booking = req.booking
+    else:
+        booking = Booking.objects.select_related("facility").filter(pk=req.booking_id).first()
     return _State(req, decision, booking, notices, clock.now(), trigger)
 
 
