@@ -41,7 +41,8 @@ def main() -> int:
     tmp = tempfile.mkdtemp(prefix="handoff-bench-")
     db_path = Path(tmp) / "bench.sqlite3"
     os.environ["HANDOFF_DATABASE_URL"] = f"sqlite:///{db_path}"
-    os.environ.setdefault("HANDOFF_DEBUG", "1")
+    os.environ["HANDOFF_DEBUG"] = "0"  # DEBUG logs every query: not what production pays
+    os.environ.setdefault("HANDOFF_SECRET_KEY", "bench-" + os.urandom(24).hex())
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "handoff.settings")
     import django
 
