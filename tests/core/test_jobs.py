@@ -63,3 +63,12 @@ def test_it_rechecks_decisions_from_the_worker_loop() -> None:
     job = DailyJob.objects.get(name="requests.recheck")
     assert job.last_run_on == clock.now().date()
     assert "checked" in job.last_result
+
+
+def test_it_optimizes_the_database_once_a_day() -> None:
+    from django.db import connection
+
+    first = jobs.optimize_database()
+    assert first == ("optimized" if connection.vendor == "sqlite" else "not needed")
+    jobs._tried_on.clear()
+    assert jobs.optimize_database() is None

@@ -53,3 +53,18 @@ def recheck_decisions() -> Any | None:
     from handoff.requests.services import recheck
 
     return run_daily("requests.recheck", recheck)
+
+
+def optimize_database() -> Any | None:
+    """Keep SQLite's planner statistics current: the dashboard's plans for rare rows (overdue notices,
+    decisions needing review) rely on them. PostgreSQL's autovacuum analyses on its own."""
+    from django.db import connection
+
+    def optimize() -> str:
+        if connection.vendor != "sqlite":
+            return "not needed"
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA optimize")
+        return "optimized"
+
+    return run_daily("database.optimize", optimize)

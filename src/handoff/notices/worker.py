@@ -492,6 +492,7 @@ class Worker:
                     if self.housekeeping and time.monotonic() - last_housekeeping >= 1.0:
                         self.housekeep()
                         jobs.recheck_decisions()
+                        jobs.optimize_database()
                         last_housekeeping = time.monotonic()
                 except (OperationalError, InterfaceError, DatabaseError) as exc:
                     log.warning("notice worker %s: database error, retrying: %s", self.owner, exc)
