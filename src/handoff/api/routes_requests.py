@@ -36,14 +36,15 @@ from handoff.requests.models import ImmigrationRequest
 router = Router(tags=["requests"])
 
 
-def _notices(req: ImmigrationRequest) -> list[Any]:
-    from handoff.notices.models import Notice
-
-    return list(Notice.objects.filter(request_id=req.pk).select_related("office", "booking").order_by("pk"))
+def _notices(actor: Actor, req: ImmigrationRequest) -> list[Any]:
+    """Through the scoping choke point like every other personal-data read, even though the request
+    itself was already scoped."""
+    return list(scoping.notices_for(actor).filter(request_id=req.pk).select_related("office", "booking")
+                .order_by("pk"))
 
 
 def _detail(actor: Actor, req: ImmigrationRequest) -> tuple[dict[str, Any], list[Any]]:
-    notices = _notices(req)
+    notices = _notices(actor, req)
     return present.request(actor, req, notices), notices
 
 
