@@ -86,3 +86,11 @@ def test_it_marks_a_place_confidential_and_audits_the_change(reference: None) ->
     assert [level["jurisdiction"] for level in result["chain"]] == ["us", "24", "24031"]
     assert "us-md-montgomery" in result["chain"][2]["policies"]
     assert _run("jurisdiction", "set", "24031", "--confidential", "off")["confidential"] is False
+
+
+def test_it_asks_for_a_secret_for_an_escalation_webhook(reference: None) -> None:
+    with pytest.raises(CommandError, match="--escalation-secret"):
+        call_command("office", "add", "SFR", "--name", "ERO SF", "--escalation-webhook", "https://duty.example/hook")
+    _run("office", "add", "SFR", "--name", "ERO SF", "--escalation-webhook", "https://duty.example/hook",
+         "--escalation-secret", "whsec_ZHV0eQ==")
+    assert FederalOffice.objects.get(code="SFR").escalation_webhook_secret == "whsec_ZHV0eQ=="

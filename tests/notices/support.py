@@ -189,7 +189,7 @@ class World:
 
 
 def make_world(*, webhook_url: str = "", secret: str = SECRET, email: str = "", escalation_email: str = "",
-               escalation_webhook_url: str = "", code: str = "SFR") -> World:
+               escalation_webhook_url: str = "", escalation_secret: str = "", code: str = "SFR") -> World:
     from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
 
     us, _ = Jurisdiction.objects.get_or_create(fips="us", defaults={"name": "United States", "kind": "nation"})
@@ -204,7 +204,8 @@ def make_world(*, webhook_url: str = "", secret: str = SECRET, email: str = "", 
                                  "timezone": "America/Los_Angeles"})
     office = FederalOffice.objects.create(
         code=code, name=f"ICE ERO {code}", webhook_url=webhook_url, webhook_secret=secret if webhook_url else "",
-        email=email, escalation_email=escalation_email, escalation_webhook_url=escalation_webhook_url)
+        email=email, escalation_email=escalation_email, escalation_webhook_url=escalation_webhook_url,
+        escalation_webhook_secret=escalation_secret)
     return World(facility, office)
 
 

@@ -3,6 +3,7 @@ order after an outage, leases, escalation, acknowledgement, and the operator's v
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from datetime import timedelta
@@ -203,9 +204,10 @@ def test_it_gives_up_at_the_release_time(travel: Any, receiver: Receiver, worker
 
 def test_it_escalates_an_unacknowledged_advance_notice_before_the_release(travel: Any, receiver: Receiver,
                                                                           worker: Any) -> None:
-    duty = Receiver().start()
+    duty_secret = "whsec_" + base64.b64encode(b"the duty officer's own receiver").decode()
+    duty = Receiver(duty_secret).start()  # verifies signatures with its own secret, not the office's
     try:
-        world = make_world(webhook_url=receiver.url, escalation_webhook_url=duty.url)
+        world = make_world(webhook_url=receiver.url, escalation_webhook_url=duty.url, escalation_secret=duty_secret)
         unanswered = make_case(world, release_at=T0 + timedelta(hours=72))
         answered = make_case(world, release_at=T0 + timedelta(hours=72))
         travel.move_to(T0 + timedelta(hours=24))

@@ -89,6 +89,10 @@ class FederalOffice(models.Model):
     email = models.EmailField(blank=True)
     escalation_email = models.EmailField(blank=True, help_text="Second contact: unacknowledged or failing notices.")
     escalation_webhook_url = models.URLField(blank=True, max_length=500)
+    escalation_webhook_secret = models.CharField(
+        max_length=200, blank=True,
+        help_text="Standard Webhooks secret of the second contact's receiver; empty: the primary secret.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -139,17 +139,21 @@ def add_facility(code: str, jurisdiction_fips: str, name: str, timezone: str | N
 
 
 def add_office(code: str, name: str, *, webhook_url: str = "", webhook_secret: str = "", email: str = "",
-               escalation_email: str = "", escalation_webhook_url: str = "",
+               escalation_email: str = "", escalation_webhook_url: str = "", escalation_webhook_secret: str = "",
                covers: Iterable[str] = ()) -> tuple[FederalOffice, bool]:
     code = code.strip()
     if not code:
         raise InvalidInput("office code is empty", "code")
     if webhook_url and not webhook_secret:
         raise InvalidInput("a webhook needs --secret so the office can verify what we send", "secret")
+    if escalation_webhook_url and not (escalation_webhook_secret or webhook_secret):
+        raise InvalidInput("an escalation webhook needs --escalation-secret (or the office's --secret)",
+                           "escalation_secret")
     office, created = FederalOffice.objects.update_or_create(
         code=code,
         defaults={"name": name, "webhook_url": webhook_url, "webhook_secret": webhook_secret, "email": email,
-                  "escalation_email": escalation_email, "escalation_webhook_url": escalation_webhook_url},
+                  "escalation_email": escalation_email, "escalation_webhook_url": escalation_webhook_url,
+                  "escalation_webhook_secret": escalation_webhook_secret},
     )
     covered = [get_jurisdiction(f) for f in covers]
     if covered:

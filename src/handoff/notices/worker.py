@@ -241,7 +241,9 @@ class Worker:
         elif channel == Channel.EMAIL:
             result = email_channel.send(office.email, delivery.webhook_id, body, services.ack_url(notice))
         elif office.escalation_webhook_url:
-            result = webhook_channel.send(office.escalation_webhook_url, office.webhook_secret,
+            # the second contact's own receiver verifies with its own secret (or the office's, if it shares one)
+            result = webhook_channel.send(office.escalation_webhook_url,
+                                          office.escalation_webhook_secret or office.webhook_secret,
                                           delivery.webhook_id, at, data)
         else:
             result = email_channel.send(office.escalation_email, delivery.webhook_id, body,

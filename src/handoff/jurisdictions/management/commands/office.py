@@ -29,6 +29,8 @@ class Command(BaseCommand):
         add.add_argument("--email", default="")
         add.add_argument("--escalation-email", default="", help="second contact for escalations")
         add.add_argument("--escalation-webhook", default="")
+        add.add_argument("--escalation-secret", default="",
+                         help="Standard Webhooks secret of the escalation receiver (default: --secret)")
         add.add_argument("--covers", nargs="*", default=[], help="FIPS codes of covered jurisdictions")
         add.add_argument("--json", action="store_true")
 
@@ -39,7 +41,8 @@ class Command(BaseCommand):
                     options["code"], options["name"], webhook_url=options["webhook"],
                     webhook_secret=options["secret"], email=options["email"],
                     escalation_email=options["escalation_email"],
-                    escalation_webhook_url=options["escalation_webhook"], covers=options["covers"],
+                    escalation_webhook_url=options["escalation_webhook"],
+                    escalation_webhook_secret=options["escalation_secret"], covers=options["covers"],
                 )
         except HandoffError as exc:
             raise CommandError(str(exc), returncode=2) from exc
