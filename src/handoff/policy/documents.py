@@ -16,7 +16,7 @@ Public surface:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -267,6 +267,27 @@ class _Checker:
         self.add(self.line_of(m, key), f"'{key}' of {what} must be a date YYYY-MM-DD, not {value!r}")
         return None
 
+    def mappings(self, parent: YMap, key: str, what: str, each: str) -> Iterator[tuple[int, YMap]]:
+        """The items of the list `parent[key]` that are mappings, numbered from 0; anything else is a
+        problem on its own line (rules of a version, entries of a table)."""
+        items = parent.get(key) or []
+        if not isinstance(items, list):
+            self.add(self.line_of(parent, key), f"'{key}' of {what} must be a list")
+            return
+        for index, item in enumerate(items):
+            if isinstance(item, YMap):
+                yield index, item
+            else:
+                self.add(_item_line(items, index), f"{each} {index + 1} of {what} must be a mapping")
+
+    def uncertainty(self, m: YMap, what: str) -> tuple[bool, str | None]:
+        """`uncertain: true` must come with a `note` saying why: counsel reads it."""
+        uncertain = self.flag(m, "uncertain", what)
+        note = self.text(m, "note", what) or None
+        if uncertain and not note:
+            self.add(self.line_of(m, "uncertain"), f"{what} is uncertain: true but has no 'note' explaining why")
+        return uncertain, note
+
     def flag(self, m: YMap, key: str, what: str) -> bool:
         value = m.get(key, False)
         if value is None:
@@ -455,15 +476,7 @@ def _load_version(c: _Checker, raw: YMap, vi: int) -> Version | None:
     needs: dict[str, celcheck.Need] = {}
     opaque_vars: set[str] = set()
     seen: dict[str, int] = {}
-    raw_rules = raw.get("rules") or []
-    if not isinstance(raw_rules, list):
-        c.add(c.line_of(raw, "rules"), f"'rules' of {what} must be a list")
-        raw_rules = []
-    for ri, r in enumerate(raw_rules):
-        rline = _item_line(raw_rules, ri)
-        if not isinstance(r, YMap):
-            c.add(rline, f"rule {ri + 1} of {what} must be a mapping")
-            continue
+    for ri, r in c.mappings(raw, "rules", what, "rule"):
         rid = r.get("id")
         rwhat = f"rule '{rid}'" if isinstance(rid, str) else f"rule {ri + 1} of {what}"
         c.keys(r, RULE_KEYS, ("id", "cite", "when", "then"), rwhat)
@@ -476,10 +489,7 @@ def _load_version(c: _Checker, raw: YMap, vi: int) -> Version | None:
         title = c.text(r, "title", rwhat) or rid
         because = c.text(r, "because", rwhat)
         otherwise = c.text(r, "otherwise", rwhat)
-        note = c.text(r, "note", rwhat) or None
-        uncertain = c.flag(r, "uncertain", rwhat)
-        if uncertain and not note:
-            c.add(c.line_of(r, "uncertain"), f"{rwhat} is uncertain: true but has no 'note' explaining why")
+        uncertain, note = c.uncertainty(r, rwhat)
         then = c.outcome(r.get("then"), c.line_of(r, "then"), f"'then' of {rwhat}", THEN_EXTRA) if "then" in r else {}
         before = len(c.problems)
         program, analysis = _compile_rule(c, r, settings, rwhat)
@@ -503,7 +513,7 @@ def _load_version(c: _Checker, raw: YMap, vi: int) -> Version | None:
                 otherwise=otherwise,
                 uncertain=uncertain,
                 note=note,
-                line=rline,
+                line=r.line,
                 program=program,
                 variables=frozenset(v for v in program.variables() if v in celcheck.VARIABLES),
                 needs=(
@@ -606,15 +616,7 @@ def load_table(path: str | Path) -> OffenceTable:
                     continue
                 codes[code.upper()] = list(aliases)
     entries: list[TableEntry] = []
-    raw_entries = data.get("entries") or []
-    if not isinstance(raw_entries, list):
-        c.add(c.line_of(data, "entries"), "entries must be a list")
-        raw_entries = []
-    for ei, e in enumerate(raw_entries):
-        eline = _item_line(raw_entries, ei)
-        if not isinstance(e, YMap):
-            c.add(eline, f"entry {ei + 1} must be a mapping")
-            continue
+    for ei, e in c.mappings(data, "entries", "the table", "entry"):
         statute = e.get("statute")
         what = f"entry '{statute}'" if isinstance(statute, str) else f"entry {ei + 1}"
         c.keys(e, ENTRY_KEYS, ("statute", "categories", "cite", "effective_from"), what)
@@ -624,10 +626,7 @@ def load_table(path: str | Path) -> OffenceTable:
         end = c.day(e, "effective_to", what)
         if start is not None and end is not None and end <= start:
             c.add(c.line_of(e, "effective_to"), f"{what} ends ({end}) on or before it starts ({start})")
-        uncertain = c.flag(e, "uncertain", what)
-        note = c.text(e, "note", what) or None
-        if uncertain and not note:
-            c.add(c.line_of(e, "uncertain"), f"{what} is uncertain: true but has no 'note' explaining why")
+        uncertain, note = c.uncertainty(e, what)
         cats = e.get("categories")
         if not isinstance(cats, list) or not cats or not all(isinstance(x, str) for x in cats):
             c.add(c.line_of(e, "categories"), f"categories of {what} must be a non-empty list")
@@ -640,7 +639,7 @@ def load_table(path: str | Path) -> OffenceTable:
             c.add(c.line_of(e, "statute"), f"statute '{statute}' must start with a code of this table ({', '.join(codes)}) and a section number")
         if key is not None and start is not None:
             entries.append(TableEntry(statute=statute, key=key, categories=tuple(cats), cite=cite,
-                                      effective_from=start, effective_to=end, uncertain=uncertain, note=note, line=eline))
+                                      effective_from=start, effective_to=end, uncertain=uncertain, note=note, line=e.line))
     if c.problems:
         raise PolicyError(c.problems)
     return OffenceTable(
