@@ -194,6 +194,26 @@ def _check_code(device_pk: int, code: str) -> TOTPDevice | None:
         return device if device.verify_token(code.strip()) else None
 
 
+def _try_code(request: HttpRequest, user: Any, device: TOTPDevice, form: CodeForm,
+              failure: str) -> TOTPDevice | HttpResponse | None:
+    """One TOTP submission, for log-on and enrolment alike: the device when the code is right (and
+    unused), the lockout page when the account is or becomes locked, None when the code is wrong. A wrong
+    code counts as a failed log-on."""
+    username = user.get_username()
+    if _locked(request, username):
+        _fail(request, username, "locked", user.pk)
+        return _locked_response(request)
+    if form.is_valid():
+        checked = _check_code(device.pk, form.cleaned_data["code"])
+        if checked is not None:
+            return checked
+    _fail(request, username, failure, user.pk)
+    if getattr(request, "axes_locked_out", False):
+        request.session.pop(PENDING, None)
+        return _locked_response(request)
+    return None
+
+
 @never_cache
 def verify_view(request: HttpRequest) -> HttpResponse:
     user = _pending_user(request)
@@ -202,21 +222,14 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
     if device is None:
         return redirect("access:enrol")
-    username = user.get_username()
     form = CodeForm(request.POST or None)
     error = ""
     if request.method == "POST":
-        if _locked(request, username):
-            _fail(request, username, "locked", user.pk)
-            return _locked_response(request)
-        if form.is_valid():
-            checked = _check_code(device.pk, form.cleaned_data["code"])
-            if checked is not None:
-                return _complete(request, user, checked)
-        _fail(request, username, "totp", user.pk)
-        if getattr(request, "axes_locked_out", False):
-            request.session.pop(PENDING, None)
-            return _locked_response(request)
+        outcome = _try_code(request, user, device, form, "totp")
+        if isinstance(outcome, TOTPDevice):
+            return _complete(request, user, outcome)
+        if outcome is not None:
+            return outcome
         error = "That code is not right, or it was already used. Wait for the next code and try again."
         _mark_invalid(form)
     return render(request, "access/verify.html", {"form": form, "error": error, "banner": banner()},
@@ -240,26 +253,19 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
-    username = user.get_username()
     form = CodeForm(request.POST or None)
     error = ""
     if request.method == "POST":
-        if _locked(request, username):
-            _fail(request, username, "locked", user.pk)
-            return _locked_response(request)
-        if form.is_valid():
-            checked = _check_code(device.pk, form.cleaned_data["code"])
-            if checked is not None:
-                checked.confirmed = True
-                checked.save(update_fields=["confirmed"])
-                with transaction.atomic():
-                    record(actor_for_user(user, _ip(request)), "permission.mfa_enrol", object_type="user",
-                           object_ids=[user.pk])
-                return _complete(request, user, checked)
-        _fail(request, username, "totp-enrol", user.pk)
-        if getattr(request, "axes_locked_out", False):
-            request.session.pop(PENDING, None)
-            return _locked_response(request)
+        outcome = _try_code(request, user, device, form, "totp-enrol")
+        if isinstance(outcome, TOTPDevice):
+            outcome.confirmed = True
+            outcome.save(update_fields=["confirmed"])
+            with transaction.atomic():
+                record(actor_for_user(user, _ip(request)), "permission.mfa_enrol", object_type="user",
+                       object_ids=[user.pk])
+            return _complete(request, user, outcome)
+        if outcome is not None:
+            return outcome
         error = "That code is not right. Check the time on your phone and try the next code."
         _mark_invalid(form)
     secret = base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
