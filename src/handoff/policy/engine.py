@@ -614,16 +614,8 @@ class Registry:
             request_id=facts.request_id if request_id is None else request_id,
             policies=tuple(consulted),
             evaluated_at=at.isoformat(),
-            notify=composed["notify"],
-            hold=composed["hold"],
-            transfer=composed["transfer"],
-            individual_notice=composed["individual_notice"],
-            attorney_notice=composed["attorney_notice"],
-            lead_time_hours=composed["lead_time_hours"],
-            calendar=composed["calendar"],
-            review=composed["review"],
-            answer_declined=composed["answer_declined"],
             reasons=tuple(reasons),
+            **composed,  # exactly the outcome fields of BASE_OUTCOME
         )
 
     def cel_inputs(self, facts: Facts, at: date | datetime, chain: Sequence[str]) -> list[tuple[Version, dict[str, Any]]]:
