@@ -95,8 +95,9 @@ def build(n_bookings: int, n_requests: int) -> None:
     from handoff.custody.models import Booking, Person
     from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
     from handoff.jurisdictions.services import assign_shipped_policies
+    from handoff.policy.registry import registry
     from handoff.requests.inputs import RequestInput, SubjectInput
-    from handoff.requests.services import receive, registry
+    from handoff.requests.services import receive
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:

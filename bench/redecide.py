@@ -51,11 +51,12 @@ def main() -> int:
     from django.db import connection, transaction
 
     call_command("migrate", verbosity=0)
+    from handoff.casework import flow as services
     from handoff.custody.models import Booking, Charge, Conviction, Person
     from handoff.jurisdictions import services as places
     from handoff.jurisdictions.models import Jurisdiction
     from handoff.jurisdictions.services import policy_chain
-    from handoff.requests import services
+    from handoff.policy.registry import registry
     from handoff.requests.inputs import parse_request
     from handoff.requests.models import Decision
 
@@ -66,7 +67,7 @@ def main() -> int:
                                          default_timezone="America/Los_Angeles")
         Jurisdiction.objects.create(fips="06037", name="Los Angeles County", kind="county", parent=ca,
                                     postal="CA", default_timezone="America/Los_Angeles")
-        lib = services.registry()
+        lib = registry()
         places.assign_shipped_policies((doc.id, doc.jurisdictions) for doc in lib.policies.values())
         facility, _ = places.add_facility("BENCH-LA", "06037", "Bench jail, Los Angeles County")
         places.add_office("BENCH-ICE", "Bench office", email="bench@example.gov", covers=["06037"])

@@ -33,8 +33,8 @@ def shared_data() -> Path:
 @pytest.fixture
 def reference(db: None) -> None:
     """All U.S. states and counties plus the shipped policy assignments (what `handoff setup` loads)."""
-    from handoff.core.setup import load_reference_data
     from handoff.jurisdictions.models import Jurisdiction
+    from handoff.ops.setup import load_reference_data
 
     if not Jurisdiction.objects.filter(fips="us").exists():
         load_reference_data()

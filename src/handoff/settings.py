@@ -74,6 +74,9 @@ INSTALLED_APPS = [
     "handoff.api",
     "handoff.web",
     "handoff.reports",
+    "handoff.casework",
+    "handoff.ingest",
+    "handoff.ops",
 ]
 
 MIDDLEWARE = [

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from handoff.core import views as core_views
+from handoff.ops import views as core_views
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),

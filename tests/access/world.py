@@ -45,7 +45,7 @@ class World:
 def build_places(w: World, *, confidential: bool = True) -> None:
     from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
     from handoff.jurisdictions.services import assign_shipped_policies
-    from handoff.requests.services import registry
+    from handoff.policy.registry import registry
 
     for fips, name, kind, parent, postal, tz in PLACES:
         w.jurisdictions[fips] = Jurisdiction.objects.create(

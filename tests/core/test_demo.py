@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.test import override_settings
 
 from handoff.access.models import Account
-from handoff.core import demo
 from handoff.custody.models import Booking
+from handoff.ops import demo
 from handoff.requests.models import ImmigrationRequest
 
 pytestmark = pytest.mark.django_db

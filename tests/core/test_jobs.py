@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from handoff.core import jobs
-from handoff.core.models import DailyJob
+from handoff.ops import jobs
+from handoff.ops.models import DailyJob
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from handoff.core.errors import InvalidInput
-from handoff.custody.ingest.mapping import load_mapping
 from handoff.custody.models import Booking, Charge
+from handoff.ingest.mapping import load_mapping
 
 from .conftest import Run
 from .helpers import write_csv

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from handoff.custody import services
-from handoff.custody.ingest.handlers import BookingHandler, ChargeHandler, ConvictionHandler
-from handoff.custody.ingest.runner import run_ingest
 from handoff.custody.models import Booking, Person, RecordChange, ReleaseScheduleChange
+from handoff.ingest.handlers import BookingHandler, ChargeHandler, ConvictionHandler
+from handoff.ingest.runner import run_ingest
 
 from .helpers import BOOKING_HEADER
 

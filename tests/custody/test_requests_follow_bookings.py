@@ -24,14 +24,14 @@ LIBRARY = Path(__file__).resolve().parents[1] / "requests" / "library"  # the re
 @pytest.fixture
 def requests_ready(jails: dict) -> Iterator[None]:
     from handoff.policy.engine import Registry
-    from handoff.requests import services
+    from handoff.policy.registry import use_registry
 
     PolicyAssignment.objects.create(jurisdiction=Jurisdiction.objects.get(fips="us"), policy_id="t-federal")
     FederalOffice.objects.create(code="LOS", name="ICE ERO Los Angeles", email="ero@example.gov")
-    services.use_registry(Registry.from_directory(LIBRARY))
+    use_registry(Registry.from_directory(LIBRARY))
     with time_machine.travel(datetime.fromisoformat("2025-06-02T12:00:00+00:00"), tick=False):
         yield
-    services.use_registry(None)
+    use_registry(None)
 
 
 def test_it_lets_a_waiting_request_match_the_booking_when_the_import_brings_it(

@@ -23,7 +23,7 @@ _seq = itertools.count(1)
 def place(db: None) -> Iterator[dict[str, Any]]:
     from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction, PolicyAssignment
     from handoff.policy.engine import Registry
-    from handoff.requests import services
+    from handoff.policy.registry import use_registry
 
     us = Jurisdiction.objects.create(fips="us", name="United States", kind="nation")
     ca = Jurisdiction.objects.create(fips="06", name="California", kind="state", parent=us, postal="CA",
@@ -37,9 +37,9 @@ def place(db: None) -> Iterator[dict[str, Any]]:
     other = Facility.objects.create(code="LA-TTCF", name="Twin Towers", jurisdiction=la,
                                     timezone="America/Los_Angeles")
     office = FederalOffice.objects.create(code="LOS", name="ICE ERO Los Angeles", email="ero@example.gov")
-    services.use_registry(Registry.from_directory(LIBRARY))
+    use_registry(Registry.from_directory(LIBRARY))
     yield {"facility": facility, "other": other, "office": office}
-    services.use_registry(None)
+    use_registry(None)
 
 
 def make_person(**kw: Any) -> Any:
@@ -53,8 +53,8 @@ def make_person(**kw: Any) -> Any:
 def make_booking(facility: Any, person: Any = None, *, number: str | None = None, notify: bool = True,
                  **kw: Any) -> Any:
     """A booking as custody would write it, then the call custody makes (unless notify=False)."""
+    from handoff.casework import flow as services
     from handoff.custody.models import Booking
-    from handoff.requests import services
 
     person = person or make_person()
     values: dict[str, Any] = {"booked_at": datetime.fromisoformat("2025-05-01T10:00:00+00:00"),
@@ -69,8 +69,8 @@ def make_booking(facility: Any, person: Any = None, *, number: str | None = None
 
 
 def add_charge(booking: Any, statute: str, **kw: Any) -> Any:
+    from handoff.casework import flow as services
     from handoff.custody.models import Charge
-    from handoff.requests import services
 
     seq = booking.charges.count() + 1
     values: dict[str, Any] = {"level": "felony", "disposition": "pending"}
@@ -81,8 +81,8 @@ def add_charge(booking: Any, statute: str, **kw: Any) -> Any:
 
 
 def add_conviction(person: Any, statute: str, convicted_on: date, **kw: Any) -> Any:
+    from handoff.casework import flow as services
     from handoff.custody.models import Conviction
-    from handoff.requests import services
 
     values: dict[str, Any] = {"level": "felony", "state": "CA"}
     values.update(kw)
@@ -109,7 +109,7 @@ def request_payload(**kw: Any) -> dict[str, Any]:
 
 
 def receive(**kw: Any) -> Any:
-    from handoff.requests import services
+    from handoff.casework import flow as services
     from handoff.requests.inputs import parse_request
 
     return services.receive(parse_request(request_payload(**kw)), source="test")

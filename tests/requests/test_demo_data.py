@@ -12,11 +12,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def shipped_library():
-    from handoff.requests import services
+    from handoff.policy.registry import use_registry
 
-    services.use_registry(None)
+    use_registry(None)
     yield
-    services.use_registry(None)
+    use_registry(None)
 
 
 def _snapshot() -> list[tuple]:
@@ -31,8 +31,8 @@ def _snapshot() -> list[tuple]:
 
 
 def test_it_builds_a_spread_of_outcomes_through_the_real_services(shipped_library):
-    from handoff.core import demo, demo_data
     from handoff.custody.models import Booking, Charge, Conviction
+    from handoff.ops import demo, demo_data
     from handoff.requests.models import Decision, ImmigrationRequest
 
     with time_machine.travel(datetime.fromisoformat("2025-06-02T15:30:00+00:00"), tick=False):
@@ -63,7 +63,7 @@ def test_it_builds_a_spread_of_outcomes_through_the_real_services(shipped_librar
 def test_it_is_deterministic(shipped_library):
     from django.db import transaction
 
-    from handoff.core import demo_data
+    from handoff.ops import demo_data
 
     at = datetime.fromisoformat("2025-06-02T15:30:00+00:00")
     snapshots = []

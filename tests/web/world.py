@@ -55,7 +55,7 @@ class World:
 def build_places(*, webhook_url: str = "", secret: str = "") -> dict[str, Any]:
     from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
     from handoff.jurisdictions.services import assign_shipped_policies
-    from handoff.requests.services import registry
+    from handoff.policy.registry import registry
 
     made: dict[str, Jurisdiction] = {}
     for fips, name, kind, parent, postal, tz in PLACES:

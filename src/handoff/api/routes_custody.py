@@ -23,7 +23,7 @@ from handoff.api.schemas import (
     ConvictionWrite,
     ReleaseIn,
 )
-from handoff.custody import services as custody
+from handoff.casework import flow
 
 router = Router(tags=["custody"])
 
@@ -39,7 +39,7 @@ def post_booking(request: HttpRequest, body: BookingIn) -> Status[dict[str, Any]
 
     def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
         facility = scoping.writable_facility(actor, body.facility)
-        result = custody.upsert_booking(body.model_dump(mode="json", exclude_none=True), source=source(actor))
+        result = flow.upsert_booking(body.model_dump(mode="json", exclude_none=True), source=source(actor))
         out = {"outcome": result.outcome, "booking": present.booking(actor, result.obj, facility),
                "changed_fields": sorted(result.changes)}
         return out, [result.obj.pk], {"outcome": result.outcome, "fields": sorted(result.changes)}
@@ -55,7 +55,7 @@ def post_charge(request: HttpRequest, body: ChargeIn) -> Status[dict[str, Any]]:
 
     def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
         facility = scoping.writable_facility(actor, body.facility)
-        result = custody.upsert_charge(body.model_dump(mode="json", exclude_none=True), source=source(actor))
+        result = flow.upsert_charge(body.model_dump(mode="json", exclude_none=True), source=source(actor))
         out = {"outcome": result.outcome, "facility": scoping.facility_code(actor, facility),
                "booking_number": body.booking_number, "seq": body.seq, "changed_fields": sorted(result.changes)}
         return out, [result.obj.pk], {"outcome": result.outcome, "booking": result.obj.booking_id}
@@ -73,7 +73,7 @@ def post_conviction(request: HttpRequest, body: ConvictionIn) -> Status[dict[str
     def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
         if not actor.can_write:
             raise Forbidden("your role cannot change records")
-        result = custody.add_conviction(body.model_dump(mode="json", exclude_none=True), source=source(actor))
+        result = flow.add_conviction(body.model_dump(mode="json", exclude_none=True), source=source(actor))
         person_id = result.obj.person_id
         if not actor.is_global and not scoping.bookings_for(actor).filter(person_id=person_id).exists():
             raise Forbidden("that person has no booking in your facilities")  # rolls the conviction back
@@ -97,7 +97,7 @@ def post_release(
 
     def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
         place = scoping.writable_facility(actor, facility)
-        result = custody.record_release(
+        result = flow.record_release(
             facility, booking_number, body.model_dump(mode="json")["released_at"], body.release_reason,
             body.release_type or "", source=source(actor),
         )

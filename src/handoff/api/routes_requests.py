@@ -27,9 +27,9 @@ from handoff.api.schemas import (
     WithdrawIn,
 )
 from handoff.audit import record
+from handoff.casework import flow
 from handoff.core.errors import NotFound
 from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
-from handoff.requests import services as requests_services
 from handoff.requests.inputs import parse_request
 from handoff.requests.models import ImmigrationRequest
 
@@ -80,7 +80,7 @@ def post_request(request: HttpRequest, body: RequestIn) -> Status[dict[str, Any]
                 raise Forbidden("that request is outside your scope")
             _check_request_write(actor, existing)
         data = parse_request(body.model_dump(mode="json", exclude_none=True))
-        received = requests_services.receive(data, source=source(actor))
+        received = flow.receive(data, source=source(actor))
         req = scoping.get_request(actor, received.request.request_id)
         detail, notices = _detail(actor, req)
         return ({"outcome": received.outcome, "request": detail}, [req.pk],
@@ -114,7 +114,7 @@ def post_withdraw(request: HttpRequest, request_id: Annotated[RequestId, Path(ex
         req = scoping.get_request(actor, request_id)
         _check_request_write(actor, req)
         withdrawn_at = body.withdrawn_at
-        received = requests_services.withdraw(req.request_id, withdrawn_at, source=source(actor))
+        received = flow.withdraw(req.request_id, withdrawn_at, source=source(actor))
         req = scoping.get_request(actor, request_id)
         detail, notices = _detail(actor, req)
         return ({"outcome": received.outcome, "request": detail}, [req.pk],
@@ -137,7 +137,7 @@ def post_override(request: HttpRequest, request_id: Annotated[RequestId, Path(ex
             raise Forbidden("an override needs a person's account")
         user = get_user_model().objects.get(pk=actor.user_id)
         choices = body.model_dump(exclude={"reason"}, exclude_none=True)
-        row = requests_services.override_decision(req, user, body.reason, **choices)
+        row = flow.override_decision(req, user, body.reason, **choices)
         req = scoping.get_request(actor, request_id)
         detail, notices = _detail(actor, req)
         return detail, [req.pk], {"decision": row.pk, "overrides": row.overrides_id, "changed": sorted(choices)}

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
+
+from handoff.core import vocab
 
 # --- building blocks ------------------------------------------------------------------------------------
 
@@ -89,25 +91,36 @@ UUIDText = Annotated[
     str, StringConstraints(pattern=r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 ]
 
-Sex = Literal["M", "F", "X", "U"]
-ReleaseType = Literal["scheduled", "courtroom", "bail", "other"]
-ReleaseReason = Literal["bail_posted", "sentence_served", "charges_dropped", "acquitted", "court_order",
-                        "transferred_to_ice", "transferred_other", "other"]
-Level = Literal["felony", "misdemeanor", "infraction"]
-Disposition = Literal["pending", "convicted", "dismissed", "acquitted"]
-Category = Literal[
-    "violent_felony", "serious_felony", "state_prison_felony", "assault_battery", "criminal_threats",
-    "child_abuse", "sex_offense_registrable", "theft_burglary_robbery_fraud", "dui_felony", "domestic_violence",
-    "weapons", "controlled_substance_felony", "gang", "death_or_great_bodily_injury", "human_trafficking",
-    "stalking", "hate_crime", "kidnapping", "obstruction_bribery_escape", "aggravated_felony_federal",
-]
+# The allowed values come from core.vocab. Why the TYPE_CHECKING split: Pydantic needs a real Literal to
+# validate and to describe the value in the OpenAPI schema, and a Literal built from a tuple is invisible to
+# mypy, which sees plain str instead.
+if TYPE_CHECKING:
+    Sex: TypeAlias = str
+    ReleaseType: TypeAlias = str
+    ReleaseReason: TypeAlias = str
+    Level: TypeAlias = str
+    Disposition: TypeAlias = str
+    Category: TypeAlias = str
+    RequestKind: TypeAlias = str
+    Basis: TypeAlias = str
+    WarrantKind: TypeAlias = str
+    Hold: TypeAlias = str
+    Transfer: TypeAlias = str
+    NoticeStatus: TypeAlias = str
+else:
+    Sex = Literal[*vocab.SEXES]
+    ReleaseType = Literal[*vocab.RELEASE_TYPE_VALUES]
+    ReleaseReason = Literal[*vocab.RELEASE_REASONS]
+    Level = Literal[*vocab.CHARGE_LEVELS]
+    Disposition = Literal[*vocab.DISPOSITIONS]
+    Category = Literal[*vocab.OFFENCE_CATEGORIES]
+    RequestKind = Literal[*vocab.REQUEST_KINDS]
+    Basis = Literal[*vocab.BASIS_VALUES]
+    WarrantKind = Literal[*vocab.WARRANT_TYPES]
+    Hold = Literal[*vocab.HOLD_VALUES]
+    Transfer = Literal[*vocab.TRANSFER_VALUES]
+    NoticeStatus = Literal[*vocab.NOTICE_STATUSES]
 Categories = Annotated[list[Category], Field(max_length=20)]
-RequestKind = Literal["detainer", "notification", "transfer"]
-Basis = Literal["final_order", "pending_proceedings", "biometric_match", "statements"]
-WarrantKind = Literal["none", "administrative", "judicial"]
-Hold = Literal["permitted", "required", "prohibited"]
-Transfer = Literal["permitted", "prohibited"]
-NoticeStatus = Literal["scheduled", "sending", "sent", "acknowledged", "cancelled", "failed"]
 
 
 class StrictIn(BaseModel):

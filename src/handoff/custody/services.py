@@ -4,6 +4,10 @@ Why batches all the way down: a jail export has a million rows, and the single-r
 API calls are the same code with a batch of one, so a file and an API call are judged by the same rules
 and recorded the same way. Callers open the transaction (the ingest runner per batch, the API per call).
 
+Custody never calls upward: every batch returns, beside its counts, the bookings and people it changed with
+the trigger for each (`bookings_changed`, `people_changed`), and the flow (handoff.casework.flow) hands them
+to the requests they concern.
+
 Person matching is deterministic (fuzzy linkage comes later): FBI number, else state ID, else A-number,
 else exact last name + first name + date of birth. A candidate is never taken when it carries a different
 value for an identifier of higher rank than the one that matched.
@@ -14,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Generic, TypeVar
@@ -23,10 +27,9 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from django.db.models import Count
 
-from handoff.core import clock
-from handoff.core.errors import InvalidInput, NotFound
-from handoff.custody.ingest import fields as F
-from handoff.custody.ingest.contract import BatchResult, Problem
+from handoff.core import clock, vocab
+from handoff.core.errors import BatchResult, InvalidInput, NotFound, Problem
+from handoff.custody import fields as F
 from handoff.custody.models import (
     Booking,
     Charge,
@@ -42,12 +45,7 @@ from handoff.custody.models import (
 )
 from handoff.jurisdictions.models import Facility
 
-OFFENCE_CATEGORIES = frozenset({
-    "violent_felony", "serious_felony", "state_prison_felony", "assault_battery", "criminal_threats",
-    "child_abuse", "sex_offense_registrable", "theft_burglary_robbery_fraud", "dui_felony", "domestic_violence",
-    "weapons", "controlled_substance_felony", "gang", "death_or_great_bodily_injury", "human_trafficking",
-    "stalking", "hate_crime", "kidnapping", "obstruction_bribery_escape", "aggravated_felony_federal",
-})
+OFFENCE_CATEGORIES = frozenset(vocab.OFFENCE_CATEGORIES)
 PERSON_FIELDS = ("last_name", "first_name", "middle_name", "date_of_birth", "sex", "fbi_number", "state_id",
                  "a_number", "country_of_birth")
 IDENTIFIERS = ("fbi_number", "state_id", "a_number")  # in order of rank
@@ -134,6 +132,8 @@ class UpsertResult(Generic[T]):
     obj: T
     outcome: str
     changes: dict[str, list[Any]] = field(default_factory=dict)
+    bookings_changed: dict[int, tuple[Booking, str]] = field(default_factory=dict)
+    people_changed: dict[int, tuple[Person, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -144,6 +144,9 @@ class Applied(Generic[T]):
     objects: dict[int, T] = field(default_factory=dict)
     outcomes: dict[int, str] = field(default_factory=dict)
     changes: dict[int, dict[str, list[Any]]] = field(default_factory=dict)
+    #: what the flow must hand on: {key: (booking, trigger)} and {key: (person, trigger)}
+    bookings_changed: dict[int, tuple[Booking, str]] = field(default_factory=dict)
+    people_changed: dict[int, tuple[Person, str]] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------------------ facilities
@@ -610,46 +613,12 @@ def _diff(obj: Any, new: Mapping[str, Any]) -> dict[str, list[Any]]:
     return changes
 
 
-# ------------------------------------------------------------------------------------------ reevaluation
-def _live_request_facilities(facility_ids: set[int]) -> set[int]:
-    """Facilities with any request that is not withdrawn. Why: a booking can only concern a request at its
-    own facility, so for a jail with no open requests the call would find nothing; skipping it keeps a
-    million-row import from making a million calls that each query for requests."""
-    if not facility_ids:
-        return set()
-    from handoff.requests.models import ImmigrationRequest, RequestStatus
-
-    return set(
-        ImmigrationRequest.objects.filter(facility_id__in=facility_ids)
-        .exclude(status=RequestStatus.WITHDRAWN)
-        .values_list("facility_id", flat=True)
-        .distinct()
-    )
+# ------------------------------------------------------------------------------------------ triggers
+Watch = Callable[[set[int]], set[int]]
 
 
-def _notify_bookings(triggers: dict[int, tuple[Booking, str]]) -> None:
-    if not triggers:
-        return
-    from handoff.requests import services as requests_services
-
-    live = _live_request_facilities({b.facility_id for b, _ in triggers.values()})
-    for booking, trigger in triggers.values():
-        if booking.facility_id in live:
-            requests_services.on_booking_changed(booking, trigger=trigger)
-
-
-def _notify_people(triggers: dict[int, tuple[Person, str]]) -> None:
-    triggers = {k: v for k, v in triggers.items() if v[0].pk is not None}
-    if not triggers:
-        return
-    from handoff.requests import services as requests_services
-    from handoff.requests.models import ImmigrationRequest, RequestStatus
-
-    if not ImmigrationRequest.objects.exclude(status=RequestStatus.WITHDRAWN).exists():
-        return  # history loaded before any request arrives concerns no request yet
-
-    for person, trigger in triggers.values():
-        requests_services.on_person_changed(person, trigger=trigger)
+def _every_facility(facility_ids: set[int]) -> set[int]:
+    return facility_ids
 
 
 def _booking_trigger(created: bool, changes: Mapping[str, Any]) -> str | None:
@@ -677,8 +646,12 @@ def _keep_first(triggers: dict[int, tuple[Any, str]], key: int, obj: Any, trigge
 
 # ------------------------------------------------------------------------------------------ bookings
 def apply_bookings(items: list[tuple[int, BookingInput]], *, source: str,
-                   want_objects: bool = False) -> Applied[Booking]:
+                   want_objects: bool = False, watch: Watch = _every_facility) -> Applied[Booking]:
     """Create or update bookings (and their people). Runs in the caller's transaction.
+
+    `watch(facility_ids)` names the facilities whose changed bookings the caller wants back in
+    `bookings_changed` (the flow passes "facilities with a live request", so a million-row import of a
+    jail nobody asked about builds no objects for it).
 
     Why plain SQL for new rows: this is the path a million-row export takes, and the ORM's per-object
     cost (building instances, preparing each value) is several times the cost of the insert itself. Rows
@@ -690,7 +663,7 @@ def apply_bookings(items: list[tuple[int, BookingInput]], *, source: str,
     now = clock.now()
     src = source[:200]
     facility_ids = {b.facility_id for _, b in items}
-    live = _live_request_facilities(facility_ids)
+    live = watch(facility_ids)
     existing = _existing_bookings(items)
 
     index = PersonIndex()
@@ -788,7 +761,7 @@ def apply_bookings(items: list[tuple[int, BookingInput]], *, source: str,
         )
     if history:
         ReleaseScheduleChange.objects.bulk_create(history, batch_size=500)
-    _notify_bookings({k: v for k, v in triggers.items() if v[0].facility_id in live})
+    out.bookings_changed = {k: v for k, v in triggers.items() if v[0].facility_id in live}
     return out
 
 
@@ -977,7 +950,7 @@ def apply_charges(items: list[tuple[int, ChargeInput]], *, source: str) -> Appli
             RecordChange(model="Charge", object_id=c.pk, changes=d, source=source[:300], changed_at=now)
             for c, d in changed
         )
-    _notify_bookings(triggers)
+    out.bookings_changed = triggers
     return out
 
 
@@ -1053,7 +1026,7 @@ def apply_convictions(items: list[tuple[int, ConvictionInput]], *, source: str) 
             RecordChange(model="Conviction", object_id=c.pk, changes=d, source=source[:300], changed_at=now)
             for c, d in changed
         )
-    _notify_people({k: (p.model() if isinstance(p, _P) else p, t) for k, (p, t) in touched.items()})
+    out.people_changed = {k: (p.model() if isinstance(p, _P) else p, t) for k, (p, t) in touched.items()}
     return out
 
 
@@ -1140,5 +1113,6 @@ def _single(applied: Applied[T]) -> UpsertResult[T]:
         if problem.field == "booking_number":
             raise NotFound(problem.reason)
         raise InvalidInput(problem.reason, problem.field or None)
-    return UpsertResult(applied.objects[1], applied.outcomes[1], applied.changes.get(1, {}))
+    return UpsertResult(applied.objects[1], applied.outcomes[1], applied.changes.get(1, {}),
+                        applied.bookings_changed, applied.people_changed)
 

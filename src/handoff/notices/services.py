@@ -34,6 +34,7 @@ from django.urls import reverse
 
 from handoff.core import clock
 from handoff.core.errors import Conflict, InvalidInput, NotFound
+from handoff.custody.models import Booking, ReleaseReason
 from handoff.notices import conf, wakeup
 from handoff.notices.models import (
     DELIVERED_STATUSES,
@@ -52,13 +53,13 @@ from handoff.notices.models import (
     Outcome,
     OutcomeKind,
 )
+from handoff.notices.payloads import iso
+from handoff.requests.models import Decision, ImmigrationRequest
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-    from handoff.custody.models import Booking
     from handoff.jurisdictions.models import FederalOffice
-    from handoff.requests.models import Decision, ImmigrationRequest
 
 log = logging.getLogger(__name__)
 
@@ -282,9 +283,6 @@ class _State:
 
 
 def _load(req: ImmigrationRequest, trigger: str) -> _State:
-    from handoff.custody.models import Booking
-    from handoff.requests.models import Decision, ImmigrationRequest
-
     qs = Notice.objects.filter(request=req).select_related("office").order_by("pk")
     if connection.in_atomic_block and connection.features.has_select_for_update:
         qs = qs.select_for_update(of=("self",))  # workers record results under the same row locks
@@ -398,8 +396,6 @@ def _on_released(st: _State, current: Notice | None) -> None:
     """Released: if no advance notice reached the office, that notice is missed and release.occurred goes out
     at once (the courtroom release that cannot be pre-notified). If the office was told a later time than the
     actual release, it is told the release happened."""
-    from handoff.custody.models import ReleaseReason
-
     booking, now = st.booking, st.now
     assert booking is not None and booking.released_at is not None
     released_at = booking.released_at
@@ -635,8 +631,6 @@ def is_at_risk(notice: Notice, now: datetime) -> bool:
 
 
 def notice_summary(notice: Notice, now: datetime) -> dict[str, Any]:
-    from handoff.notices.payloads import iso
-
     return {
         "notice_id": str(notice.uid),
         "kind": notice.kind,

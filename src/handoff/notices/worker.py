@@ -35,6 +35,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,7 +44,8 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce
 
-from handoff.core import clock, jobs
+from handoff.core import clock
+from handoff.custody.models import Booking
 from handoff.notices import conf, payloads, services, wakeup
 from handoff.notices.channels import Result
 from handoff.notices.channels import email as email_channel
@@ -59,6 +61,7 @@ from handoff.notices.models import (
     Notice,
     NoticeStatus,
 )
+from handoff.requests.models import Decision, ImmigrationRequest
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,17 @@ _wake = wakeup.event
 #: record results (and renew the lease) at least this often while sending a batch
 FLUSH_SECONDS = 0.25
 FLUSH_ROWS = 50
+
+
+#: jobs the housekeeping loop runs (each decides itself whether today's run is due). Why a registration:
+#: the daily re-check belongs to the flow above this app; ops hands it down (ops.apps.OpsConfig.ready).
+_DAILY: list[Callable[[], Any]] = []
+
+
+def register_daily(job: Callable[[], Any]) -> None:
+    """Have the housekeeping loop call `job` (once per loop; the job itself runs at most once a day)."""
+    if job not in _DAILY:
+        _DAILY.append(job)
 
 
 def wake() -> None:
@@ -156,9 +170,6 @@ def claim_deliveries_params(owner: str, endpoint_id: int, now: datetime, lease_u
 def _load(ids: list[int], endpoints: dict[int, Endpoint]) -> list[Delivery]:
     """The claimed rows with what a payload needs. Notices share requests, decisions and their office, so
     those are fetched once each (select_related would build them again for every row)."""
-    from handoff.custody.models import Booking
-    from handoff.requests.models import Decision, ImmigrationRequest
-
     rows = list(Delivery.objects.filter(pk__in=ids).select_related("notice").order_by("due_at", "pk"))
     notices = [d.notice for d in rows]
     requests = ImmigrationRequest.objects.select_related("facility").in_bulk({n.request_id for n in notices})
@@ -493,8 +504,8 @@ class Worker:
                     attempted = self.step()
                     if self.housekeeping and time.monotonic() - last_housekeeping >= 1.0:
                         self.housekeep()
-                        jobs.recheck_decisions()
-                        jobs.optimize_database()
+                        for job in _DAILY:
+                            job()
                         last_housekeeping = time.monotonic()
                 except (OperationalError, InterfaceError, DatabaseError) as exc:
                     log.warning("notice worker %s: database error, retrying: %s", self.owner, exc)

@@ -25,8 +25,8 @@ from typing import Any
 import cel
 import yaml
 
+from handoff.core.vocab import CALENDARS, HOLD_VALUES, OFFENCE_CATEGORIES, TRANSFER_VALUES
 from handoff.policy import celcheck
-from handoff.policy.facts import CALENDARS, HOLD_VALUES, TRANSFER_VALUES
 from handoff.policy.offences import OffenceTable, TableEntry, entry_key
 
 LEVELS = ("federal", "state", "county", "city")
@@ -40,18 +40,7 @@ OUTCOME_VALUES: dict[str, tuple[Any, ...]] = {
     "review": (True, False),
 }
 THEN_EXTRA = ("lead_time_hours", "calendar", "answer_declined")
-CATEGORIES = frozenset(
-    {
-        "violent_felony", "serious_felony", "state_prison_felony", "assault_battery", "criminal_threats",
-        "child_abuse", "sex_offense_registrable", "theft_burglary_robbery_fraud", "dui_felony",
-        "domestic_violence", "weapons", "controlled_substance_felony", "gang", "death_or_great_bodily_injury",
-        "human_trafficking", "stalking", "hate_crime", "kidnapping", "obstruction_bribery_escape",
-        "aggravated_felony_federal",
-        # additions for Gov. Code 7282.5(a)(3) headings the INTERFACES.md list has no name for
-        "vandalism_with_violence", "false_imprisonment", "profiteering_money_laundering", "torture_mayhem",
-        "public_safety_threat", "elder_abuse", "solicitation", "offense_while_on_bail", "hit_and_run_felony",
-    }
-)
+CATEGORIES = frozenset(OFFENCE_CATEGORIES)
 POLICY_KEYS = {
     "id", "title", "level", "jurisdictions", "stance", "offence_tables", "notes", "versions", "composition_cite",
 }

@@ -49,34 +49,22 @@ from zoneinfo import ZoneInfo
 import cel
 
 from handoff.policy import celcheck
+from handoff.policy.composition import (
+    BASE_OUTCOME,
+    SPECIFIC_FIELDS,
+    compose,
+    no_policy_in_force,
+    regime_after,
+    source_of,
+    withdraw,
+)
 from handoff.policy.documents import PolicyDocument, PolicyError, Problem, Version, load_policy, load_table
 from handoff.policy.facts import Charge, Conviction, Decision, Facts, Reason
 from handoff.policy.offences import OffenceTable, TableEntry
 
 LIBRARY_DIR = Path(__file__).resolve().parent / "library"
 
-BASE_OUTCOME: dict[str, Any] = {
-    "notify": False,
-    "hold": "prohibited",
-    "transfer": "prohibited",
-    "individual_notice": False,
-    "attorney_notice": False,
-    "review": False,
-    "lead_time_hours": 48,
-    "calendar": "clock",
-    "answer_declined": False,
-}
-# How much cooperation each value means (higher = more).
-COOPERATION: dict[str, dict[Any, int]] = {
-    "notify": {False: 0, True: 1},
-    "hold": {"prohibited": 0, "permitted": 1, "required": 2},
-    "transfer": {"prohibited": 0, "permitted": 1},
-}
-OR_FIELDS = ("individual_notice", "attorney_notice", "review")
-SPECIFIC_FIELDS = ("lead_time_hours", "calendar", "answer_declined")
 _PLAIN_ZONES = (timezone, ZoneInfo)  # zones whose utcoffset() is never None
-_FIELD_KIND = {"notify": 0, "hold": 0, "transfer": 0, **dict.fromkeys(OR_FIELDS, 1), **dict.fromkeys(SPECIFIC_FIELDS, 2)}
-ENGINE = "*"  # the `policy` of reasons the engine itself gives (withdrawal, composition bookkeeping)
 
 
 class UnknownPolicy(KeyError):
@@ -562,54 +550,17 @@ class Registry:
                     compiled = candidate
                     break
             if compiled is None:
-                reasons.append(Reason(doc.id, "not-in-force", _source_of(doc), False,
+                reasons.append(Reason(doc.id, "not-in-force", source_of(doc), False,
                                       f"{doc.title}: no version in force on {day.isoformat()}; not applied."))
                 continue
             decided = self._run(doc, compiled, req, reasons)
             consulted.append(compiled.label)
-            clamp_by = regime if doc.level in ("county", "city") else None
-            for name, wanted in decided.items():
-                kind = _FIELD_KIND[name]
-                if kind == 0:  # notify / hold / transfer: the most specific decides, within the state regime
-                    if clamp_by is not None:
-                        current = composed[name]
-                        order = COOPERATION[name]
-                        if (clamp_by.stance == "prohibition" and order[wanted] > order[current]) or (
-                            clamp_by.stance == "mandate" and order[wanted] < order[current]
-                        ):
-                            verb = "loosen" if clamp_by.stance == "prohibition" else "restrict"
-                            reasons.append(Reason(
-                                doc.id, "composition", clamp_by.composition_cite or _source_of(clamp_by), True,
-                                f"{doc.title} would set {name}={_show(wanted)}, but a {doc.level} may not {verb} "
-                                f"{clamp_by.title} ({clamp_by.stance}): {name} stays {_show(current)}.",
-                            ))
-                            continue
-                    composed[name] = wanted
-                elif kind == 1:  # protective duties and review: OR
-                    if wanted:
-                        composed[name] = True
-                else:  # lead time, calendar, answer_declined: the most specific that sets them
-                    if (name == "answer_declined" and not wanted and composed[name]
-                            and clamp_by is not None and clamp_by.stance == "prohibition"):
-                        # A state's duty to answer and document a declined request (e.g. ORS 181A.826)
-                        # is part of its prohibition: a county cannot switch it off.
-                        reasons.append(Reason(
-                            doc.id, "composition", clamp_by.composition_cite or _source_of(clamp_by), True,
-                            f"{doc.title} would not answer declined requests, but a {doc.level} may not loosen "
-                            f"{clamp_by.title} (prohibition): declined requests are still answered.",
-                        ))
-                        continue
-                    composed[name] = wanted
-            if doc.level == "state" and doc.stance in ("prohibition", "mandate"):
-                regime = doc
+            compose(composed, decided, doc, regime, reasons)
+            regime = regime_after(doc, regime)
         if facts.request.withdrawn:
-            composed.update(notify=False, hold="prohibited", transfer="prohibited", individual_notice=False,
-                            attorney_notice=False, review=False)
-            reasons.append(_WITHDRAWN)
+            withdraw(composed, reasons)
         if not consulted:
-            composed["review"] = True
-            reasons.append(Reason(ENGINE, "no-policy", "-", True,
-                                  f"No policy of the chain {list(chain)} is in force on {day.isoformat()}: a person must decide."))
+            no_policy_in_force(composed, reasons, chain, day)
         return Decision(
             request_id=facts.request_id if request_id is None else request_id,
             policies=tuple(consulted),
@@ -907,18 +858,6 @@ def _evict(memo: dict[Any, Any]) -> None:
     """Forget the older half (dicts keep insertion order): recent inputs are the likeliest to come again."""
     for key in list(itertools.islice(memo, len(memo) // 2)):
         memo.pop(key, None)  # another thread may be evicting too
-
-
-_WITHDRAWN = Reason(ENGINE, "request-withdrawn", "Withdrawal by the issuing DHS office", True,
-                    "The request was withdrawn: nothing may be sent, held or transferred on it.")
-
-
-def _source_of(doc: PolicyDocument) -> str:
-    return doc.versions[-1].source if doc.versions else doc.title
-
-
-def _show(value: Any) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 @functools.lru_cache(maxsize=8)

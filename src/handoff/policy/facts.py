@@ -16,14 +16,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-REQUEST_KINDS = frozenset({"detainer", "notification", "transfer"})
-WARRANT_TYPES = frozenset({"none", "administrative", "judicial"})
-RELEASE_TYPES = frozenset({"scheduled", "courtroom", "bail", "other", ""})
-DISPOSITIONS = frozenset({"pending", "convicted", "dismissed", "acquitted"})
-LEVELS = frozenset({"felony", "misdemeanor", "infraction", ""})
-HOLD_VALUES = ("prohibited", "permitted", "required")  # least to most cooperation
-TRANSFER_VALUES = ("prohibited", "permitted")
-CALENDARS = ("clock", "business")
+from handoff.core import vocab
+from handoff.core.vocab import CALENDARS, HOLD_VALUES, OUTCOME_FIELDS, TRANSFER_VALUES
+
+REQUEST_KINDS = frozenset(vocab.REQUEST_KINDS)
+WARRANT_TYPES = frozenset(vocab.WARRANT_TYPES)
+RELEASE_TYPES = frozenset(vocab.RELEASE_TYPES)
+DISPOSITIONS = frozenset(vocab.DISPOSITIONS)
+LEVELS = frozenset(vocab.LEVELS)
+__all__ = ["CALENDARS", "HOLD_VALUES", "OUTCOME_FIELDS", "TRANSFER_VALUES"]  # re-exported for the engine
 
 
 class FactsError(ValueError):
@@ -350,17 +351,6 @@ class Reason:
         }
 
 
-OUTCOME_FIELDS = (
-    "notify",
-    "hold",
-    "transfer",
-    "individual_notice",
-    "attorney_notice",
-    "lead_time_hours",
-    "calendar",
-    "review",
-    "answer_declined",
-)
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,7 +132,7 @@ def _policy_change(chain_ids: Iterable[str], today: date) -> tuple[LawChange | N
     """The latest day, up to today, on which a version of a policy governing the place took effect or ended.
     Every day the set of versions in force changes is such a day: a version's start (its predecessor, if
     any, ends the same day) or the end of a last version. Versions that start after today are not law yet."""
-    from handoff.requests.services import registry
+    from handoff.policy.registry import registry
 
     reg = registry()
     latest: LawChange | None = None
@@ -194,7 +194,7 @@ class _DeclineReasons:
     and set notify to false, else the policy's default (no rule allowed notice), else the composition clamp."""
 
     def __init__(self) -> None:
-        from handoff.requests.services import registry
+        from handoff.policy.registry import registry
 
         self.reg = registry()
         self._then: dict[tuple[str, str], dict[str, Any]] = {}

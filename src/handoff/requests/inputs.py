@@ -15,9 +15,9 @@ from datetime import date, datetime
 from typing import Any
 
 from handoff.core.errors import InvalidInput
+from handoff.core.vocab import BASIS_VALUES
 from handoff.requests.models import RequestKind, WarrantType
 
-BASIS_VALUES = ("final_order", "pending_proceedings", "biometric_match", "statements")
 SEX_VALUES = ("M", "F", "X", "U")
 MAX_LEAD_TIME_HOURS = 24 * 30
 A_NUMBER_RE = re.compile(r"^A\d{8,9}$")

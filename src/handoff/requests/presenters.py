@@ -60,7 +60,7 @@ def _policy_lines(entry: str) -> list[str]:
     pid, _, since = entry.partition("@")
     lines = [f"  {pid}, version in force since {since}" if since else f"  {pid}"]
     try:
-        from handoff.requests.services import registry
+        from handoff.policy.registry import registry
 
         doc = registry().document(pid)
     except Exception:  # a policy no longer in the library: the id and version are still the record

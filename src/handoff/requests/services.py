@@ -1,17 +1,15 @@
 """Receiving requests, matching them to bookings, and deciding them.
 
-Contract used by other apps (keep these names and signatures):
-- receive_request(data: RequestInput, *, source: str) -> ImmigrationRequest
-- withdraw_request(request_id: str, withdrawn_at: datetime, *, source: str) -> ImmigrationRequest
-- on_booking_changed(booking: Booking, *, trigger: str) -> None
-    called by custody in the same transaction after a booking is created or changed (release time set or
-    moved, released, charge added/disposed); matches waiting requests and re-decides affected ones.
-- on_person_changed(person: Person, *, trigger: str) -> None   (a conviction added or changed)
-- decide(req: ImmigrationRequest, *, trigger: str) -> Decision   (stores a new immutable Decision when the
-    law's answer changed, sets req.current_decision, then calls notices.services.reconcile_request(req,
-    trigger=trigger))
-Also: receive() / withdraw() (the same, returning whether anything changed), override_decision(),
-confirm_match(), recheck() (the daily re-check; also `handoff requests recheck`).
+What this module does NOT do is touch notices: every function returns what it changed, and the flow
+(`handoff.casework.flow`) reconciles the notices of those requests in the same transaction. Why: requests
+sit below notices; a service that called upward would hide the flow inside itself.
+
+- receive() / withdraw() -> Received, whose `touched` lists the (request, trigger) pairs whose notices
+  must be reconciled
+- decide(req, *, trigger) -> Decision (stores a new immutable Decision when the law's answer changed and
+  sets req.current_decision)
+- rematch(req, *, trigger, at) -> bool (True when the request's notices must be reconciled)
+- confirm_match(), override_decision(): the request's notices must be reconciled afterwards
 
 When a new Decision row is written (and when not). A row is written when the engine's answer differs from
 the current decision in any outcome field, in the policies consulted (a policy's version is part of its
@@ -26,7 +24,7 @@ is due even when the decision does not change.
 An override (a supervisor deciding a decision the law leaves to a person) stands as long as the engine
 keeps giving the answer that was overridden; once the facts change the answer, the new answer replaces it.
 
-Callers open the transaction (`transaction.atomic()` at the edge); `recheck()` opens one per request.
+Callers open the transaction (the flow does, at the edge).
 """
 
 from __future__ import annotations
@@ -34,64 +32,35 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
-from django.db.models import Q
-
 from handoff.core import clock
 from handoff.core.errors import Conflict, InvalidInput, NotFound
-from handoff.custody.models import Booking, Person, RecordChange
+from handoff.core.vocab import HOLD_VALUES, OUTCOME_FIELDS, TRANSFER_VALUES
+from handoff.custody.models import Booking, RecordChange
 from handoff.jurisdictions.models import Facility, FederalOffice
 from handoff.jurisdictions.services import policy_chain
+from handoff.policy.registry import registry
 from handoff.requests import matching
-from handoff.requests.facts import build_facts, facts_dict, lookback_changed
-from handoff.requests.inputs import RequestInput, a_number_variants
+from handoff.requests.facts import build_facts, facts_dict
+from handoff.requests.inputs import RequestInput
 from handoff.requests.models import Decision, ImmigrationRequest, RequestStatus
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-    from handoff.policy.engine import Registry
     from handoff.policy.facts import Decision as EngineDecision
     from handoff.policy.facts import Facts
 
 log = logging.getLogger(__name__)
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
-OUTCOME_FIELDS = ("notify", "hold", "transfer", "individual_notice", "attorney_notice", "lead_time_hours",
-                  "calendar", "review", "answer_declined")
-HOLD_VALUES = ("prohibited", "permitted", "required")
-TRANSFER_VALUES = ("prohibited", "permitted")
 # Fields whose change can point the request at another person: re-run matching.
 IDENTITY_FIELDS = ("facility_id", "booking_number", "subject_last_name", "subject_first_name",
                    "subject_date_of_birth", "subject_a_number", "subject_fbi_number")
-
-
-# --- the policy registry ---------------------------------------------------------------------------------
-
-_registry: Registry | None = None
-
-
-def registry() -> Registry:
-    """The shipped policy library, loaded and compiled once per process."""
-    global _registry
-    if _registry is None:
-        from handoff.policy.engine import load_library
-
-        _registry = load_library()
-    return _registry
-
-
-def use_registry(reg: Registry | None) -> None:
-    """Swap the library (tests with a temporary policy library; a reload after policies were updated).
-    None forgets it, so the next decision loads the shipped library again."""
-    global _registry
-    _registry = reg
 
 
 # --- receiving -------------------------------------------------------------------------------------------
@@ -101,6 +70,8 @@ class Received:
     request: ImmigrationRequest
     outcome: str  # created | updated | unchanged
     changes: dict[str, list[Any]] = field(default_factory=dict)
+    #: (request, trigger) pairs whose notices the flow must reconcile, in order
+    touched: list[tuple[ImmigrationRequest, str]] = field(default_factory=list)
 
 
 def localize(value: datetime, tz_name: str) -> datetime:
@@ -177,14 +148,16 @@ def receive(data: RequestInput, *, source: str, at: datetime | None = None) -> R
     at = at or clock.now()
     office, facility = _lookup(data)
     values = _values(data, office, facility)
-    existing = (ImmigrationRequest.objects.select_related("current_decision", *_RELATED).defer(*_DEFERRED)
+    existing = (ImmigrationRequest.objects.select_related("current_decision", *RELATED).defer(*DEFERRED)
                 .filter(request_id=data.request_id).first())
     if existing is None:
         req = ImmigrationRequest.objects.create(
             request_id=data.request_id, received_at=at, status=RequestStatus.WAITING, **values
         )
         req.facility, req.office = facility, office  # cached for deciding: no second read
-        _rematch(req, trigger=f"request received ({source})"[:80], at=at)
+        trigger = f"request received ({source})"[:80]
+        if rematch(req, trigger=trigger, at=at):
+            return Received(req, CREATED, touched=[(req, trigger)])
         return Received(req, CREATED)
     changes = {
         name: [_json_safe(getattr(existing, name)), _json_safe(new)]
@@ -200,21 +173,21 @@ def receive(data: RequestInput, *, source: str, at: datetime | None = None) -> R
     if existing.status == RequestStatus.WITHDRAWN:
         return Received(existing, UPDATED, changes)  # withdrawal is final; the stored facts are kept current
     trigger = ("request updated: " + ", ".join(sorted(changes)))[:80]
+    touched: list[tuple[ImmigrationRequest, str]] = []
     if any(name in changes for name in IDENTITY_FIELDS):
-        _rematch(existing, trigger=trigger, at=at)
+        if rematch(existing, trigger=trigger, at=at):
+            touched.append((existing, trigger))
     elif existing.booking_id is not None and existing.status == RequestStatus.MATCHED:
         decide(existing, trigger=trigger, at=at)
-    return Received(existing, UPDATED, changes)
+        touched.append((existing, trigger))
+    return Received(existing, UPDATED, changes, touched)
 
 
-def receive_request(data: RequestInput, *, source: str) -> ImmigrationRequest:
-    return receive(data, source=source).request
-
-
-def _rematch(req: ImmigrationRequest, *, trigger: str, at: datetime) -> None:
+def rematch(req: ImmigrationRequest, *, trigger: str, at: datetime) -> bool:
     """Run the matching rules and store the result; decide when the request is matched to a booking.
-    A request that loses its booking loses its current decision too (the old rows stay), and its notices
-    are reconciled so nothing goes out about the wrong person."""
+    A request that loses its booking loses its current decision too (the old rows stay). True when the
+    request's notices must be reconciled (it was decided, or it lost a booking or decision), so nothing
+    goes out about the wrong person."""
     result = matching.find_match(req)
     previous_booking = req.booking_id
     req.status = result.status
@@ -226,21 +199,19 @@ def _rematch(req: ImmigrationRequest, *, trigger: str, at: datetime) -> None:
         req.current_decision = None
         req.save(update_fields=["status", "booking", "match_candidates", "match_note", "current_decision",
                                 "updated_at"])
-        if had_decision or previous_booking is not None:
-            from handoff.notices.services import reconcile_request
-
-            reconcile_request(req, trigger=trigger)
-        return
+        return had_decision or previous_booking is not None
     req.save(update_fields=["status", "booking", "match_candidates", "match_note", "updated_at"])
     if previous_booking is not None and previous_booking != result.booking.pk and req.current_decision_id:
         req.current_decision = None  # that decision was about another booking; never compare against it
     decide(req, trigger=trigger, at=at)
+    return True
 
 
 def confirm_match(req: ImmigrationRequest, booking: Booking, *, by: AbstractBaseUser | None, note: str,
                   at: datetime | None = None) -> ImmigrationRequest:
     """A person resolves a request in review by naming its booking (one of the candidates, or any booking
-    of the request's facility). Why a note is required: the match decides whom the law is applied to."""
+    of the request's facility). Why a note is required: the match decides whom the law is applied to.
+    The flow reconciles the request's notices afterwards."""
     at = at or clock.now()
     note = (note or "").strip()
     if not note:
@@ -269,7 +240,7 @@ def withdraw(request_id: str, withdrawn_at: datetime, *, source: str, at: dateti
     is `unchanged`; a request is withdrawn once, so a different withdrawal time later only corrects the
     recorded time (`updated`)."""
     at = at or clock.now()
-    req = (ImmigrationRequest.objects.select_related("current_decision", *_RELATED).defer(*_DEFERRED)
+    req = (ImmigrationRequest.objects.select_related("current_decision", *RELATED).defer(*DEFERRED)
            .filter(request_id=request_id.strip()).first())
     if req is None:
         raise NotFound(f"unknown request {request_id!r}")
@@ -287,13 +258,11 @@ def withdraw(request_id: str, withdrawn_at: datetime, *, source: str, at: dateti
     req.withdrawn_at = withdrawn_at
     req.save(update_fields=["status", "withdrawn_at", "updated_at"])
     _record(req, changes, source, at)
+    touched = []
     if req.booking_id is not None:
         decide(req, trigger="request withdrawn", at=at)
-    return Received(req, CREATED, changes)  # a new withdrawal was recorded
-
-
-def withdraw_request(request_id: str, withdrawn_at: datetime, *, source: str) -> ImmigrationRequest:
-    return withdraw(request_id, withdrawn_at, source=source).request
+        touched.append((req, "request withdrawn"))
+    return Received(req, CREATED, changes, touched)  # a new withdrawal was recorded
 
 
 # --- deciding --------------------------------------------------------------------------------------------
@@ -350,9 +319,9 @@ def answer_digest(fields_: dict[str, Any]) -> str:
 
 
 def decide(req: ImmigrationRequest, *, trigger: str, at: datetime | None = None) -> Decision:
-    """Evaluate the law for `req` now, store the answer if it changed (see the module docstring), and
-    reconcile the request's notices. The request must be matched to a booking: the law is applied to a
-    person in custody, never to a guess."""
+    """Evaluate the law for `req` now and store the answer if it changed (see the module docstring). The
+    request must be matched to a booking: the law is applied to a person in custody, never to a guess.
+    The caller (the flow) reconciles the request's notices."""
     at = at or clock.now()
     if req.booking_id is None:
         raise Conflict(f"request {req.request_id} is not matched to a booking ({req.status}); nothing to decide")
@@ -374,73 +343,14 @@ def decide(req: ImmigrationRequest, *, trigger: str, at: datetime | None = None)
                                       answer_digest=digest, **wanted)
         req.current_decision = row
         req.save(update_fields=["current_decision", "updated_at"])
-    from handoff.notices.services import reconcile_request
-
-    reconcile_request(req, trigger=trigger)
     return row
 
 
 # What deciding reads besides the request: fetched in the same query (the facility's chain of places
 # walks jurisdiction -> state -> nation).
-_RELATED = ("facility__jurisdiction__parent__parent", "facility__city", "booking__person")
+RELATED = ("facility__jurisdiction__parent__parent", "facility__city", "booking__person")
 # The current decision is compared by its digest; its stored reasons and facts need not be read.
-_DEFERRED = ("current_decision__reasons", "current_decision__facts", "current_decision__policies")
-
-
-def _open_requests() -> Any:
-    return ImmigrationRequest.objects.filter(status=RequestStatus.MATCHED, booking__released_at__isnull=True)
-
-
-def on_booking_changed(booking: Booking, *, trigger: str) -> None:
-    """Re-decide every live request on this booking, and try to match waiting requests it may fit.
-    One query finds both (this runs after every change a jail export makes)."""
-    q = Q(booking_id=booking.pk, status=RequestStatus.MATCHED) | _waiting_q(booking)
-    found = list(ImmigrationRequest.objects.filter(q).select_related("current_decision").defer(*_DEFERRED))
-    if not found:
-        return
-    # Every request found is at the booking's facility: read it (and its chain of places) once, and reuse
-    # the caller's booking, instead of joining both into the query above.
-    facility = Facility.objects.select_related("jurisdiction__parent__parent", "city").get(pk=booking.facility_id)
-    now = clock.now()
-    for req in found:
-        req.facility = facility
-        if req.status == RequestStatus.MATCHED:
-            req.booking = booking
-            decide(req, trigger=trigger, at=now)
-        elif matching.could_fit(req, booking):
-            _rematch(req, trigger=f"booking {booking.booking_number}: {trigger}"[:80], at=now)
-
-
-def _waiting_q(booking: Booking) -> Q:
-    """Waiting requests at the booking's facility that name this booking or its person."""
-    person = booking.person
-    q = Q(booking_number=booking.booking_number)
-    if person.a_number:
-        q |= Q(subject_a_number__in=a_number_variants(person.a_number))
-    if person.fbi_number:
-        q |= Q(subject_fbi_number__iexact=person.fbi_number)
-    q |= Q(subject_last_name__iexact=person.last_name, subject_first_name__iexact=person.first_name,
-           subject_date_of_birth=person.date_of_birth)
-    return q & Q(facility_id=booking.facility_id, status=RequestStatus.WAITING)
-
-
-def _match_waiting(booking: Booking, *, trigger: str) -> None:
-    now = clock.now()
-    for req in ImmigrationRequest.objects.filter(_waiting_q(booking)).select_related(*_RELATED):
-        if matching.could_fit(req, booking):
-            _rematch(req, trigger=f"booking {booking.booking_number}: {trigger}"[:80], at=now)
-
-
-def on_person_changed(person: Person, *, trigger: str) -> None:
-    """A conviction added or changed, a registrant flag or lawful status changed: re-decide the person's
-    live requests; an identifier added may also let a waiting request match one of their bookings."""
-    for req in (
-        _open_requests().filter(booking__person_id=person.pk)
-        .select_related("current_decision", *_RELATED).defer(*_DEFERRED)
-    ):
-        decide(req, trigger=trigger)
-    for booking in Booking.objects.filter(person_id=person.pk, released_at__isnull=True).select_related("person"):
-        _match_waiting(booking, trigger=trigger)
+DEFERRED = ("current_decision__reasons", "current_decision__facts", "current_decision__policies")
 
 
 # --- overrides -------------------------------------------------------------------------------------------
@@ -493,83 +403,4 @@ def override_decision(
     )
     req.current_decision = row
     req.save(update_fields=["current_decision", "updated_at"])
-    from handoff.notices.services import reconcile_request
-
-    reconcile_request(req, trigger="override")
     return row
-
-
-# --- the daily re-check ----------------------------------------------------------------------------------
-
-@dataclass
-class RecheckResult:
-    checked: int = 0
-    redecided: int = 0
-    changed: int = 0
-    failed: list[dict[str, str]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"checked": self.checked, "redecided": self.redecided, "changed": self.changed,
-                "failed": self.failed}
-
-
-def _policies_in_force(facility: Facility, at: datetime) -> list[str]:
-    from handoff.policy.facts import Facts
-
-    chain = policy_chain(facility)
-    if not chain:
-        return []
-    local = at.astimezone(ZoneInfo(facility.timezone))
-    return list(registry().evaluate(Facts(), local, chain).policies)
-
-
-def recheck(*, at: datetime | None = None, all_open: bool = False,
-            request_ids: Iterable[str] | None = None) -> RecheckResult:
-    """Re-evaluate open requests (matched, booking not released) whose answer may have changed with time
-    alone: a policy version that took (or stopped taking) effect since their decision, or a conviction
-    lookback window (5 / 15 years, completed years) that rolled over. `all_open` re-evaluates every open
-    request. Each request is decided in its own transaction so one failure does not stop the rest."""
-    at = at or clock.now()
-    result = RecheckResult()
-    in_force: dict[int, list[str]] = {}
-    qs = _open_requests().select_related("current_decision", *_RELATED)
-    if request_ids is not None:
-        qs = qs.filter(request_id__in=list(request_ids))
-    for req in qs.order_by("pk").iterator(chunk_size=500):
-        result.checked += 1
-        current = req.current_decision
-        trigger = ""
-        if current is None:
-            trigger = "daily re-check: no decision yet"
-        else:
-            if req.facility_id not in in_force:
-                in_force[req.facility_id] = _policies_in_force(req.facility, at)
-            if list(current.policies) != in_force[req.facility_id]:
-                trigger = "policy version changed"
-            elif _lookback_rolled(req, current.evaluated_at, at):
-                trigger = "lookback window rolled over"
-            elif all_open:
-                trigger = "re-check of all open requests"
-        if not trigger:
-            continue
-        try:
-            with transaction.atomic():
-                row = decide(req, trigger=trigger, at=at)
-        except Exception as exc:  # report and carry on: one bad record must not stop the daily re-check
-            log.exception("re-check of request %s failed", req.request_id)
-            result.failed.append({"request_id": req.request_id, "error": str(exc)})
-            continue
-        result.redecided += 1
-        if current is None or row.pk != current.pk:
-            result.changed += 1
-    return result
-
-
-def _lookback_rolled(req: ImmigrationRequest, before: datetime, after: datetime) -> bool:
-    assert req.booking is not None
-    tz = ZoneInfo(req.facility.timezone)
-    d0, d1 = before.astimezone(tz).date(), after.astimezone(tz).date()
-    if d0 == d1:
-        return False
-    facts = build_facts(req, req.booking)
-    return lookback_changed([(c.convicted_on, c.custody_days_since) for c in facts.convictions], d0, d1)

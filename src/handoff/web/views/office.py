@@ -27,7 +27,7 @@ RECENT_RELEASE_HOURS = 48
 
 
 def _law_for(who: Any, places: list[Jurisdiction]) -> list[dict[str, Any]]:
-    from handoff.requests.services import registry
+    from handoff.policy.registry import registry
 
     reg = registry()
     today = clock.now().date()

@@ -31,7 +31,7 @@ STANCE_WORDS = {
 
 
 def _registry() -> Any:
-    from handoff.requests.services import registry
+    from handoff.policy.registry import registry
 
     return registry()
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from handoff.access import scoping
 from handoff.audit import record
+from handoff.casework import flow
 from handoff.core.errors import Conflict, InvalidInput, NotFound
 from handoff.web.forms import ConfirmMatchForm, OverrideForm
 from handoff.web.views.common import actor, audit_read, person_name, staff_user, subject_name
@@ -90,8 +91,6 @@ def request_detail(request: HttpRequest, request_id: str) -> HttpResponse:
 @require_POST
 def request_review(request: HttpRequest, request_id: str) -> HttpResponse:
     """Jail staff confirm which booking an uncertain request is about; the law is then applied to it."""
-    from handoff.requests.services import confirm_match
-
     req = _get(request, request_id)
     who = actor(request)
     form = ConfirmMatchForm(request.POST, candidates=_candidates(req, who))
@@ -102,7 +101,7 @@ def request_review(request: HttpRequest, request_id: str) -> HttpResponse:
     booking = scoping.bookings_for(who).get(pk=form.cleaned_data["booking"])
     try:
         with transaction.atomic():
-            confirm_match(req, booking, by=staff_user(request), note=form.cleaned_data["note"])
+            flow.confirm_match(req, booking, by=staff_user(request), note=form.cleaned_data["note"])
             record(who, "request.match_confirm", object_type="request", object_ids=[req.request_id, booking.pk],
                    detail={"note_chars": len(form.cleaned_data["note"])}, request=request)
     except (InvalidInput, Conflict) as exc:
@@ -114,8 +113,6 @@ def request_review(request: HttpRequest, request_id: str) -> HttpResponse:
 
 @require_POST
 def request_override(request: HttpRequest, request_id: str) -> HttpResponse:
-    from handoff.requests.services import override_decision
-
     req = _get(request, request_id)
     who = actor(request)
     form = OverrideForm(request.POST)
@@ -126,7 +123,7 @@ def request_override(request: HttpRequest, request_id: str) -> HttpResponse:
     try:
         with transaction.atomic():
             previous = req.current_decision
-            row = override_decision(req, staff_user(request), form.cleaned_data["reason"], **form.choices())
+            row = flow.override_decision(req, staff_user(request), form.cleaned_data["reason"], **form.choices())
             record(who, "decision.override", object_type="decision",
                    object_ids=[row.pk] + ([previous.pk] if previous else []),
                    detail={"request_id": req.request_id, "reason": form.cleaned_data["reason"],

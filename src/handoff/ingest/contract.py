@@ -1,14 +1,19 @@
-"""The shape every ingest handler follows (custody's own, and the requests app's).
+"""The shape every ingest handler follows (custody's records and the federal requests alike).
 
-Why a protocol and not a base class: the requests app implements handlers for its own records without
-importing custody internals; the runner only needs these four members. See /work/notes/ingest-contract.md.
+Why a protocol and not a base class: the runner only needs these four members, and a handler for a new kind
+of record is a small class beside the others. `Problem` and `BatchResult` live in core.errors because the
+services that validate and write batches (custody) sit below ingest and return them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
+
+from handoff.core.errors import BatchResult, Problem
+
+__all__ = ["BatchResult", "Handler", "Problem", "Row"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,27 +22,6 @@ class Row:
 
     number: int
     values: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    field: str
-    value: str
-    reason: str
-
-
-@dataclass(slots=True)
-class BatchResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    problems: list[tuple[int, Problem]] = field(default_factory=list)
-
-    def add(self, other: BatchResult) -> None:
-        self.created += other.created
-        self.updated += other.updated
-        self.unchanged += other.unchanged
-        self.problems.extend(other.problems)
 
 
 @runtime_checkable

@@ -21,6 +21,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from handoff.casework import flow
+from handoff.core import clock
+from handoff.custody import services as custody
+from handoff.jurisdictions import services as places
+from handoff.jurisdictions.models import Jurisdiction
+from handoff.jurisdictions.timezones import STATE_TIMEZONES
+from handoff.policy.registry import registry
+from handoff.requests.inputs import parse_request
+
 SEED = 20250601
 SOURCE = "demo data"
 DEMO_WEBHOOK_URL = ""  # e.g. "http://127.0.0.1:8000/demo-receiver" once such a receiver exists
@@ -105,10 +114,6 @@ def _secret(rng: random.Random) -> str:
 def _ensure_places() -> None:
     """The demo needs its five counties; `handoff setup` loads every county, but a bare database (tests)
     gets just these (with their states) so the demo never depends on the full code list."""
-    from handoff.jurisdictions import services as places
-    from handoff.jurisdictions.models import Jurisdiction
-    from handoff.jurisdictions.timezones import STATE_TIMEZONES
-
     states = {"06": ("California", "CA"), "48": ("Texas", "TX"), "24": ("Maryland", "MD"),
               "17": ("Illinois", "IL"), "13": ("Georgia", "GA")}
     counties = {"06037": "Los Angeles County", "48201": "Harris County", "24031": "Montgomery County",
@@ -122,19 +127,11 @@ def _ensure_places() -> None:
         Jurisdiction.objects.get_or_create(
             fips=county, defaults={"name": counties[county], "kind": "county", "parent": state, "postal": postal,
                                    "default_timezone": state.default_timezone})
-    from handoff.requests.services import registry
-
     places.assign_shipped_policies((doc.id, doc.jurisdictions) for doc in registry().policies.values())
 
 
 def build() -> dict[str, int]:
     """Load the demo into the current database (the caller opens the transaction). Returns counts."""
-    from handoff.core import clock
-    from handoff.custody import services as custody
-    from handoff.jurisdictions import services as places
-    from handoff.requests import services as requests
-    from handoff.requests.inputs import parse_request
-
     rng = random.Random(SEED)
     now = clock.now().replace(minute=0, second=0, microsecond=0)
     today = now.date()
@@ -215,11 +212,11 @@ def build() -> dict[str, int]:
     counts = {"bookings": 0, "charges": 0, "convictions": 0, "requests": 0}
     for kind, rows, validate, apply in (
         ("bookings", [b.record for b in booked], lambda v: custody.validate_booking(v, facilities),
-         custody.apply_bookings),
+         flow.apply_bookings),
         ("charges", [ch for b in booked for ch in b.charges], lambda v: custody.validate_charge(v, facilities),
-         custody.apply_charges),
+         flow.apply_charges),
         ("convictions", [cv for b in booked for cv in b.convictions], custody.validate_conviction,
-         custody.apply_convictions),
+         flow.apply_convictions),
     ):
         items: list[tuple[int, Any]] = []
         for number, row in enumerate(rows, start=1):
@@ -255,7 +252,7 @@ def build() -> dict[str, int]:
         elif how == "a_number" and b is not None:
             payload["subject"] = dict(subj, a_number=b.a_number)
         payload.update(extra)
-        requests.receive(parse_request(payload), source=SOURCE)
+        flow.receive(parse_request(payload), source=SOURCE)
         counts["requests"] += 1
         return request_id
 
@@ -319,7 +316,7 @@ def build() -> dict[str, int]:
     changed = 0
     for b in pick(current(la), 1):  # a new conviction arrives after the request
         send(b, la)
-        custody.add_conviction({
+        flow.add_conviction({
             "fbi_number": b.fbi_number, "statute": "CA PC 211", "level": "felony",
             "convicted_on": (today - timedelta(days=800)).isoformat(), "state": "CA",
             "categories": ["serious_felony", "violent_felony"],
@@ -333,16 +330,16 @@ def build() -> dict[str, int]:
                                     bookings__booking_number=b.record["booking_number"])
         person.lawful_status_proven = True
         person.save(update_fields=["lawful_status_proven", "updated_at"])
-        requests.on_person_changed(person, trigger="lawful status proven")
+        flow.on_person_changed(person, trigger="lawful status proven")
         changed += 1
     for b in pick(current(fc), 1):  # the release date moves
         send(b, fc)
         moved = dict(b.record, scheduled_release_at=(now + timedelta(days=3, hours=9)).isoformat())
-        custody.upsert_booking(moved, source=SOURCE)
+        flow.upsert_booking(moved, source=SOURCE)
         changed += 1
     for b in pick(current(la), 1):  # a withdrawn request
         rid = send(b, la)
-        requests.withdraw(rid, now - timedelta(hours=1), source=SOURCE)
+        flow.withdraw(rid, now - timedelta(hours=1), source=SOURCE)
         changed += 1
     counts["later_changes"] = changed
     return counts

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
+
 from handoff.jurisdictions import services as jurisdictions
+from handoff.policy.registry import registry as policy_registry
 
 
 def load_reference_data() -> dict[str, Any]:
@@ -14,15 +17,11 @@ def load_reference_data() -> dict[str, Any]:
         "jurisdictions_updated": loaded.updated,
         "jurisdictions_unchanged": loaded.unchanged,
     }
-    from handoff.policy.engine import load_library
-
-    registry = load_library()
+    registry = policy_registry()  # the library decisions are made with, so setup assigns what deciding reads
     summary["policies"] = sorted(registry.policies)
     summary["policy_assignments_created"] = jurisdictions.assign_shipped_policies(
         (doc.id, doc.jurisdictions) for doc in registry.policies.values()
     )
-    from django.db import connection
-
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # planner statistics for the dashboard's partial indexes

@@ -1,12 +1,14 @@
-"""Ingest handlers for custody's own records (see contract.py); the work is in custody.services."""
+"""Ingest handlers for custody's records (see contract.py): custody.services validates, the flow writes and
+hands the changes on to the requests they concern."""
 
 from __future__ import annotations
 
 from collections.abc import Hashable
 from typing import Any
 
+from handoff.casework import flow
 from handoff.custody import services
-from handoff.custody.ingest.contract import BatchResult, Problem, Row
+from handoff.ingest.contract import BatchResult, Problem, Row
 
 
 class BookingHandler:
@@ -25,7 +27,7 @@ class BookingHandler:
         return (cleaned.facility_code, cleaned.booking_number)
 
     def apply_batch(self, items: list[tuple[Row, Any]]) -> BatchResult:
-        return services.apply_bookings([(r.number, c) for r, c in items], source=self.source).result
+        return flow.apply_bookings([(r.number, c) for r, c in items], source=self.source).result
 
 
 class ChargeHandler:
@@ -44,7 +46,7 @@ class ChargeHandler:
         return (cleaned.facility_code, cleaned.booking_number, cleaned.seq)
 
     def apply_batch(self, items: list[tuple[Row, Any]]) -> BatchResult:
-        return services.apply_charges([(r.number, c) for r, c in items], source=self.source).result
+        return flow.apply_charges([(r.number, c) for r, c in items], source=self.source).result
 
 
 class ConvictionHandler:
@@ -62,4 +64,4 @@ class ConvictionHandler:
         return (cleaned.source_key, cleaned.statute)
 
     def apply_batch(self, items: list[tuple[Row, Any]]) -> BatchResult:
-        return services.apply_convictions([(r.number, c) for r, c in items], source=self.source).result
+        return flow.apply_convictions([(r.number, c) for r, c in items], source=self.source).result

@@ -1,7 +1,7 @@
 """`handoff ingest requests|withdrawals`: the handlers the custody ingest runner calls (see the handler
-protocol in handoff.custody.ingest.contract).
+protocol in handoff.ingest.contract).
 
-Why the handlers go through `services.receive()` / `services.withdraw()` row by row: a request read from a
+Why the handlers go through `flow.receive()` / `flow.withdraw()` row by row: a request read from a
 file must be matched and decided exactly as one posted to the API, and a re-run of the same file must be
 `unchanged` without touching decisions or notices; the services already guarantee both.
 """
@@ -13,8 +13,9 @@ from typing import Any, TypeVar
 
 from django.db import transaction
 
+from handoff.casework import flow
 from handoff.core.errors import HandoffError, InvalidInput
-from handoff.custody.ingest.contract import BatchResult, Problem, Row
+from handoff.ingest.contract import BatchResult, Problem, Row
 from handoff.jurisdictions.models import Facility, FederalOffice
 from handoff.requests import services
 from handoff.requests.inputs import RequestInput, WithdrawalInput, parse_request, parse_withdrawal
@@ -107,7 +108,7 @@ class RequestHandler:
         return cleaned.request_id
 
     def apply_batch(self, items: list[tuple[Row, RequestInput]]) -> BatchResult:
-        return _apply(items, lambda data: services.receive(data, source=self.source))
+        return _apply(items, lambda data: flow.receive(data, source=self.source))
 
 
 class WithdrawalHandler:
@@ -135,4 +136,4 @@ class WithdrawalHandler:
         return cleaned.request_id
 
     def apply_batch(self, items: list[tuple[Row, WithdrawalInput]]) -> BatchResult:
-        return _apply(items, lambda data: services.withdraw(data.request_id, data.withdrawn_at, source=self.source))
+        return _apply(items, lambda data: flow.withdraw(data.request_id, data.withdrawn_at, source=self.source))

@@ -28,7 +28,7 @@ class Command(BaseCommand):
         call_command("setup", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         if options["demo"]:
-            from handoff.core import demo
+            from handoff.ops import demo
 
             with transaction.atomic():
                 loaded = demo.load_demo_if_empty()

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from handoff.core import setup as core_setup
+from handoff.ops import setup as core_setup
 
 
 class Command(BaseCommand):

@@ -21,9 +21,9 @@ from typing import IO, Any
 
 from django.db import transaction
 
-from handoff.custody.ingest.contract import BatchResult, Handler, Problem, Row
-from handoff.custody.ingest.mapping import Mapping, Section
-from handoff.custody.ingest.reader import EmptyInput, ReadError, Record, detect, records
+from handoff.ingest.contract import BatchResult, Handler, Problem, Row
+from handoff.ingest.mapping import Mapping, Section
+from handoff.ingest.reader import EmptyInput, ReadError, Record, detect, records
 
 BATCH_SIZE = 2000
 REJECT_HEADER = ("row", "field", "value", "reason")

@@ -11,17 +11,17 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from handoff.core.errors import HandoffError
-from handoff.custody.ingest.contract import Handler
-from handoff.custody.ingest.handlers import BookingHandler, ChargeHandler, ConvictionHandler
-from handoff.custody.ingest.mapping import load_mapping
-from handoff.custody.ingest.runner import BATCH_SIZE, run_ingest
+from handoff.ingest.contract import Handler
+from handoff.ingest.handlers import BookingHandler, ChargeHandler, ConvictionHandler
+from handoff.ingest.mapping import load_mapping
+from handoff.ingest.runner import BATCH_SIZE, run_ingest
 
 HANDLERS: dict[str, str] = {
-    "bookings": "handoff.custody.ingest.handlers:BookingHandler",
-    "charges": "handoff.custody.ingest.handlers:ChargeHandler",
-    "convictions": "handoff.custody.ingest.handlers:ConvictionHandler",
-    "requests": "handoff.requests.ingest:RequestHandler",
-    "withdrawals": "handoff.requests.ingest:WithdrawalHandler",
+    "bookings": "handoff.ingest.handlers:BookingHandler",
+    "charges": "handoff.ingest.handlers:ChargeHandler",
+    "convictions": "handoff.ingest.handlers:ConvictionHandler",
+    "requests": "handoff.ingest.request_handlers:RequestHandler",
+    "withdrawals": "handoff.ingest.request_handlers:WithdrawalHandler",
 }
 _LOCAL: dict[str, type[Handler]] = {"bookings": BookingHandler, "charges": ChargeHandler, "convictions": ConvictionHandler}
 

@@ -1,4 +1,4 @@
-"""Daily jobs run from the notice worker's housekeeping.
+"""Daily jobs run from the notice worker's housekeeping (registered with it by ops' AppConfig.ready).
 
 Why here and not cron: `handoff serve` and `handoff worker` are the only processes an installation runs,
 and a new policy version taking effect (or a 5- or 15-year lookback rolling over) must change decisions
@@ -13,10 +13,11 @@ from dataclasses import asdict, is_dataclass
 from datetime import date
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
+from handoff.casework.flow import recheck
 from handoff.core import clock
-from handoff.core.models import DailyJob
+from handoff.ops.models import DailyJob
 
 log = logging.getLogger(__name__)
 _tried_on: dict[str, date] = {}  # per process: the housekeeping loop asks every second, the database once a day
@@ -50,16 +51,12 @@ def run_daily(name: str, job: Callable[[], Any], *, today: date | None = None) -
 
 def recheck_decisions() -> Any | None:
     """Re-decide open requests whose law changed with the date (a new policy version in force)."""
-    from handoff.requests.services import recheck
-
     return run_daily("requests.recheck", recheck)
 
 
 def optimize_database() -> Any | None:
     """Keep SQLite's planner statistics current: the dashboard's plans for rare rows (overdue notices,
     decisions needing review) rely on them. PostgreSQL's autovacuum analyses on its own."""
-    from django.db import connection
-
     def optimize() -> str:
         if connection.vendor != "sqlite":
             return "not needed"

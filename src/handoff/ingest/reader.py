@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from handoff.custody.ingest.contract import Problem
+from handoff.ingest.contract import Problem
 
 GZIP_MAGIC = b"\x1f\x8b"
 DELIMITERS = (",", "|", "\t", ";")

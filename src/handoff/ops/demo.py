@@ -31,7 +31,7 @@ def load_demo_if_empty() -> bool:
 
 
 def load_demo() -> None:
-    from handoff.core import demo_data
+    from handoff.ops import demo_data
 
     demo_data.build()
     if settings.DEBUG:

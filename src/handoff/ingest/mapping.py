@@ -40,7 +40,7 @@ from typing import Any
 import yaml
 
 from handoff.core.errors import InvalidInput
-from handoff.custody.ingest.contract import Problem
+from handoff.ingest.contract import Problem
 
 KINDS = ("bookings", "charges", "convictions", "requests", "withdrawals")
 _SECTION_KEYS = {"passthrough", "columns", "constants", "derive", "values", "formats", "skip_if", "repeated_rows"}

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from handoff.requests import services
+from handoff.casework import flow as services
 
 
 class Command(BaseCommand):

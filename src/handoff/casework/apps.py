@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CaseworkConfig(AppConfig):
+    name = "handoff.casework"
+    label = "casework"

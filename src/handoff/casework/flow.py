@@ -1,0 +1,340 @@
+"""The flow, read from start to end: a fact changed -> decide -> reconcile notices, in one transaction.
+
+Why one module: custody records facts, requests matches and decides, notices keeps the outbox in agreement
+with the decision. None of them calls another upward; each returns what it changed, and this module hands
+the change on. So the whole path a jail export or an API call takes is here:
+
+    custody.apply_*/upsert_* -> bookings_changed / people_changed
+        -> on_booking_changed / on_person_changed -> requests.decide / requests.rematch
+        -> notices.reconcile_request
+    requests.receive / withdraw / confirm_match / override_decision -> notices.reconcile_request
+    recheck (daily, registered with the worker by ops) -> requests.decide -> notices.reconcile_request
+
+Every entry point opens `transaction.atomic()` (a savepoint when the caller already holds a transaction, as
+the ingest runner and the API do), so a decision and its notices commit together or not at all. The daily
+re-check opens one transaction per request so one failure does not stop the rest.
+
+When a new Decision row is written, and why notices are reconciled on every call all the same: see
+`handoff.requests.services`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from handoff.core import clock
+from handoff.custody import services as custody
+from handoff.custody.models import Booking, Charge, Conviction, Person
+from handoff.jurisdictions.models import Facility
+from handoff.jurisdictions.services import policy_chain
+from handoff.notices.services import reconcile_request
+from handoff.policy.facts import Facts
+from handoff.policy.registry import registry
+from handoff.requests import matching
+from handoff.requests import services as requests
+from handoff.requests.facts import build_facts, lookback_changed
+from handoff.requests.inputs import RequestInput, a_number_variants
+from handoff.requests.models import Decision, ImmigrationRequest, RequestStatus
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Received = requests.Received
+
+
+# --- custody facts changed -------------------------------------------------------------------------------
+
+def live_request_facilities(facility_ids: set[int]) -> set[int]:
+    """Facilities with any request that is not withdrawn. Why: a booking can only concern a request at its
+    own facility, so for a jail with no open requests the call would find nothing; skipping it keeps a
+    million-row import from making a million calls that each query for requests."""
+    if not facility_ids:
+        return set()
+    return set(
+        ImmigrationRequest.objects.filter(facility_id__in=facility_ids)
+        .exclude(status=RequestStatus.WITHDRAWN)
+        .values_list("facility_id", flat=True)
+        .distinct()
+    )
+
+
+def bookings_changed(triggers: Mapping[int, tuple[Booking, str]]) -> None:
+    """Hand every changed booking (with the trigger custody chose for it) to the requests it concerns."""
+    if not triggers:
+        return
+    live = live_request_facilities({b.facility_id for b, _ in triggers.values()})
+    for booking, trigger in triggers.values():
+        if booking.facility_id in live:
+            on_booking_changed(booking, trigger=trigger)
+
+
+def people_changed(triggers: Mapping[int, tuple[Person, str]]) -> None:
+    """Hand every person whose history changed to their live requests."""
+    triggers = {k: v for k, v in triggers.items() if v[0].pk is not None}
+    if not triggers:
+        return
+    if not ImmigrationRequest.objects.exclude(status=RequestStatus.WITHDRAWN).exists():
+        return  # history loaded before any request arrives concerns no request yet
+    for person, trigger in triggers.values():
+        on_person_changed(person, trigger=trigger)
+
+
+def _react(applied: custody.Applied[T] | custody.UpsertResult[T]) -> None:
+    bookings_changed(applied.bookings_changed)
+    people_changed(applied.people_changed)
+
+
+def apply_bookings(items: list[tuple[int, custody.BookingInput]], *, source: str) -> custody.Applied[Booking]:
+    """A batch of bookings (ingest): write them, then re-decide what they change."""
+    with transaction.atomic():
+        applied = custody.apply_bookings(items, source=source, watch=live_request_facilities)
+        _react(applied)
+    return applied
+
+
+def apply_charges(items: list[tuple[int, custody.ChargeInput]], *, source: str) -> custody.Applied[Charge]:
+    with transaction.atomic():
+        applied = custody.apply_charges(items, source=source)
+        _react(applied)
+    return applied
+
+
+def apply_convictions(items: list[tuple[int, custody.ConvictionInput]], *,
+                      source: str) -> custody.Applied[Conviction]:
+    with transaction.atomic():
+        applied = custody.apply_convictions(items, source=source)
+        _react(applied)
+    return applied
+
+
+def upsert_booking(data: Mapping[str, Any], *, source: str) -> custody.UpsertResult[Booking]:
+    with transaction.atomic():
+        result = custody.upsert_booking(data, source=source)
+        _react(result)
+    return result
+
+
+def upsert_charge(data: Mapping[str, Any], *, source: str) -> custody.UpsertResult[Charge]:
+    with transaction.atomic():
+        result = custody.upsert_charge(data, source=source)
+        _react(result)
+    return result
+
+
+def add_conviction(data: Mapping[str, Any], *, source: str) -> custody.UpsertResult[Conviction]:
+    with transaction.atomic():
+        result = custody.add_conviction(data, source=source)
+        _react(result)
+    return result
+
+
+def record_release(facility_code: str, booking_number: str, released_at: datetime | str, release_reason: str,
+                   release_type: str = "", *, source: str) -> custody.UpsertResult[Booking]:
+    with transaction.atomic():
+        result = custody.record_release(facility_code, booking_number, released_at, release_reason, release_type,
+                                        source=source)
+        _react(result)
+    return result
+
+
+# --- what a changed fact means for requests --------------------------------------------------------------
+
+def _reconcile(touched: Iterable[tuple[ImmigrationRequest, str]]) -> None:
+    for req, trigger in touched:
+        reconcile_request(req, trigger=trigger)
+
+
+def decide(req: ImmigrationRequest, *, trigger: str, at: datetime | None = None) -> Decision:
+    """Decide one matched request and make its notices agree."""
+    with transaction.atomic():
+        row = requests.decide(req, trigger=trigger, at=at)
+        reconcile_request(req, trigger=trigger)
+    return row
+
+
+def _rematch(req: ImmigrationRequest, *, trigger: str, at: datetime) -> None:
+    if requests.rematch(req, trigger=trigger, at=at):
+        reconcile_request(req, trigger=trigger)
+
+
+def open_requests() -> QuerySet[ImmigrationRequest]:
+    """Requests the law still acts on: matched, and their booking not released."""
+    return ImmigrationRequest.objects.filter(status=RequestStatus.MATCHED, booking__released_at__isnull=True)
+
+
+def on_booking_changed(booking: Booking, *, trigger: str) -> None:
+    """Re-decide every live request on this booking, and try to match waiting requests it may fit.
+    One query finds both (this runs after every change a jail export makes, in the caller's transaction)."""
+    q = Q(booking_id=booking.pk, status=RequestStatus.MATCHED) | _waiting_q(booking)
+    found = list(ImmigrationRequest.objects.filter(q).select_related("current_decision").defer(*requests.DEFERRED))
+    if not found:
+        return
+    # Every request found is at the booking's facility: read it (and its chain of places) once, and reuse
+    # the caller's booking, instead of joining both into the query above.
+    facility = Facility.objects.select_related("jurisdiction__parent__parent", "city").get(pk=booking.facility_id)
+    now = clock.now()
+    for req in found:
+        req.facility = facility
+        if req.status == RequestStatus.MATCHED:
+            req.booking = booking
+            requests.decide(req, trigger=trigger, at=now)
+            reconcile_request(req, trigger=trigger)
+        elif matching.could_fit(req, booking):
+            _rematch(req, trigger=f"booking {booking.booking_number}: {trigger}"[:80], at=now)
+
+
+def _waiting_q(booking: Booking) -> Q:
+    """Waiting requests at the booking's facility that name this booking or its person."""
+    person = booking.person
+    q = Q(booking_number=booking.booking_number)
+    if person.a_number:
+        q |= Q(subject_a_number__in=a_number_variants(person.a_number))
+    if person.fbi_number:
+        q |= Q(subject_fbi_number__iexact=person.fbi_number)
+    q |= Q(subject_last_name__iexact=person.last_name, subject_first_name__iexact=person.first_name,
+           subject_date_of_birth=person.date_of_birth)
+    return q & Q(facility_id=booking.facility_id, status=RequestStatus.WAITING)
+
+
+def _match_waiting(booking: Booking, *, trigger: str) -> None:
+    now = clock.now()
+    for req in ImmigrationRequest.objects.filter(_waiting_q(booking)).select_related(*requests.RELATED):
+        if matching.could_fit(req, booking):
+            _rematch(req, trigger=f"booking {booking.booking_number}: {trigger}"[:80], at=now)
+
+
+def on_person_changed(person: Person, *, trigger: str) -> None:
+    """A conviction added or changed, a registrant flag or lawful status changed: re-decide the person's
+    live requests; an identifier added may also let a waiting request match one of their bookings.
+    Runs in the caller's transaction (one of the entry points above, or the caller's own)."""
+    for req in (
+        open_requests().filter(booking__person_id=person.pk)
+        .select_related("current_decision", *requests.RELATED).defer(*requests.DEFERRED)
+    ):
+        requests.decide(req, trigger=trigger)
+        reconcile_request(req, trigger=trigger)
+    for booking in Booking.objects.filter(person_id=person.pk, released_at__isnull=True).select_related("person"):
+        _match_waiting(booking, trigger=trigger)
+
+
+# --- what the federal side sends, and what staff decide --------------------------------------------------
+
+def receive(data: RequestInput, *, source: str, at: datetime | None = None) -> Received:
+    """A request (or a changed version of it): store, match, decide, reconcile notices."""
+    with transaction.atomic():
+        received = requests.receive(data, source=source, at=at)
+        _reconcile(received.touched)
+    return received
+
+
+def withdraw(request_id: str, withdrawn_at: datetime, *, source: str, at: datetime | None = None) -> Received:
+    """A withdrawal: record it, re-decide (nothing may go out), cancel what was still to go."""
+    with transaction.atomic():
+        received = requests.withdraw(request_id, withdrawn_at, source=source, at=at)
+        _reconcile(received.touched)
+    return received
+
+
+def confirm_match(req: ImmigrationRequest, booking: Booking, *, by: Any, note: str,
+                  at: datetime | None = None) -> ImmigrationRequest:
+    """A person names the booking of a request in review; it is decided and its notices follow."""
+    with transaction.atomic():
+        requests.confirm_match(req, booking, by=by, note=note, at=at)
+        reconcile_request(req, trigger="match confirmed")
+    return req
+
+
+def override_decision(req: ImmigrationRequest, user: Any, reason: str, **choices: Any) -> Decision:
+    """A supervisor decides what the law leaves to a person; the notices follow the override."""
+    with transaction.atomic():
+        row = requests.override_decision(req, user, reason, **choices)
+        reconcile_request(req, trigger="override")
+    return row
+
+
+# --- the daily re-check ----------------------------------------------------------------------------------
+
+@dataclass
+class RecheckResult:
+    checked: int = 0
+    redecided: int = 0
+    changed: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"checked": self.checked, "redecided": self.redecided, "changed": self.changed,
+                "failed": self.failed}
+
+
+def _policies_in_force(facility: Facility, at: datetime) -> list[str]:
+    chain = policy_chain(facility)
+    if not chain:
+        return []
+    local = at.astimezone(ZoneInfo(facility.timezone))
+    return list(registry().evaluate(Facts(), local, chain).policies)
+
+
+def recheck(*, at: datetime | None = None, all_open: bool = False,
+            request_ids: Iterable[str] | None = None) -> RecheckResult:
+    """Re-evaluate open requests (matched, booking not released) whose answer may have changed with time
+    alone: a policy version that took (or stopped taking) effect since their decision, or a conviction
+    lookback window (5 / 15 years, completed years) that rolled over. `all_open` re-evaluates every open
+    request. Each request is decided in its own transaction so one failure does not stop the rest."""
+    at = at or clock.now()
+    result = RecheckResult()
+    in_force: dict[int, list[str]] = {}
+    qs = open_requests().select_related("current_decision", *requests.RELATED)
+    if request_ids is not None:
+        qs = qs.filter(request_id__in=list(request_ids))
+    for req in qs.order_by("pk").iterator(chunk_size=500):
+        result.checked += 1
+        current = req.current_decision
+        trigger = ""
+        if current is None:
+            trigger = "daily re-check: no decision yet"
+        else:
+            if req.facility_id not in in_force:
+                in_force[req.facility_id] = _policies_in_force(req.facility, at)
+            if list(current.policies) != in_force[req.facility_id]:
+                trigger = "policy version changed"
+            elif _lookback_rolled(req, current.evaluated_at, at):
+                trigger = "lookback window rolled over"
+            elif all_open:
+                trigger = "re-check of all open requests"
+        if not trigger:
+            continue
+        try:
+            row = decide(req, trigger=trigger, at=at)
+        except Exception as exc:  # report and carry on: one bad record must not stop the daily re-check
+            log.exception("re-check of request %s failed", req.request_id)
+            result.failed.append({"request_id": req.request_id, "error": str(exc)})
+            continue
+        result.redecided += 1
+        if current is None or row.pk != current.pk:
+            result.changed += 1
+    return result
+
+
+def _lookback_rolled(req: ImmigrationRequest, before: datetime, after: datetime) -> bool:
+    assert req.booking is not None
+    tz = ZoneInfo(req.facility.timezone)
+    d0, d1 = before.astimezone(tz).date(), after.astimezone(tz).date()
+    if d0 == d1:
+        return False
+    facts = build_facts(req, req.booking)
+    return lookback_changed([(c.convicted_on, c.custody_days_since) for c in facts.convictions], d0, d1)
+
+
+__all__ = [
+    "RecheckResult", "Received", "add_conviction", "apply_bookings", "apply_charges", "apply_convictions",
+    "bookings_changed", "confirm_match", "decide", "live_request_facilities", "on_booking_changed",
+    "on_person_changed", "open_requests", "override_decision", "people_changed", "receive", "recheck",
+    "record_release", "upsert_booking", "upsert_charge", "withdraw",
+]

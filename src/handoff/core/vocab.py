@@ -1,0 +1,76 @@
+"""Every list of allowed values, written once.
+
+Why one module: the same words (offence categories, levels, hold and transfer values, notice statuses...)
+were written three or four times, in the policy validator, custody's ingest, the API schemas and the models,
+and the copies drifted (ingest and the API accepted 20 offence categories while the policy library used 29).
+The Django choices, the policy engine's checks, ingest's validation and the API's Pydantic models all read
+from here, so adding a value is one edit. Pure Python, no Django: the policy
+engine reads it too. The models keep their `TextChoices` (readable member names) and a test holds their
+values equal to the lists here.
+"""
+
+from __future__ import annotations
+
+# --- criminal history ------------------------------------------------------------------------------------
+
+#: Offence categories a charge or conviction may carry and a policy rule may name. The first 20 are the
+#: INTERFACES.md list; the last 9 name Gov. Code 7282.5(a)(3) headings that list has no name for (the
+#: policy validator's list, which the API and ingest now accept as well).
+OFFENCE_CATEGORIES: tuple[str, ...] = (
+    "violent_felony", "serious_felony", "state_prison_felony", "assault_battery", "criminal_threats",
+    "child_abuse", "sex_offense_registrable", "theft_burglary_robbery_fraud", "dui_felony", "domestic_violence",
+    "weapons", "controlled_substance_felony", "gang", "death_or_great_bodily_injury", "human_trafficking",
+    "stalking", "hate_crime", "kidnapping", "obstruction_bribery_escape", "aggravated_felony_federal",
+    "vandalism_with_violence", "false_imprisonment", "profiteering_money_laundering", "torture_mayhem",
+    "public_safety_threat", "elder_abuse", "solicitation", "offense_while_on_bail", "hit_and_run_felony",
+)
+
+SEXES: tuple[str, ...] = ("M", "F", "X", "U")
+
+RELEASE_TYPE_VALUES: tuple[str, ...] = ("scheduled", "courtroom", "bail", "other")
+
+RELEASE_REASONS: tuple[str, ...] = ("bail_posted", "sentence_served", "charges_dropped", "acquitted", "court_order", "transferred_to_ice", "transferred_other", "other")
+
+CHARGE_LEVELS: tuple[str, ...] = ("felony", "misdemeanor", "infraction")
+
+DISPOSITIONS: tuple[str, ...] = ("pending", "convicted", "dismissed", "acquitted")
+
+
+#: charge levels as the policy facts take them ("" = not known)
+LEVELS: tuple[str, ...] = (*CHARGE_LEVELS, "")
+#: release types as the policy facts take them ("" = not known)
+RELEASE_TYPES: tuple[str, ...] = (*RELEASE_TYPE_VALUES, "")
+
+# --- requests --------------------------------------------------------------------------------------------
+
+REQUEST_KINDS: tuple[str, ...] = ("detainer", "notification", "transfer")
+
+WARRANT_TYPES: tuple[str, ...] = ("none", "administrative", "judicial")
+
+REQUEST_STATUSES: tuple[str, ...] = ("waiting", "review", "matched", "withdrawn")
+
+#: the grounds a request may give for believing the person is removable
+BASIS_VALUES: tuple[str, ...] = ("final_order", "pending_proceedings", "biometric_match", "statements")
+
+# --- the law's answer ------------------------------------------------------------------------------------
+
+HOLD_VALUES: tuple[str, ...] = ("prohibited", "permitted", "required")  # least to most cooperation
+TRANSFER_VALUES: tuple[str, ...] = ("prohibited", "permitted")
+CALENDARS: tuple[str, ...] = ("clock", "business")
+#: the fields of a decision that say what the jail does (the rest are its reasons and bookkeeping)
+OUTCOME_FIELDS: tuple[str, ...] = (
+    "notify", "hold", "transfer", "individual_notice", "attorney_notice", "lead_time_hours", "calendar",
+    "review", "answer_declined",
+)
+
+# --- notices ---------------------------------------------------------------------------------------------
+
+NOTICE_KINDS: tuple[str, ...] = ("release.advance_notice", "release.short_notice", "release.occurred", "request.declined", "letter.individual", "letter.attorney")
+
+NOTICE_STATUSES: tuple[str, ...] = ("scheduled", "sending", "sent", "acknowledged", "cancelled", "failed")
+
+CHANNELS: tuple[str, ...] = ("webhook", "email", "escalation")
+
+DELIVERY_STATUSES: tuple[str, ...] = ("pending", "sent", "failed", "cancelled")
+
+OUTCOME_KINDS: tuple[str, ...] = ("transferred_to_ice", "released_ice_not_present", "released_before_notice")

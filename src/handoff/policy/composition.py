@@ -1,0 +1,116 @@
+"""The composition law: how the answers of the policies along a chain (general -> specific) combine.
+
+Why its own module: the law (COMPOSITION.md) is what counsel reads and argues about; the engine's speed-up
+layer (memo, decomposition, layouts) is what a benchmark justifies. Kept apart, each can be read without the
+other. The engine calls `compose` once per policy version it consulted, in chain order, then `withdraw` and
+`no_policy_in_force`.
+
+- notify / hold / transfer: the most specific policy decides, but a county or city may not loosen a state
+  prohibition nor restrict a state mandate (the value stays, with a "composition" reason);
+- individual_notice, attorney_notice, review: any policy that sets them sets them (OR);
+- lead_time_hours, calendar, answer_declined: the most specific policy that sets them, except that a county
+  or city may not switch off a state prohibition's duty to answer declined requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from handoff.core.vocab import HOLD_VALUES, TRANSFER_VALUES
+from handoff.policy.documents import PolicyDocument
+from handoff.policy.facts import Reason
+
+BASE_OUTCOME: dict[str, Any] = {
+    "notify": False,
+    "hold": "prohibited",
+    "transfer": "prohibited",
+    "individual_notice": False,
+    "attorney_notice": False,
+    "review": False,
+    "lead_time_hours": 48,
+    "calendar": "clock",
+    "answer_declined": False,
+}
+# How much cooperation each value means (higher = more); the vocab lists run from least to most.
+COOPERATION: dict[str, dict[Any, int]] = {
+    "notify": {False: 0, True: 1},
+    "hold": {value: rank for rank, value in enumerate(HOLD_VALUES)},
+    "transfer": {value: rank for rank, value in enumerate(TRANSFER_VALUES)},
+}
+OR_FIELDS = ("individual_notice", "attorney_notice", "review")
+SPECIFIC_FIELDS = ("lead_time_hours", "calendar", "answer_declined")
+_FIELD_KIND = {"notify": 0, "hold": 0, "transfer": 0, **dict.fromkeys(OR_FIELDS, 1), **dict.fromkeys(SPECIFIC_FIELDS, 2)}
+ENGINE = "*"  # the `policy` of reasons the engine itself gives (withdrawal, composition bookkeeping)
+
+_WITHDRAWN = Reason(ENGINE, "request-withdrawn", "Withdrawal by the issuing DHS office", True,
+                    "The request was withdrawn: nothing may be sent, held or transferred on it.")
+
+
+def source_of(doc: PolicyDocument) -> str:
+    return doc.versions[-1].source if doc.versions else doc.title
+
+
+def _show(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def compose(composed: dict[str, Any], decided: dict[str, Any], doc: PolicyDocument, regime: PolicyDocument | None,
+            reasons: list[Reason]) -> None:
+    """Fold one policy's answer (`decided`) into the answer so far (`composed`, changed in place). `regime`
+    is the nearest state prohibition or mandate above `doc` in the chain (None if there is none)."""
+    clamp_by = regime if doc.level in ("county", "city") else None
+    for name, wanted in decided.items():
+        kind = _FIELD_KIND[name]
+        if kind == 0:  # notify / hold / transfer: the most specific decides, within the state regime
+            if clamp_by is not None:
+                current = composed[name]
+                order = COOPERATION[name]
+                if (clamp_by.stance == "prohibition" and order[wanted] > order[current]) or (
+                    clamp_by.stance == "mandate" and order[wanted] < order[current]
+                ):
+                    verb = "loosen" if clamp_by.stance == "prohibition" else "restrict"
+                    reasons.append(Reason(
+                        doc.id, "composition", clamp_by.composition_cite or source_of(clamp_by), True,
+                        f"{doc.title} would set {name}={_show(wanted)}, but a {doc.level} may not {verb} "
+                        f"{clamp_by.title} ({clamp_by.stance}): {name} stays {_show(current)}.",
+                    ))
+                    continue
+            composed[name] = wanted
+        elif kind == 1:  # protective duties and review: OR
+            if wanted:
+                composed[name] = True
+        else:  # lead time, calendar, answer_declined: the most specific that sets them
+            if (name == "answer_declined" and not wanted and composed[name]
+                    and clamp_by is not None and clamp_by.stance == "prohibition"):
+                # A state's duty to answer and document a declined request (e.g. ORS 181A.826)
+                # is part of its prohibition: a county cannot switch it off.
+                reasons.append(Reason(
+                    doc.id, "composition", clamp_by.composition_cite or source_of(clamp_by), True,
+                    f"{doc.title} would not answer declined requests, but a {doc.level} may not loosen "
+                    f"{clamp_by.title} (prohibition): declined requests are still answered.",
+                ))
+                continue
+            composed[name] = wanted
+
+
+def regime_after(doc: PolicyDocument, regime: PolicyDocument | None) -> PolicyDocument | None:
+    """The state regime the policies below `doc` answer to."""
+    if doc.level == "state" and doc.stance in ("prohibition", "mandate"):
+        return doc
+    return regime
+
+
+def withdraw(composed: dict[str, Any], reasons: list[Reason]) -> None:
+    """A withdrawn request: nothing may be sent, held or transferred on it."""
+    composed.update(notify=False, hold="prohibited", transfer="prohibited", individual_notice=False,
+                    attorney_notice=False, review=False)
+    reasons.append(_WITHDRAWN)
+
+
+def no_policy_in_force(composed: dict[str, Any], reasons: list[Reason], chain: Sequence[str], day: date) -> None:
+    """No policy of the chain is in force: a person must decide."""
+    composed["review"] = True
+    reasons.append(Reason(ENGINE, "no-policy", "-", True,
+                          f"No policy of the chain {list(chain)} is in force on {day.isoformat()}: a person must decide."))
