@@ -92,12 +92,12 @@ def build(n_bookings: int, n_requests: int) -> None:
 
     from handoff.access.actor import SYSTEM
     from handoff.access.services import create_user
+    from handoff.casework.flow import receive
     from handoff.custody.models import Booking, Person
     from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
     from handoff.jurisdictions.services import assign_shipped_policies
     from handoff.policy.registry import registry
     from handoff.requests.inputs import RequestInput, SubjectInput
-    from handoff.requests.services import receive
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:

@@ -85,10 +85,10 @@ def build_accounts(w: World) -> None:
 
 def add_case(w: World, side: str, facility_code: str, office_code: str, n: int) -> None:
     """A person booked, a detainer matched and decided, and its first notice marked sent."""
+    from handoff.casework.flow import receive
     from handoff.custody.models import Booking, Person
     from handoff.notices.models import Notice
     from handoff.requests.inputs import RequestInput, SubjectInput
-    from handoff.requests.services import receive
 
     now = clock.now()
     facility = w.facilities[facility_code]

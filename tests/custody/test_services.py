@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from handoff.casework import flow
 from handoff.core.errors import InvalidInput, NotFound
-from handoff.custody import services
 from handoff.custody.models import Booking, RecordChange, ReleaseScheduleChange
 
 pytestmark = pytest.mark.django_db
@@ -17,10 +17,10 @@ BASE = {"facility": "LA-MCJ", "booking_number": "API-1", "booked_at": "2024-03-0
 
 
 def test_it_creates_then_reports_unchanged_then_updates(jails: dict) -> None:
-    created = services.upsert_booking(BASE, source="api test")
+    created = flow.upsert_booking(BASE, source="api test")
     assert created.outcome == "created" and created.obj.pk
-    assert services.upsert_booking(BASE, source="api test").outcome == "unchanged"
-    moved = services.upsert_booking({**BASE, "scheduled_release_at": "2024-04-01T09:00"}, source="api test")
+    assert flow.upsert_booking(BASE, source="api test").outcome == "unchanged"
+    moved = flow.upsert_booking({**BASE, "scheduled_release_at": "2024-04-01T09:00"}, source="api test")
     assert moved.outcome == "updated"
     assert moved.changes == {"scheduled_release_at": [None, "2024-04-01T16:00:00+00:00"]}
     assert ReleaseScheduleChange.objects.filter(booking=moved.obj).count() == 1
@@ -31,44 +31,44 @@ def test_it_creates_then_reports_unchanged_then_updates(jails: dict) -> None:
                                           ({"date_of_birth": "2999-01-01"}, "date_of_birth")])
 def test_it_raises_invalid_input_naming_the_field(jails: dict, change: dict, field: str) -> None:
     with pytest.raises(InvalidInput) as exc:
-        services.upsert_booking({**BASE, **change}, source="api test")
+        flow.upsert_booking({**BASE, **change}, source="api test")
     assert exc.value.field == field
     assert Booking.objects.count() == 0
 
 
 def test_it_records_a_release_in_local_time(jails: dict) -> None:
-    services.upsert_booking(BASE, source="api test")
-    result = services.record_release("LA-MCJ", "API-1", "2024-03-02 10:15", "bail_posted", "bail", source="api")
+    flow.upsert_booking(BASE, source="api test")
+    result = flow.record_release("LA-MCJ", "API-1", "2024-03-02 10:15", "bail_posted", "bail", source="api")
     assert result.outcome == "updated"
     assert result.obj.released_at == datetime(2024, 3, 2, 18, 15, tzinfo=UTC)
     assert RecordChange.objects.get(model="Booking").changes["release_reason"] == ["", "bail_posted"]
-    again = services.record_release("LA-MCJ", "API-1", "2024-03-02T18:15:00Z", "bail_posted", "bail", source="api")
+    again = flow.record_release("LA-MCJ", "API-1", "2024-03-02T18:15:00Z", "bail_posted", "bail", source="api")
     assert again.outcome == "unchanged"
     with pytest.raises(InvalidInput, match="released before booked"):
-        services.record_release("LA-MCJ", "API-1", "2024-02-01 10:15", "bail_posted", "", source="api")
+        flow.record_release("LA-MCJ", "API-1", "2024-02-01 10:15", "bail_posted", "", source="api")
     with pytest.raises(InvalidInput) as exc:
-        services.record_release("LA-MCJ", "API-1", "2024-03-02 10:15", "escaped", "", source="api")
+        flow.record_release("LA-MCJ", "API-1", "2024-03-02 10:15", "escaped", "", source="api")
     assert exc.value.field == "release_reason"
     with pytest.raises(NotFound):
-        services.record_release("LA-MCJ", "NOPE", "2024-03-02 10:15", "bail_posted", "", source="api")
+        flow.record_release("LA-MCJ", "NOPE", "2024-03-02 10:15", "bail_posted", "", source="api")
 
 
 def test_it_adds_charges_and_convictions(jails: dict) -> None:
-    booked = services.upsert_booking(BASE, source="api").obj
-    charge = services.upsert_charge({"facility": "LA-MCJ", "booking_number": "API-1", "seq": 1,
+    booked = flow.upsert_booking(BASE, source="api").obj
+    charge = flow.upsert_charge({"facility": "LA-MCJ", "booking_number": "API-1", "seq": 1,
                                      "statute": "CA PC 211", "level": "felony", "disposition": "pending",
                                      "categories": ["serious_felony"]}, source="api")
     assert charge.outcome == "created" and charge.obj.booking_id == booked.pk
     with pytest.raises(NotFound):
-        services.upsert_charge({"facility": "LA-MCJ", "booking_number": "NOPE", "seq": 1, "statute": "X",
+        flow.upsert_charge({"facility": "LA-MCJ", "booking_number": "NOPE", "seq": 1, "statute": "X",
                                 "level": "felony", "disposition": "pending"}, source="api")
-    conviction = services.add_conviction({"a_number": "A123456789", "statute": "CA PC 245", "level": "felony",
+    conviction = flow.add_conviction({"a_number": "A123456789", "statute": "CA PC 245", "level": "felony",
                                           "convicted_on": "2020-02-02", "state_prison": True}, source="api")
     assert conviction.obj.person_id == booked.person_id and conviction.obj.state_prison
-    assert services.add_conviction({"a_number": "A123456789", "statute": "CA PC 245", "level": "felony",
+    assert flow.add_conviction({"a_number": "A123456789", "statute": "CA PC 245", "level": "felony",
                                     "convicted_on": "2020-02-02", "state_prison": True},
                                    source="api").outcome == "unchanged"
     with pytest.raises(InvalidInput) as exc:
-        services.add_conviction({"statute": "CA PC 245", "level": "felony", "convicted_on": "2020-02-02"},
+        flow.add_conviction({"statute": "CA PC 245", "level": "felony", "convicted_on": "2020-02-02"},
                                 source="api")
     assert exc.value.field == "person"

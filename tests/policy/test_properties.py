@@ -10,8 +10,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from handoff.policy.composition import COOPERATION
 from handoff.policy.documents import load_policy
-from handoff.policy.engine import COOPERATION, Registry, load_library
+from handoff.policy.engine import Registry, load_library
 from handoff.policy.facts import Facts
 
 from .helpers import policy_yaml

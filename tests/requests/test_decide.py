@@ -56,8 +56,8 @@ def test_a_conviction_added_changes_the_decision(place):
 
 
 def test_a_charge_disposed_changes_the_decision(place):
+    from handoff.casework import flow as services
     from handoff.custody.models import Charge
-    from handoff.requests import services
 
     req, booking, _ = _matched(place)
     charge = add_charge(booking, "CA PC 211", probable_cause_found=True)
@@ -85,8 +85,8 @@ def test_a_conviction_on_an_earlier_booking_counts(place):
 
 
 def test_a_release_that_becomes_a_courtroom_release_goes_to_review(place):
+    from handoff.casework import flow as services
     from handoff.custody.models import Booking
-    from handoff.requests import services
 
     req, booking, _ = _matched(place)
     Booking.objects.filter(pk=booking.pk).update(release_type="courtroom")
@@ -98,8 +98,8 @@ def test_a_release_that_becomes_a_courtroom_release_goes_to_review(place):
 
 
 def test_a_moved_release_time_with_the_same_answer_writes_no_new_decision(place):
+    from handoff.casework import flow as services
     from handoff.custody.models import Booking
-    from handoff.requests import services
     from handoff.requests.models import Decision
 
     req, booking, _ = _matched(place)
@@ -112,12 +112,12 @@ def test_a_moved_release_time_with_the_same_answer_writes_no_new_decision(place)
 
 
 def test_a_withdrawn_request_is_decided_not_to_notify(place):
-    from handoff.requests import services
+    from handoff.casework import flow as services
 
     req, _, person = _matched(place)
     add_conviction(person, "CA PC 211", date(2012, 5, 1))
     assert _current(req).notify is True
-    services.withdraw_request(req.request_id, NOW, source="test")
+    services.withdraw(req.request_id, NOW, source="test")
     d = _current(req)
     assert (d.notify, d.hold, d.transfer, d.individual_notice) == (False, "prohibited", "prohibited", False)
     assert d.trigger == "request withdrawn"
@@ -125,7 +125,7 @@ def test_a_withdrawn_request_is_decided_not_to_notify(place):
 
 
 def test_a_new_policy_version_taking_effect_is_caught_by_the_daily_recheck(place):
-    from handoff.requests import services
+    from handoff.casework import flow as services
 
     with time_machine.travel(datetime.fromisoformat("2029-12-31T12:00:00+00:00"), tick=False):
         req, booking, _ = _matched(place)
@@ -145,7 +145,7 @@ def test_a_new_policy_version_taking_effect_is_caught_by_the_daily_recheck(place
 
 
 def test_the_daily_recheck_catches_a_lookback_window_closing(place):
-    from handoff.requests import services
+    from handoff.casework import flow as services
 
     req, _, person = _matched(place)
     add_conviction(person, "CA PC 242", date(2020, 6, 3), level="misdemeanor", wobbler=True)
@@ -172,9 +172,9 @@ def test_the_recheck_command_prints_json(place, capsys):
 
 
 def test_an_override_needs_a_reason_and_a_decision_needing_review(place, django_user_model):
+    from handoff.casework import flow as services
     from handoff.core.errors import Conflict, InvalidInput
     from handoff.custody.models import Booking
-    from handoff.requests import services
 
     supervisor = django_user_model.objects.create_user("supervisor")
     req, booking, _ = _matched(place)
@@ -206,8 +206,8 @@ def test_an_override_needs_a_reason_and_a_decision_needing_review(place, django_
 
 
 def test_decide_refuses_an_unmatched_request(place):
+    from handoff.casework import flow as services
     from handoff.core.errors import Conflict
-    from handoff.requests import services
 
     req = receive(subject={"a_number": "A099999999"}).request
     with pytest.raises(Conflict):
@@ -215,8 +215,8 @@ def test_decide_refuses_an_unmatched_request(place):
 
 
 def test_lawful_status_proven_changes_the_federal_baseline(place):
+    from handoff.casework import flow as services
     from handoff.jurisdictions.models import PolicyAssignment
-    from handoff.requests import services
 
     PolicyAssignment.objects.filter(policy_id="t-state").delete()  # a baseline-only state
     req, _, person = _matched(place)
@@ -230,7 +230,7 @@ def test_lawful_status_proven_changes_the_federal_baseline(place):
 def test_a_release_moved_through_custody_moves_the_notice_but_not_the_decision(place):
     """The real path: custody's booking service calls on_booking_changed; the advance notice follows the
     new release time, and the law's answer (unchanged) writes no new decision."""
-    from handoff.custody import services as custody
+    from handoff.casework import flow as custody
     from handoff.notices.models import Notice, NoticeKind
     from handoff.requests.models import Decision
 

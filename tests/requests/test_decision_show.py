@@ -86,8 +86,8 @@ def test_it_explains_the_decision_in_words(decided):
 
 
 def test_it_shows_an_override_with_its_reason(place, django_user_model):
+    from handoff.casework import flow as services
     from handoff.custody.models import Booking
-    from handoff.requests import services
 
     booking = make_booking(place["facility"], number="24-009", release_type="courtroom")
     req = receive(booking_number="24-009", request_id="ICE-2025-0009").request

@@ -115,8 +115,8 @@ def test_it_does_not_match_a_booking_in_another_facility(place):
 
 
 def test_a_person_can_confirm_one_candidate_with_a_note(place, django_user_model):
+    from handoff.casework import flow as services
     from handoff.core.errors import InvalidInput
-    from handoff.requests import services
 
     booking = make_booking(place["facility"])
     req = receive().request

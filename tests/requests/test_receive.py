@@ -64,7 +64,7 @@ def test_it_stores_every_field_and_defaults_the_lead_time_to_48_hours(place):
         basis=["final_order", "biometric_match"], federal={"aggravated_felony_conviction": True},
         judicial_probable_cause=True,
     )
-    from handoff.requests import services
+    from handoff.casework import flow as services
     from handoff.requests.inputs import parse_request
 
     req = services.receive(parse_request(payload), source="test").request
@@ -82,8 +82,8 @@ def test_it_stores_every_field_and_defaults_the_lead_time_to_48_hours(place):
 
 
 def test_the_same_payload_again_changes_nothing(place):
+    from handoff.casework import flow as services
     from handoff.custody.models import RecordChange
-    from handoff.requests import services
     from handoff.requests.inputs import parse_request
     from handoff.requests.models import Decision
 
@@ -101,8 +101,8 @@ def test_the_same_payload_again_changes_nothing(place):
 
 
 def test_a_changed_payload_updates_the_request_and_records_the_old_values(place):
+    from handoff.casework import flow as services
     from handoff.custody.models import RecordChange
-    from handoff.requests import services
     from handoff.requests.inputs import parse_request
 
     make_booking(place["facility"], number="24-101")
@@ -119,7 +119,7 @@ def test_a_changed_payload_updates_the_request_and_records_the_old_values(place)
 
 
 def test_a_corrected_booking_number_moves_the_request_to_the_right_booking(place):
-    from handoff.requests import services
+    from handoff.casework import flow as services
     from handoff.requests.inputs import parse_request
 
     wrong = make_booking(place["facility"], number="24-200")
@@ -135,7 +135,7 @@ def test_a_corrected_booking_number_moves_the_request_to_the_right_booking(place
 
 
 def test_withdrawing_twice_at_the_same_instant_is_unchanged(place):
-    from handoff.requests import services
+    from handoff.casework import flow as services
 
     make_booking(place["facility"], number="24-300")
     req = receive(booking_number="24-300").request
@@ -148,8 +148,8 @@ def test_withdrawing_twice_at_the_same_instant_is_unchanged(place):
 
 
 def test_withdrawing_an_unknown_request_is_an_error(place):
+    from handoff.casework import flow as services
     from handoff.core.errors import NotFound
-    from handoff.requests import services
 
     with pytest.raises(NotFound):
-        services.withdraw_request("NOPE", NOW, source="test")
+        services.withdraw("NOPE", NOW, source="test")

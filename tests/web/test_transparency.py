@@ -104,11 +104,10 @@ def _days_rows(html: str) -> dict[str, list[str]]:
 @pytest.mark.django_db
 def test_it_reads_the_policy_chain_of_each_place_as_the_engine_does(world: World) -> None:
     from handoff.jurisdictions.models import Facility, Jurisdiction
-    from handoff.jurisdictions.services import policy_chain
-    from handoff.reports.services import _chains
+    from handoff.jurisdictions.services import chains_for, policy_chain
 
     places = list(Jurisdiction.objects.filter(facilities__isnull=False).distinct())
-    chains = _chains(places)
+    chains = chains_for(places)
     for facility in Facility.objects.all():
         assert chains[facility.jurisdiction_id] == policy_chain(facility), facility.code
 

@@ -129,8 +129,8 @@ def add_booking(facility: Any, *, last: str, first: str, dob: date, release_in: 
 
 def send_request(request_id: str, booking: Any, office: str, *, kind: str = "detainer", warrant: str = "administrative",
                  lead_time_hours: int = 48, at: datetime | None = None, **extra: Any) -> Any:
+    from handoff.casework.flow import receive
     from handoff.requests.inputs import RequestInput, SubjectInput
-    from handoff.requests.services import receive
 
     person = booking.person
     data = RequestInput(

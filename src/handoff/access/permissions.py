@@ -1,18 +1,17 @@
 """The permission map: every URL name and every API route has a declared rule.
 
 Why one map: a reviewer (or an auditor) can read in one place who may call what, and a test walks Django's
-URL resolver and the API's routers and fails on anything without a rule. Apps declare the rules of their own
-pages in `handoff.<app>.permissions.RULES` (merged here); the access app enforces them: pages in
+URL resolver and the API's routers and fails on anything without a rule. Every page's rule is here, the web
+app's and the notices app's included (as manage.get.gov keeps its URL_PERMISSIONS); the access app enforces
+them: pages in
 `access.middleware.PermissionMiddleware`, API routes in the API's token authentication. A rule checks the
 role; the objects a role may see are the scoping layer's job (`access.scoping`).
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING
 
 from handoff.access.models import Role
@@ -98,6 +97,34 @@ URL_RULES: dict[str, Rule] = {
     "admin:*": Rule(read=R.ADMIN, write=R.ADMIN, note="Django admin: admins with a verified second factor"),
 }
 
+#: the web app's pages
+JAIL_READERS = frozenset({Role.JAIL_CLERK, Role.JAIL_SUPERVISOR, Role.COUNTY_COUNSEL, Role.AUDITOR, Role.ADMIN})
+OFFICE_READERS = frozenset({Role.FEDERAL_OFFICER, Role.AUDITOR, Role.ADMIN})
+OUTCOME_WRITERS = frozenset({Role.FEDERAL_OFFICER, Role.JAIL_CLERK, Role.JAIL_SUPERVISOR, Role.ADMIN})
+URL_RULES.update({
+    "web:home": Rule(read=R.ANYONE),  # anonymous -> sign-in page; users -> their role's dashboard
+    "web:jail": Rule(read=JAIL_READERS),
+    "web:office": Rule(read=OFFICE_READERS),
+    "web:request_detail": Rule(read=R.READERS, scope="request"),
+    "web:request_review": Rule(read=R.JAIL, write=R.JAIL, scope="request"),
+    "web:request_override": Rule(read=R.SUPERVISOR, write=R.SUPERVISOR, scope="request"),
+    "web:request_outcome": Rule(read=OUTCOME_WRITERS, write=OUTCOME_WRITERS, scope="request"),
+    "web:letter": Rule(read=R.JAIL, scope="notice"),
+    "web:notice_ack": Rule(read=R.FEDERAL, write=R.FEDERAL, scope="notice"),
+    "web:policies": PUBLIC_READ,
+    "web:policy_detail": PUBLIC_READ,
+    "web:policy_try": PUBLIC_READ,
+    "web:transparency": PUBLIC_READ,
+    "web:transparency_csv": PUBLIC_READ,
+    "web:keepalive": Rule(read=R.ANY_USER, write=R.ANY_USER),
+    # The one-click acknowledgement link is public: the signed token in the URL is the credential (it names
+    # one notice and its office, cannot be forged without the secret key, and expires).
+    "notices:ack": Rule(read=R.ANYONE, write=R.ANYONE, scope="notice",
+                        note="the signed token in the link is the credential"),
+    # /metrics is public like /healthz: aggregate counts only, no personal data and no place names.
+    "metrics": Rule(read=R.ANYONE, note="aggregate delivery figures, no personal data"),
+})
+
 #: API routes, "METHOD /path" as declared on the routers (relative to /api/v1)
 API_RULES: dict[str, Rule] = {
     "POST /bookings": Rule(write=R.JAIL_WRITERS, scope="facility"),
@@ -115,28 +142,9 @@ API_RULES: dict[str, Rule] = {
 }
 
 
-@cache
 def url_rules() -> dict[str, Rule]:
-    """The access app's rules merged with every app's `permissions.RULES`."""
-    from django.apps import apps
-
-    merged = dict(URL_RULES)
-    for config in apps.get_app_configs():
-        if not config.name.startswith("handoff.") or config.name == "handoff.access":
-            continue
-        try:
-            module = importlib.import_module(f"{config.name}.permissions")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{config.name}.permissions":
-                continue
-            raise
-        for name, rule in getattr(module, "RULES", {}).items():
-            if name in merged:
-                raise ValueError(f"permission rule for {name!r} declared twice ({config.name})")
-            if not isinstance(rule, Rule):
-                raise TypeError(f"{config.name}.permissions.RULES[{name!r}] is not a Rule")
-            merged[name] = rule
-    return merged
+    """Every page's rule (one map, as the API's). Kept a function: the middleware and the tests read it."""
+    return URL_RULES
 
 
 def rule_for_view(view_name: str) -> Rule | None:

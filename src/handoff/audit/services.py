@@ -7,12 +7,14 @@ must commit or roll back together with the action it describes.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
+import socket
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import IntegrityError, transaction
 
@@ -22,7 +24,42 @@ from handoff.core import clock
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-    from handoff.access.actor import Actor
+
+class Actor(Protocol):
+    """Who acted, as the audit log needs it. Why a protocol: access builds actors and sits above audit; the
+    log only reads these five attributes (access.actor.Actor has them)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def user_id(self) -> int | None: ...
+    @property
+    def who(self) -> str: ...
+    @property
+    def role(self) -> str | None: ...
+    @property
+    def ip(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class PlainActor:
+    """An actor for code below access (a signed link, a command): just what the log records."""
+
+    kind: str
+    who: str
+    ip: str = ""
+    user_id: int | None = None
+    role: str | None = None
+
+
+def system_actor(name: str = "") -> PlainActor:
+    """Commands and jobs, named after the OS user and the tool (as access.actor.Actor.system)."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        user = "unknown"
+    return PlainActor(kind="system", who=f"system:{user}" + (f":{name}" if name else ""),
+                      ip=f"cli@{socket.gethostname()}"[:80])
 
 GENESIS = "0" * 64
 OUTCOMES = ("success", "denied", "failure", "not_found")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -174,18 +175,61 @@ def assign_shipped_policies(policies: Iterable[tuple[str, Iterable[str]]]) -> in
     return created
 
 
-def policy_chain(facility: Facility) -> list[str]:
-    """The policy ids that govern a facility, from the nation down to the city: the order in which the
-    engine composes them."""
-    chain = facility.jurisdiction_chain()
-    ids: list[str] = []
-    assignments = PolicyAssignment.objects.filter(jurisdiction__in=chain).select_related("jurisdiction")
-    by_jurisdiction: dict[int, list[str]] = {}
-    for a in assignments:
-        by_jurisdiction.setdefault(a.jurisdiction_id, []).append(a.policy_id)
-    for j in chain:
-        ids.extend(sorted(by_jurisdiction.get(j.pk, [])))
-    return ids
+# --- which law governs a place: the ONE place this is worked out ---------------------------------------
+#
+# The chain is the same at every date: the engine picks each policy's version in force at the evaluation
+# date (a policy with none in force is skipped, with a reason). Everything that shows or counts "the law of
+# a place" (deciding, the office's "law in force" panel, the transparency counts) reads it from here.
+
+def _ids_along(lineage: Iterable[int], assigned: Mapping[int, Iterable[str]], into: list[str]) -> list[str]:
+    """Append the policy ids assigned along `lineage` (nation first), each place's sorted, without repeats."""
+    for place in lineage:
+        for pid in sorted(assigned.get(place, [])):
+            if pid not in into:
+                into.append(pid)
+    return into
+
+
+def policy_chain(place: Facility | Jurisdiction) -> list[str]:
+    """The policy ids that govern a facility (its county, and its city if it has one) or a place, from the
+    nation down: the order in which the engine composes them."""
+    chain = place.jurisdiction_chain() if isinstance(place, Facility) else place.chain()
+    assigned: dict[int, list[str]] = {}
+    for jid, pid in PolicyAssignment.objects.filter(jurisdiction__in=chain).values_list("jurisdiction_id",
+                                                                                        "policy_id"):
+        assigned.setdefault(jid, []).append(pid)
+    return _ids_along([j.pk for j in chain], assigned, [])
+
+
+def chains_for(places: list[Jurisdiction]) -> dict[int, list[str]]:
+    """The bulk form of `policy_chain` for reports: per place, the policy ids governing its jails, nation
+    first (a city's own law included, as `policy_chain` gives it for each facility), read in a handful of
+    queries for all places."""
+    facilities = list(Facility.objects.filter(jurisdiction__in=places).values_list("jurisdiction_id", "city_id"))
+    parent: dict[int, int | None] = {}
+    wanted = {j for j, _ in facilities} | {c for _, c in facilities if c is not None}
+    while wanted:
+        found = dict(Jurisdiction.objects.filter(pk__in=wanted).values_list("pk", "parent_id"))
+        parent.update(found)
+        wanted = {p for p in found.values() if p is not None and p not in parent}
+    assigned: dict[int, list[str]] = defaultdict(list)
+    for jid, pid in PolicyAssignment.objects.filter(jurisdiction_id__in=list(parent)).values_list(
+        "jurisdiction_id", "policy_id"
+    ):
+        assigned[jid].append(pid)
+
+    def lineage(jid: int) -> list[int]:
+        out: list[int] = []
+        node: int | None = jid
+        while node is not None and node not in out:
+            out.append(node)
+            node = parent.get(node)
+        return list(reversed(out))
+
+    chains: dict[int, list[str]] = defaultdict(list)
+    for jid, city in facilities:
+        _ids_along(lineage(jid) + ([city] if city is not None else []), assigned, chains[jid])
+    return chains
 
 
 def set_confidential(fips: str, confidential: bool, at: object) -> Jurisdiction:

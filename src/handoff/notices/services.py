@@ -35,7 +35,7 @@ from django.urls import reverse
 from handoff.core import clock
 from handoff.core.errors import Conflict, InvalidInput, NotFound
 from handoff.custody.models import Booking, ReleaseReason
-from handoff.notices import conf, wakeup
+from handoff.notices import conf, states, wakeup
 from handoff.notices.models import (
     DELIVERED_STATUSES,
     LETTER_KINDS,
@@ -140,7 +140,7 @@ def _make_deliveries(notice: Notice, now: datetime) -> None:
             notice.save(update_fields=["escalated_at", "escalation_reason", "updated_at"])
             channels = [Channel.ESCALATION.value]
         else:
-            notice.status = NoticeStatus.FAILED
+            states.move(notice, states.FAILED)
             notice.escalation_reason = "office has no contact to send to"
             notice.save(update_fields=["status", "escalation_reason", "updated_at"])
             log.error("notice %s: office %s has no webhook, e-mail or second contact", notice.uid, notice.office_id)
@@ -161,7 +161,7 @@ def _create_office_notice(req: ImmigrationRequest, decision: Decision | None, bo
                           supersedes: Notice | None = None) -> Notice:
     notice = Notice.objects.create(
         kind=kind, request=req, decision=decision, office_id=req.office_id, booking=booking,
-        status=NoticeStatus.SCHEDULED, short_notice=short, due_at=due, release_at=release_at,
+        status=states.initial(states.SCHEDULED), short_notice=short, due_at=due, release_at=release_at,
         lead_time_hours=decision.lead_time_hours if decision is not None else None,
         calendar=decision.calendar if decision is not None else "",
         supersedes=supersedes, trigger=trigger[:120],
@@ -183,7 +183,7 @@ def cancel_notice(notice: Notice, reason: str, now: datetime, *, missed: bool = 
         notice.missed = True
         fields.append("missed")
     if notice.status in OPEN_STATUSES or notice.status == NoticeStatus.FAILED:
-        notice.status = NoticeStatus.CANCELLED
+        states.move(notice, states.CANCELLED)
         notice.cancelled_at = now
         notice.cancel_reason = reason[:200]
         fields += ["status", "cancelled_at", "cancel_reason"]
@@ -240,8 +240,7 @@ def refresh_status(notice: Notice) -> None:
         new = NoticeStatus.FAILED
     else:
         new = NoticeStatus.CANCELLED
-    if new != notice.status:
-        notice.status = new
+    if states.move(notice, new):
         notice.save(update_fields=["status", "updated_at"])
 
 
@@ -418,7 +417,7 @@ def _on_released(st: _State, current: Notice | None) -> None:
         elif not already_missed:
             Notice.objects.create(
                 kind=NoticeKind.ADVANCE, request=st.req, decision=st.decision, office_id=st.req.office_id,
-                booking=booking, status=NoticeStatus.CANCELLED, missed=True, due_at=None, release_at=released_at,
+                booking=booking, status=states.initial(states.CANCELLED), missed=True, due_at=None, release_at=released_at,
                 lead_time_hours=st.decision.lead_time_hours if st.decision else None,
                 calendar=st.decision.calendar if st.decision else "", trigger=st.trigger[:120],
                 cancelled_at=now, cancel_reason="released before any notice could be sent",
@@ -497,7 +496,7 @@ def _reconcile_letters(st: _State) -> None:
         release_at = _letter_release(st)
         if latest is None:
             Notice.objects.create(kind=kind, request=st.req, decision=decision, office_id=st.req.office_id,
-                                  booking=st.booking, status=NoticeStatus.SCHEDULED, due_at=now,
+                                  booking=st.booking, status=states.initial(states.SCHEDULED), due_at=now,
                                   release_at=release_at, trigger=st.trigger[:120])
         elif latest.status == NoticeStatus.SCHEDULED:
             if latest.decision_id != decision.pk or latest.release_at != release_at:
@@ -506,7 +505,7 @@ def _reconcile_letters(st: _State) -> None:
                 latest.save(update_fields=["decision", "release_at", "updated_at"])
         elif _letter_facts(latest.decision, latest.release_at) != _letter_facts(decision, release_at):
             Notice.objects.create(kind=kind, request=st.req, decision=decision, office_id=st.req.office_id,
-                                  booking=st.booking, status=NoticeStatus.SCHEDULED, due_at=now,
+                                  booking=st.booking, status=states.initial(states.SCHEDULED), due_at=now,
                                   release_at=release_at, supersedes=latest, trigger=st.trigger[:120])
 
 
@@ -538,9 +537,9 @@ def acknowledge(notice_id: str | int | uuid.UUID, *, office: FederalOffice | Non
     if notice.status == NoticeStatus.CANCELLED or (notice.status == NoticeStatus.SCHEDULED and not attempted):
         raise Conflict(f"notice {notice.uid} has not been sent ({notice.status})")
     now = clock.now()
-    updated = Notice.objects.filter(pk=notice.pk).exclude(status=NoticeStatus.ACKNOWLEDGED).update(
-        status=NoticeStatus.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=user, acknowledged_via=via[:20],
-        updated_at=now,
+    updated = states.update(
+        Notice.objects.filter(pk=notice.pk), states.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=user,
+        acknowledged_via=via[:20], updated_at=now,
     )
     if updated:
         Delivery.objects.filter(notice=notice, status=DeliveryStatus.PENDING).update(
@@ -609,8 +608,7 @@ def record_handover(notice_id: str | int | uuid.UUID, *, language: str = "en", r
     handover = LetterHandover.objects.create(notice=notice, language=language[:5], handed_over_at=at,
                                              recipient=recipient[:200], recorded_at=now, recorded_by=user, note=note)
     Notice.objects.filter(pk=notice.pk, sent_at__isnull=True).update(sent_at=at)
-    Notice.objects.filter(pk=notice.pk).exclude(status=NoticeStatus.SENT).update(status=NoticeStatus.SENT,
-                                                                                updated_at=now)
+    states.update(Notice.objects.filter(pk=notice.pk), states.SENT, updated_at=now)
     return handover
 
 

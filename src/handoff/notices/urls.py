@@ -1,4 +1,4 @@
-"""Pages of the notices app. Each name has a rule in handoff.notices.permissions."""
+"""Pages of the notices app. Each name has a rule in handoff.access.permissions."""
 
 from django.urls import path
 

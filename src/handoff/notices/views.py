@@ -12,7 +12,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from handoff.access.actor import Actor
 from handoff.audit import services as audit
 from handoff.core import clock
 from handoff.core.errors import HandoffError
@@ -30,8 +29,8 @@ def ack_link(request: HttpRequest, token: str) -> HttpResponse:
         try:
             with transaction.atomic():
                 notice = services.acknowledge(notice.uid, office=notice.office, via="link")
-                who = Actor(kind="link", username=f"office:{notice.office.code} (signed link)",
-                            ip=str(request.META.get("REMOTE_ADDR", ""))[:80])
+                who = audit.PlainActor(kind="link", who=f"office:{notice.office.code} (signed link)",
+                                       ip=str(request.META.get("REMOTE_ADDR", ""))[:80])
                 audit.record(who, "notice.ack", object_type="notice", object_ids=[notice.pk],
                              detail={"via": "link"}, request=request)
         except HandoffError as exc:

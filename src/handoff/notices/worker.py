@@ -46,7 +46,7 @@ from django.db.models.functions import Coalesce
 
 from handoff.core import clock
 from handoff.custody.models import Booking
-from handoff.notices import conf, payloads, services, wakeup
+from handoff.notices import conf, payloads, services, states, wakeup
 from handoff.notices.channels import Result
 from handoff.notices.channels import email as email_channel
 from handoff.notices.channels import webhook as webhook_channel
@@ -329,9 +329,8 @@ class Worker:
             for s in bad:
                 self._record_failed(s, now, endpoint_down=s.result.endpoint_down)
             if bad:
-                Notice.objects.filter(pk__in={s.delivery.notice_id for s in bad},
-                                      status=NoticeStatus.SCHEDULED).update(status=NoticeStatus.SENDING,
-                                                                            updated_at=now)
+                states.update(Notice.objects.filter(pk__in={s.delivery.notice_id for s in bad}), states.SENDING,
+                              only_from=(states.SCHEDULED,), updated_at=now)
             self._record_endpoints(ok, bad, now)
             # rows not attempted, and the row each down endpoint failed on, go back in line as they were
             rest = [d.pk for d in remaining] + [s.delivery.pk for s in bad if s.result.endpoint_down]
@@ -385,8 +384,8 @@ class Worker:
         with connection.cursor() as cur:
             # every SET expression reads the row as it was, so "sent_at IS NULL" means "first delivery"
             cur.executemany(
-                f"UPDATE {n_t} SET status = CASE WHEN status IN ('scheduled', 'sending', 'failed') THEN 'sent'"
-                " ELSE status END, sent_at = COALESCE(sent_at, %s),"
+                f"UPDATE {n_t} SET status = {states.sql_case('status', states.SENT)},"
+                " sent_at = COALESCE(sent_at, %s),"
                 " lag_ms = CASE WHEN sent_at IS NULL THEN %s ELSE lag_ms END,"
                 " first_attempt_at = COALESCE(first_attempt_at, %s), updated_at = %s WHERE id = %s",
                 rows,

@@ -21,6 +21,28 @@ def registry() -> Registry:
     return _registry
 
 
+def chain_for_policy(policy_id: str, reg: Registry | None = None) -> list[str]:
+    """The chain a policy document is evaluated under when no facility is given (the "try it" page, a
+    scenario file without `chain:`): the policies of the places above the ones it names, nation first, as a
+    facility there would be governed (jurisdictions.services.policy_chain). A place is above another when
+    its FIPS code is a prefix of the other's ("us" is above every place)."""
+    reg = reg if reg is not None else registry()
+    doc = reg.policies[policy_id]
+    places = set(doc.jurisdictions)
+    levels = {"federal": 0, "state": 1, "county": 2, "city": 3}
+    above = [
+        other for other in reg.policies.values()
+        if other.id != policy_id and levels.get(other.level, 9) < levels.get(doc.level, 9)
+        and any(_covers(theirs, mine) for theirs in other.jurisdictions for mine in places)
+    ]
+    above.sort(key=lambda d: (levels.get(d.level, 9), d.id))
+    return [d.id for d in above] + [policy_id]
+
+
+def _covers(above: str, place: str) -> bool:
+    return above == "us" or (above != place and place.startswith(above))
+
+
 def use_registry(reg: Registry | None) -> None:
     """Swap the library (tests with a temporary policy library; a reload after policies were updated).
     None forgets it, so the next caller loads the shipped library again."""

@@ -27,6 +27,7 @@ from typing import Any
 from handoff.policy.documents import Problem, YList, YMap, read_yaml
 from handoff.policy.engine import Registry, UnknownPolicy
 from handoff.policy.facts import CALENDARS, HOLD_VALUES, TRANSFER_VALUES, Facts, FactsError
+from handoff.policy.registry import chain_for_policy
 
 EXPECT_FIELDS: dict[str, Any] = {
     "notify": bool,
@@ -136,9 +137,7 @@ def run_file(path: str | Path, registry: Registry, strict: bool = False) -> File
     if problems:
         raise ScenarioFileError(problems)
     assert isinstance(policy, str)
-    default_chain = list(file_chain) if isinstance(file_chain, list) else (
-        ["us-federal", policy] if policy != "us-federal" else ["us-federal"]
-    )
+    default_chain = list(file_chain) if isinstance(file_chain, list) else chain_for_policy(policy, registry)
     out = FileResult(file=file, policy=policy)
     scenarios: YList = data["scenarios"]
     for i, raw in enumerate(scenarios):

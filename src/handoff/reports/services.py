@@ -20,6 +20,7 @@ from django.db.models.functions import TruncMonth
 
 from handoff.core import clock
 from handoff.jurisdictions.models import Jurisdiction
+from handoff.jurisdictions.services import chains_for
 from handoff.reports.disclosure import DEFAULT_THRESHOLD, ProtectedTable, protect
 
 MIN_POOL = 3
@@ -151,42 +152,6 @@ def _policy_change(chain_ids: Iterable[str], today: date) -> tuple[LawChange | N
                 if latest is None or d > latest.on:
                     latest = LawChange(d, pid, doc.title, ended)
     return latest, tuple(ids)
-
-
-def _chains(places: list[Jurisdiction]) -> dict[int, list[str]]:
-    """Per place: the policy ids governing its jails, nation first, as jurisdictions.services.policy_chain
-    gives them for each facility (a city's own law included), read in a handful of queries for all places."""
-    from handoff.jurisdictions.models import Facility, PolicyAssignment
-
-    facilities = list(Facility.objects.filter(jurisdiction__in=places).values_list("jurisdiction_id", "city_id"))
-    parent: dict[int, int | None] = {}
-    wanted = {j for j, _ in facilities} | {c for _, c in facilities if c is not None}
-    while wanted:
-        found = dict(Jurisdiction.objects.filter(pk__in=wanted).values_list("pk", "parent_id"))
-        parent.update(found)
-        wanted = {p for p in found.values() if p is not None and p not in parent}
-    assigned: dict[int, list[str]] = defaultdict(list)
-    for jid, pid in PolicyAssignment.objects.filter(jurisdiction_id__in=list(parent)).values_list(
-        "jurisdiction_id", "policy_id"
-    ):
-        assigned[jid].append(pid)
-
-    def lineage(jid: int) -> list[int]:
-        out: list[int] = []
-        node: int | None = jid
-        while node is not None and node not in out:
-            out.append(node)
-            node = parent.get(node)
-        return list(reversed(out))
-
-    chains: dict[int, list[str]] = defaultdict(list)
-    for jid, city in facilities:
-        chain = lineage(jid) + ([city] if city is not None else [])
-        for place in chain:
-            for pid in sorted(assigned.get(place, [])):
-                if pid not in chains[jid]:
-                    chains[jid].append(pid)
-    return chains
 
 
 class _DeclineReasons:
@@ -340,7 +305,7 @@ def build_report(*, now: datetime | None = None, months: int = MONTHS, threshold
         .values_list("request__facility__jurisdiction_id", "last")
     )
     rows: list[RowInfo] = []
-    chains = _chains(public)
+    chains = chains_for(public)
     for j in public:
         changed, ids = _policy_change(chains.get(j.pk, []), now.date())
         rows.append(RowInfo(j.fips, j.name, False, 1, _days_since(last_missed.get(j.pk), now),

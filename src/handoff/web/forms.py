@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 
 from handoff.core import clock
+from handoff.policy.facts import Facts
+from handoff.policy.registry import chain_for_policy
 
 HOLD_CHOICES = [("", "Leave as decided"), ("prohibited", "Prohibited"), ("permitted", "Permitted"),
                 ("required", "Required")]
@@ -112,8 +114,6 @@ class TryItForm(forms.Form):
         return [[p.strip() for p in line.split(";")] for line in text.splitlines() if line.strip()]
 
     def facts_and_chain(self) -> tuple[Any, list[str], date]:
-        from handoff.policy.facts import Facts
-
         d = self.cleaned_data
         charges = []
         for parts in self._lines(d.get("charges") or ""):
@@ -138,14 +138,6 @@ class TryItForm(forms.Form):
                         "outstanding_federal_felony_warrant": bool(d.get("federal_warrant"))},
             "person": {"lawful_status_proven": bool(d.get("lawful_status"))},
         })
-        policy = d["policy"]
-        doc = self.registry.policies[policy]
-        chain = [policy]
         # compose under the policies above it, as a real facility would be: nation, then state
-        if doc.level in ("county", "city"):
-            states = [p.id for p in self.registry.policies.values() if p.level == "state"
-                      and set(p.jurisdictions) & {j[:2] for j in doc.jurisdictions}]
-            chain = sorted(states) + chain
-        if policy != "us-federal" and "us-federal" in self.registry.policies:
-            chain = ["us-federal", *chain]
+        chain = chain_for_policy(d["policy"], self.registry)
         return facts, chain, d.get("as_of") or clock.now().date()

@@ -1,4 +1,4 @@
-"""Page URLs. Each name has a rule in handoff.web.permissions (read by the access app's map)."""
+"""Page URLs. Each name has a rule in handoff.access.permissions."""
 
 from django.urls import path
 

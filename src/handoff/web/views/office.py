@@ -18,7 +18,8 @@ from handoff.access import scoping
 from handoff.audit import record
 from handoff.core import clock
 from handoff.core.errors import Conflict, InvalidInput, NotFound
-from handoff.jurisdictions.models import Jurisdiction, PolicyAssignment
+from handoff.jurisdictions.models import Jurisdiction
+from handoff.jurisdictions.services import policy_chain
 from handoff.web.forms import OutcomeForm
 from handoff.web.views.common import actor, audit_read, staff_user, subject_name
 
@@ -33,12 +34,8 @@ def _law_for(who: Any, places: list[Jurisdiction]) -> list[dict[str, Any]]:
     today = clock.now().date()
     out = []
     for j in places:
-        chain = j.chain()
-        ids = list(PolicyAssignment.objects.filter(jurisdiction__in=chain).values_list("policy_id", flat=True))
-        ids.sort(key=lambda pid: {"federal": 0, "state": 1, "county": 2, "city": 3}.get(
-            getattr(reg.policies.get(pid), "level", ""), 9))
         policies = []
-        for pid in ids:
+        for pid in policy_chain(j):
             doc = reg.policies.get(pid)
             if doc is None:
                 continue

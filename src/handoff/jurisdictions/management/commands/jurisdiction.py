@@ -8,8 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from handoff.access.actor import Actor
 from handoff.audit import record
+from handoff.audit.services import system_actor
 from handoff.core import clock
 from handoff.core.errors import HandoffError
 from handoff.jurisdictions import services
@@ -37,7 +37,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 if options["action"] == "set":
                     changed = services.set_confidential(options["fips"], options["confidential"] == "on", clock.now())
-                    record(Actor.system("cli:jurisdiction"), "permission.confidential_set", object_type="jurisdiction",
+                    record(system_actor("cli:jurisdiction"), "permission.confidential_set", object_type="jurisdiction",
                            object_ids=[changed.pk], detail={"fips": changed.fips, "confidential": changed.confidential})
                 place = services.get_jurisdiction(options["fips"])
                 chain = place.chain()
