@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+#: the reference data sets (FIPS lists, jail exports) beside the checkout, as CI lays it out: ../shared/data
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-if not SHARED_DATA.exists():  # a clone beside shared/ as CI lays it out
-    SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -25,8 +24,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
+    """The reference data beside the checkout. A lone clone has none: the tests that need it skip (CI has it,
+    so there they run); everything else the suite needs lives under tests/."""
     if not SHARED_DATA.exists():
-        pytest.fail(f"reference data not found at {SHARED_DATA}")
+        pytest.skip(f"reference data not found at {SHARED_DATA} (a lone clone; CI provides it)")
     return SHARED_DATA
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from handoff.access.models import GLOBAL_ROLES, Role
+from handoff.access.models import GLOBAL_ROLES, Account, Membership, Role
+from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -44,7 +45,6 @@ class Actor:
         of each facility it belongs to. Computed when first needed (only confidential labels need it)."""
         home = set(self.jurisdiction_ids)
         if self.facility_ids:
-            from handoff.jurisdictions.models import Facility
 
             for j, c in Facility.objects.filter(pk__in=self.facility_ids).values_list("jurisdiction_id", "city_id"):
                 home.add(j)
@@ -61,8 +61,6 @@ class Actor:
         ids = set(self.facility_ids)
         if self.jurisdiction_ids:
             from django.db.models import Q
-
-            from handoff.jurisdictions.models import Facility
 
             ids.update(Facility.objects.filter(
                 Q(jurisdiction_id__in=self.jurisdiction_ids) | Q(city_id__in=self.jurisdiction_ids)
@@ -121,8 +119,6 @@ def expand_jurisdictions(ids: Iterable[int]) -> frozenset[int]:
     """A membership of a state covers its counties (and their cities): two levels down."""
     from django.db.models import Q
 
-    from handoff.jurisdictions.models import Jurisdiction
-
     ids = list(ids)
     if not ids:
         return frozenset()
@@ -138,7 +134,6 @@ def build_actor(
     ip: str = "",
 ) -> Actor:
     """Turn memberships (as ids) into the expanded sets the scoping layer reads."""
-    from handoff.jurisdictions.models import FederalOffice
 
     facility_ids = frozenset(facility_ids)
     office_ids = frozenset(office_ids)
@@ -159,7 +154,6 @@ def build_actor(
 
 def actor_for_user(user: object, ip: str = "") -> Actor:
     """A logged-on user. A user without an access account (or disabled) is treated as anonymous."""
-    from handoff.access.models import Account, Membership
 
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return anonymous(ip)

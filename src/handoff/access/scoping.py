@@ -21,6 +21,10 @@ from handoff.access.actor import Actor, anonymous
 from handoff.access.errors import Forbidden
 from handoff.access.models import Role
 from handoff.core.errors import NotFound
+from handoff.custody.models import Booking, Person
+from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
+from handoff.notices.models import Notice  # type: ignore[attr-defined]
+from handoff.requests.models import Decision, ImmigrationRequest
 
 if TYPE_CHECKING:
     from handoff.custody.models import Booking, Person
@@ -42,7 +46,6 @@ def _facility_q(actor: Actor, prefix: str) -> Q:
 
 
 def facilities_for(actor: Actor) -> QuerySet[Facility]:
-    from handoff.jurisdictions.models import Facility
 
     qs = Facility.objects.all()
     if actor.is_global:
@@ -74,7 +77,6 @@ def _facility_in_scope(actor: Actor, facility: Facility) -> bool:
 def writable_facility(actor: Actor, code: str) -> Facility:
     """The facility an actor records jail data (or a request) for. Forbidden outside the actor's places,
     whether or not the code exists, so that probing codes reveals nothing."""
-    from handoff.jurisdictions.models import Facility
 
     if not actor.can_write:
         raise Forbidden("your role cannot change records")
@@ -90,7 +92,6 @@ def writable_facility(actor: Actor, code: str) -> Facility:
 
 def writable_office(actor: Actor, code: str) -> FederalOffice:
     """The office a request is filed for: a federal officer only for their own offices."""
-    from handoff.jurisdictions.models import FederalOffice
 
     office = FederalOffice.objects.filter(code=code).first()
     if actor.role == Role.FEDERAL_OFFICER and (office is None or office.pk not in actor.office_ids):
@@ -103,7 +104,6 @@ def writable_office(actor: Actor, code: str) -> FederalOffice:
 # --- personal data ----------------------------------------------------------------------------------------
 
 def requests_for(actor: Actor) -> QuerySet[ImmigrationRequest]:
-    from handoff.requests.models import ImmigrationRequest
 
     qs = ImmigrationRequest.objects.all()
     if actor.is_global:
@@ -132,7 +132,6 @@ def can_read_request(actor: Actor, req: ImmigrationRequest) -> bool:
 
 def get_request(actor: Actor, request_id: str) -> ImmigrationRequest:
     """One request by its federal id, or NotFound when it does not exist or is outside the scope."""
-    from handoff.requests.models import ImmigrationRequest
 
     try:  # get(), not first(): request_id is unique, and first()'s ORDER BY costs more than the query
         req = ImmigrationRequest.objects.select_related(
@@ -146,7 +145,6 @@ def get_request(actor: Actor, request_id: str) -> ImmigrationRequest:
 
 
 def decisions_for(actor: Actor) -> QuerySet[Decision]:
-    from handoff.requests.models import Decision
 
     if actor.is_global:
         return Decision.objects.all()
@@ -156,7 +154,6 @@ def decisions_for(actor: Actor) -> QuerySet[Decision]:
 
 
 def bookings_for(actor: Actor) -> QuerySet[Booking]:
-    from handoff.custody.models import Booking
 
     qs = Booking.objects.all()
     if actor.is_global:
@@ -179,7 +176,6 @@ def can_read_booking(actor: Actor, booking: Booking) -> bool:
 
 
 def persons_for(actor: Actor) -> QuerySet[Person]:
-    from handoff.custody.models import Person
 
     if actor.is_global:
         return Person.objects.all()
@@ -188,7 +184,6 @@ def persons_for(actor: Actor) -> QuerySet[Person]:
 
 def notices_for(actor: Actor) -> QuerySet[Any]:
     """Notices of the requests the actor may read."""
-    from handoff.notices.models import Notice  # type: ignore[attr-defined]
 
     qs = Notice.objects.all()
     if actor.is_global:
@@ -257,7 +252,6 @@ def facility_code(actor: Actor, facility: Facility) -> str:
 
 def _replacements(actor: Actor) -> tuple[dict[str, str], list[tuple[re.Pattern[str], str]]]:
     """Exact values (codes) and phrases (names) the actor may not see, with what replaces them."""
-    from handoff.jurisdictions.models import Facility, Jurisdiction
 
     exact: dict[str, str] = {}
     phrases: list[tuple[str, str]] = []

@@ -19,11 +19,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
-from handoff.access.actor import Actor
+from handoff.access.actor import Actor, build_actor
 from handoff.access.models import GLOBAL_ROLES, Account, ApiToken, Membership, Role
 from handoff.audit import record
 from handoff.core import clock
 from handoff.core.errors import Conflict, InvalidInput, NotFound
+from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
 
 TOKEN_PREFIX = "hnd_"
 DEFAULT_TOKEN_DAYS = 90
@@ -44,7 +45,6 @@ class Places:
 
 
 def _resolve_places(jurisdictions: Iterable[str], facilities: Iterable[str], offices: Iterable[str]) -> Places:
-    from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
 
     def lookup(model: type, field: str, values: Iterable[str], what: str) -> tuple[int, ...]:
         ids = []
@@ -315,8 +315,6 @@ def actor_for_bearer(raw: str, ip: str = "") -> Actor | None:
 
     def ids(value: Any) -> list[int]:
         return [int(i) for i in (json.loads(value) if isinstance(value, str) else value or [])]
-
-    from handoff.access.actor import build_actor
 
     return build_actor(kind="token", role=row[2], user_id=row[0], username=row[6], token_prefix=row[1],
                        facility_ids=ids(row[3]), jurisdiction_ids=ids(row[4]), office_ids=ids(row[5]), ip=ip)

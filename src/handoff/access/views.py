@@ -27,10 +27,12 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from handoff.access import services
-from handoff.access.actor import actor_for_user, anonymous
+from handoff.access.actor import actor_for_request, actor_for_user, anonymous
 from handoff.access.middleware import LOGIN_AT, SEEN_AT
 from handoff.access.models import Account
 from handoff.audit import record
+from handoff.audit.models import AuditEvent
+from handoff.audit.services import verify
 from handoff.core import clock
 
 PENDING = "handoff_pending_login"
@@ -318,9 +320,6 @@ AUDIT_SCAN = 20_000
 def audit_log_view(request: HttpRequest) -> HttpResponse:
     """The audit log for auditors (read-only), newest first, with the chain's state. Reading it is itself
     an auditable event."""
-    from handoff.access.actor import actor_for_request
-    from handoff.audit.models import AuditEvent
-    from handoff.audit.services import verify
 
     form = AuditFilter(request.GET or None)
     qs = AuditEvent.objects.order_by("-seq")

@@ -24,6 +24,7 @@ from handoff.api.schemas import (
     UUIDText,
 )
 from handoff.core.errors import NotFound
+from handoff.notices import services as notices
 
 router = Router(tags=["notices"])
 
@@ -66,7 +67,6 @@ def ack_notice(request: HttpRequest, notice_id: Annotated[UUIDText, Path()]) -> 
     actor = actor_of(request)
 
     def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
-        from handoff.notices import services as notices
 
         notice = scoping.notices_for(actor).select_related("office").filter(uid=notice_id).first()
         if notice is None or (actor.role == Role.FEDERAL_OFFICER and notice.office_id not in actor.office_ids):

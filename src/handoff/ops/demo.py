@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from handoff.access.actor import SYSTEM
+from handoff.access.services import create_user
 from handoff.custody.models import Booking
+from handoff.ops import demo_data
 
 DEMO_PASSWORD = "handoff-demo-only-2026"
 DEMO_ACCOUNTS: tuple[tuple[str, str, dict[str, tuple[str, ...]]], ...] = (
@@ -31,7 +34,6 @@ def load_demo_if_empty() -> bool:
 
 
 def load_demo() -> None:
-    from handoff.ops import demo_data
 
     demo_data.build()
     if settings.DEBUG:
@@ -41,9 +43,6 @@ def load_demo() -> None:
 def create_demo_accounts() -> list[str]:
     """One account per role, all with DEMO_PASSWORD; each enrols its TOTP device at first log-on."""
     from django.contrib.auth import get_user_model
-
-    from handoff.access.actor import SYSTEM
-    from handoff.access.services import create_user
 
     created = []
     for username, role, places in DEMO_ACCOUNTS:

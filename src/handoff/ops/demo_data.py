@@ -24,6 +24,7 @@ from typing import Any
 from handoff.casework import flow
 from handoff.core import clock
 from handoff.custody import services as custody
+from handoff.custody.models import Person
 from handoff.jurisdictions import services as places
 from handoff.jurisdictions.models import Jurisdiction
 from handoff.jurisdictions.timezones import STATE_TIMEZONES
@@ -324,7 +325,6 @@ def build() -> dict[str, int]:
         changed += 1
     for b in pick(current(hc), 1):  # lawful status proven (Tex. CCP art. 2.251(b))
         send(b, hc)
-        from handoff.custody.models import Person
 
         person = Person.objects.get(bookings__facility__code=hc.facility,
                                     bookings__booking_number=b.record["booking_number"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from handoff.notices.metrics import oldest_overdue, prometheus
+
 
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness plus the one number an operator must watch: how late the oldest overdue delivery is."""
@@ -13,7 +15,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        from handoff.notices.metrics import oldest_overdue
 
         age, overdue = oldest_overdue()
         body["oldest_overdue_delivery_seconds"] = round(age, 3)
@@ -26,6 +27,5 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus text format: due, sent, late, failed, acknowledged notices and the delivery lag."""
-    from handoff.notices.metrics import prometheus
 
     return HttpResponse(prometheus(), content_type="text/plain; version=0.0.4; charset=utf-8")

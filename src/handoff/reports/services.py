@@ -21,7 +21,10 @@ from django.db.models.functions import TruncMonth
 from handoff.core import clock
 from handoff.jurisdictions.models import Jurisdiction
 from handoff.jurisdictions.services import chains_for
+from handoff.notices.models import DELIVERED_STATUSES, RELEASE_KINDS, Notice, NoticeStatus
+from handoff.policy.registry import registry
 from handoff.reports.disclosure import DEFAULT_THRESHOLD, ProtectedTable, protect
+from handoff.requests.models import ImmigrationRequest, RequestStatus
 
 MIN_POOL = 3
 POOL_KEY = "confidential-pool"
@@ -133,7 +136,6 @@ def _policy_change(chain_ids: Iterable[str], today: date) -> tuple[LawChange | N
     """The latest day, up to today, on which a version of a policy governing the place took effect or ended.
     Every day the set of versions in force changes is such a day: a version's start (its predecessor, if
     any, ends the same day) or the end of a last version. Versions that start after today are not law yet."""
-    from handoff.policy.registry import registry
 
     reg = registry()
     latest: LawChange | None = None
@@ -159,7 +161,6 @@ class _DeclineReasons:
     and set notify to false, else the policy's default (no rule allowed notice), else the composition clamp."""
 
     def __init__(self) -> None:
-        from handoff.policy.registry import registry
 
         self.reg = registry()
         self._then: dict[tuple[str, str], dict[str, Any]] = {}
@@ -211,8 +212,6 @@ class _DeclineReasons:
 
 
 def build_report(*, now: datetime | None = None, months: int = MONTHS, threshold: int = DEFAULT_THRESHOLD) -> TransparencyReport:
-    from handoff.notices.models import DELIVERED_STATUSES, RELEASE_KINDS, Notice, NoticeStatus
-    from handoff.requests.models import ImmigrationRequest, RequestStatus
 
     now = now or clock.now()
     month_list = last_months(now.date(), months)

@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handoff.custody.models import Booking
+from handoff.policy.registry import registry
 from handoff.requests.models import Decision, ImmigrationRequest, RequestStatus
 
 
@@ -60,7 +62,6 @@ def _policy_lines(entry: str) -> list[str]:
     pid, _, since = entry.partition("@")
     lines = [f"  {pid}, version in force since {since}" if since else f"  {pid}"]
     try:
-        from handoff.policy.registry import registry
 
         doc = registry().document(pid)
     except Exception:  # a policy no longer in the library: the id and version are still the record
@@ -206,7 +207,6 @@ def request_lines(req: ImmigrationRequest, tz: ZoneInfo) -> list[str]:
             f"{_local(booking.scheduled_release_at, tz)}; released {_local(booking.released_at, tz)}"
         )
     if req.status == RequestStatus.REVIEW and req.match_candidates:
-        from handoff.custody.models import Booking
 
         lines.append("  Candidate bookings (a person must choose; none is assumed):")
         for b in Booking.objects.filter(pk__in=req.match_candidates).select_related("person").order_by("pk"):

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 from django.urls import reverse
 
+from handoff.access.actor import actor_for_request
+
 ROLE_LABELS = {
     "jail_clerk": "Records clerk",
     "jail_supervisor": "Jail supervisor",
@@ -30,10 +32,7 @@ class NavItem:
 def current_role(request: HttpRequest) -> str | None:
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return None
-    try:
-        from handoff.access.actor import actor_for_request
-    except ImportError:  # the access app is not installed yet in this tree
-        return "admin" if request.user.is_superuser else None
+
     return actor_for_request(request).role
 
 

@@ -9,6 +9,8 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from handoff.access.actor import Actor, actor_for_request
+from handoff.audit import record
+from handoff.notices.models import NoticeKind
 
 
 def actor(request: HttpRequest) -> Actor:
@@ -17,7 +19,6 @@ def actor(request: HttpRequest) -> Actor:
 
 def audit_read(request: HttpRequest, who: Actor, action: str, object_type: str, ids: Iterable[int | str]) -> None:
     """Reads of personal data are audited too (who saw which request, when)."""
-    from handoff.audit import record
 
     ids = list(ids)
     if not ids:
@@ -27,7 +28,6 @@ def audit_read(request: HttpRequest, who: Actor, action: str, object_type: str, 
 
 
 def notice_label(kind: str) -> str:
-    from handoff.notices.models import NoticeKind
 
     try:
         return str(NoticeKind(kind).label)

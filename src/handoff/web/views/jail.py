@@ -15,6 +15,8 @@ from django.views.decorators.http import require_http_methods
 
 from handoff.access import scoping
 from handoff.core import clock
+from handoff.notices.models import LETTER_KINDS, OPEN_STATUSES, Delivery, Notice, NoticeStatus
+from handoff.requests.models import RequestStatus
 from handoff.web.queries import Likely
 from handoff.web.views.common import actor, audit_read, subject_name
 
@@ -75,8 +77,6 @@ def _problem_notices(office_notices: Any, now: datetime) -> tuple[list[Any], lis
     "missed" yet), so they share one look that reads a few columns, and only the rows shown are loaded."""
     from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef
 
-    from handoff.notices.models import OPEN_STATUSES, Delivery, NoticeStatus
-
     unacked_hours = float(getattr(settings, "HANDOFF_ESCALATE_UNACKED_HOURS", 24))
     attempted = Exists(Delivery.objects.filter(notice=OuterRef("pk"), attempts__gt=0))
     at_risk = (
@@ -101,8 +101,6 @@ def _problem_notices(office_notices: Any, now: datetime) -> tuple[list[Any], lis
 
 
 def dashboard_context(request: HttpRequest, now: datetime | None = None) -> dict[str, Any]:
-    from handoff.notices.models import LETTER_KINDS, OPEN_STATUSES, Notice, NoticeStatus
-    from handoff.requests.models import RequestStatus
 
     who = actor(request)
     now = now or clock.now()

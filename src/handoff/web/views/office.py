@@ -20,6 +20,10 @@ from handoff.core import clock
 from handoff.core.errors import Conflict, InvalidInput, NotFound
 from handoff.jurisdictions.models import Jurisdiction
 from handoff.jurisdictions.services import policy_chain
+from handoff.notices.models import LETTER_KINDS, NoticeStatus
+from handoff.notices.services import acknowledge, record_outcome
+from handoff.policy.registry import registry
+from handoff.requests.models import RequestStatus
 from handoff.web.forms import OutcomeForm
 from handoff.web.views.common import actor, audit_read, staff_user, subject_name
 
@@ -28,7 +32,6 @@ RECENT_RELEASE_HOURS = 48
 
 
 def _law_for(who: Any, places: list[Jurisdiction]) -> list[dict[str, Any]]:
-    from handoff.policy.registry import registry
 
     reg = registry()
     today = clock.now().date()
@@ -48,8 +51,6 @@ def _law_for(who: Any, places: list[Jurisdiction]) -> list[dict[str, Any]]:
 
 
 def _office_context(request: HttpRequest) -> dict[str, Any]:
-    from handoff.notices.models import LETTER_KINDS, NoticeStatus
-    from handoff.requests.models import RequestStatus
 
     who = actor(request)
     now = clock.now()
@@ -111,7 +112,6 @@ def _back(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def notice_ack(request: HttpRequest, notice_id: str) -> HttpResponse:
-    from handoff.notices.services import acknowledge
 
     who = actor(request)
     notice = scoping.notices_for(who).filter(uid=notice_id if _uuid_ok(notice_id) else None).first()
@@ -144,7 +144,6 @@ def _uuid_ok(value: str) -> bool:
 
 @require_POST
 def request_outcome(request: HttpRequest, request_id: str) -> HttpResponse:
-    from handoff.notices.services import record_outcome
 
     who = actor(request)
     try:

@@ -19,6 +19,8 @@ from handoff.access import scoping
 from handoff.access.actor import actor_for_request
 from handoff.core import clock
 from handoff.jurisdictions.models import Jurisdiction, PolicyAssignment
+from handoff.policy.facts import FactsError
+from handoff.policy.registry import registry
 from handoff.web.forms import TryItForm
 
 LEVEL_ORDER = {"federal": 0, "state": 1, "county": 2, "city": 3}
@@ -31,7 +33,6 @@ STANCE_WORDS = {
 
 
 def _registry() -> Any:
-    from handoff.policy.registry import registry
 
     return registry()
 
@@ -113,7 +114,6 @@ def policy_try(request: HttpRequest) -> HttpResponse:
     result = None
     error = ""
     if form.is_bound and form.is_valid():
-        from handoff.policy.facts import FactsError
 
         try:
             facts, chain, as_of = form.facts_and_chain()

@@ -16,6 +16,8 @@ from handoff.access import scoping
 from handoff.audit import record
 from handoff.casework import flow
 from handoff.core.errors import Conflict, InvalidInput, NotFound
+from handoff.notices import letters
+from handoff.notices.models import LETTER_KINDS
 from handoff.web.forms import ConfirmMatchForm, OverrideForm
 from handoff.web.views.common import actor, audit_read, person_name, staff_user, subject_name
 
@@ -35,7 +37,6 @@ def _candidates(req: Any, who: Any) -> list[tuple[int, str]]:
 
 
 def detail_context(request: HttpRequest, req: Any) -> dict[str, Any]:
-    from handoff.notices.models import LETTER_KINDS
 
     who = actor(request)
     booking = req.booking
@@ -139,7 +140,6 @@ def request_override(request: HttpRequest, request_id: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 def letter(request: HttpRequest, notice_id: str) -> HttpResponse:
     """A letter to the person or their attorney, ready to print (the browser's print, or the PDF)."""
-    from handoff.notices.models import LETTER_KINDS
 
     who = actor(request)
     notice = (
@@ -169,12 +169,5 @@ def _is_uuid(value: str) -> bool:
 
 def _letter_html(notice: Any, lang: str) -> str:
     """The notices app renders letters (HTML/PDF, English and Spanish); this page frames one for printing."""
-    try:
-        import importlib
 
-        letters: Any = importlib.import_module("handoff.notices.letters")
-    except ImportError:
-        return ""
-    if hasattr(letters, "render_html"):
-        return str(letters.render_html(notice, lang))
-    return ""
+    return str(letters.render_html(notice, lang))
