@@ -15,6 +15,11 @@ MINIMAL_RULE = """
         then: {notify: true}
 """
 
+# The `sources` every non-federal test policy carries (the format requires them); versions cite `t-act`.
+TEST_SOURCES = """sources:
+  - {id: t-act, kind: statute, cite: "Test Act 1", url: null, checked_on: 2026-12-01, note: null}
+"""
+
 
 def policy_yaml(
     pid: str = "x-test",
@@ -28,13 +33,19 @@ def policy_yaml(
     versions: str | None = None,
     tables: str = "[]",
 ) -> str:
+    version_stance = {"conditional": "limit", "baseline": "neutral"}.get(stance, stance)
+    if version_stance not in ("prohibition", "limit", "neutral", "mandate"):
+        version_stance = "neutral"  # the test is about the policy-level stance
     body = versions if versions is not None else f"""
   - effective_from: 2020-01-01
     effective_to: null
+    stance: {version_stance}
+    sources: [t-act]
     source: "Test Act"
     settings: {settings}
     defaults: {defaults}
     rules:{rules}"""
+    sources = "" if level == "federal" else TEST_SOURCES
     return textwrap.dedent(
         f"""\
 id: {pid}
@@ -43,7 +54,7 @@ level: {level}
 jurisdictions: ["99"]
 stance: {stance}
 offence_tables: {tables}
-{extra_top}versions:{body}
+{sources}{extra_top}versions:{body}
 """
     )
 

@@ -120,10 +120,14 @@ def test_it_refuses_overlapping_versions(tmp_path: Path) -> None:
     versions = """
   - effective_from: 2020-01-01
     effective_to: 2022-01-01
+    stance: limit
+    sources: [t-act]
     source: "Test Act"
     rules: []
   - effective_from: 2021-06-01
     effective_to: null
+    stance: prohibition
+    sources: [t-act]
     source: "Test Act, amended"
     rules: []"""
     text = policy_yaml(versions=versions)
@@ -135,8 +139,8 @@ def test_it_refuses_overlapping_versions(tmp_path: Path) -> None:
 
 def test_it_refuses_two_open_ended_versions(tmp_path: Path) -> None:
     versions = """
-  - {effective_from: 2020-01-01, source: "A"}
-  - {effective_from: 2021-01-01, source: "B"}"""
+  - {effective_from: 2020-01-01, stance: neutral, sources: [t-act], source: "A"}
+  - {effective_from: 2021-01-01, stance: neutral, sources: [t-act], source: "B"}"""
     problems = problems_of(write(tmp_path / "x-test.yaml", policy_yaml(versions=versions)))
     assert any("runs to open end" in m for _l, m in problems)
 
@@ -166,7 +170,7 @@ def test_it_requires_a_note_on_an_uncertain_rule(tmp_path: Path) -> None:
 
 
 def test_it_refuses_a_duplicate_yaml_key(tmp_path: Path) -> None:
-    text = policy_yaml().replace("stance: prohibition\n", "stance: prohibition\nstance: mandate\n")
+    text = policy_yaml().replace("stance: prohibition\n", "stance: prohibition\nstance: mandate\n", 1)
     problems = problems_of(write(tmp_path / "x-test.yaml", text))
     assert problems[0][0] == line_of(text, "stance: mandate")
     assert "duplicate key 'stance'" in problems[0][1]

@@ -6,7 +6,8 @@ other. The engine calls `compose` once per policy version it consulted, in chain
 `no_policy_in_force`.
 
 - notify / hold / transfer: the most specific policy decides, but a county or city may not loosen a state
-  prohibition nor restrict a state mandate (the value stays, with a "composition" reason);
+  prohibition nor restrict a state mandate (the value stays, with a "composition" reason) - the state's stance
+  is that of its version in force on the evaluation date;
 - individual_notice, attorney_notice, review: any policy that sets them sets them (OR);
 - lead_time_hours, calendar, answer_declined: the most specific policy that sets them, except that a county
   or city may not switch off a state prohibition's duty to answer declined requests.
@@ -15,6 +16,7 @@ other. The engine calls `compose` once per policy version it consulted, in chain
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -56,25 +58,39 @@ def _show(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def compose(composed: dict[str, Any], decided: dict[str, Any], doc: PolicyDocument, regime: PolicyDocument | None,
+@dataclass(frozen=True, slots=True)
+class Regime:
+    """The state law the policies below it answer to: the state's document and the stance of its version in
+    force on the evaluation date (a state that changed sides composes differently before and after)."""
+
+    doc: PolicyDocument
+    stance: str  # prohibition | mandate
+
+
+_REGIMES: dict[tuple[int, str], Regime] = {}
+
+
+def compose(composed: dict[str, Any], decided: dict[str, Any], doc: PolicyDocument, regime: Regime | None,
             reasons: list[Reason]) -> None:
     """Fold one policy's answer (`decided`) into the answer so far (`composed`, changed in place). `regime`
     is the nearest state prohibition or mandate above `doc` in the chain (None if there is none)."""
-    clamp_by = regime if doc.level in ("county", "city") else None
+    clamp = regime if doc.level in ("county", "city") else None
+    clamp_by = clamp.doc if clamp is not None else None
+    stance = clamp.stance if clamp is not None else ""
     for name, wanted in decided.items():
         kind = _FIELD_KIND[name]
         if kind == 0:  # notify / hold / transfer: the most specific decides, within the state regime
             if clamp_by is not None:
                 current = composed[name]
                 order = COOPERATION[name]
-                if (clamp_by.stance == "prohibition" and order[wanted] > order[current]) or (
-                    clamp_by.stance == "mandate" and order[wanted] < order[current]
+                if (stance == "prohibition" and order[wanted] > order[current]) or (
+                    stance == "mandate" and order[wanted] < order[current]
                 ):
-                    verb = "loosen" if clamp_by.stance == "prohibition" else "restrict"
+                    verb = "loosen" if stance == "prohibition" else "restrict"
                     reasons.append(Reason(
                         doc.id, "composition", clamp_by.composition_cite or source_of(clamp_by), True,
                         f"{doc.title} would set {name}={_show(wanted)}, but a {doc.level} may not {verb} "
-                        f"{clamp_by.title} ({clamp_by.stance}): {name} stays {_show(current)}.",
+                        f"{clamp_by.title} ({stance}): {name} stays {_show(current)}.",
                     ))
                     continue
             composed[name] = wanted
@@ -83,7 +99,7 @@ def compose(composed: dict[str, Any], decided: dict[str, Any], doc: PolicyDocume
                 composed[name] = True
         else:  # lead time, calendar, answer_declined: the most specific that sets them
             if (name == "answer_declined" and not wanted and composed[name]
-                    and clamp_by is not None and clamp_by.stance == "prohibition"):
+                    and clamp_by is not None and stance == "prohibition"):
                 # A state's duty to answer and document a declined request (e.g. ORS 181A.826)
                 # is part of its prohibition: a county cannot switch it off.
                 reasons.append(Reason(
@@ -95,11 +111,19 @@ def compose(composed: dict[str, Any], decided: dict[str, Any], doc: PolicyDocume
             composed[name] = wanted
 
 
-def regime_after(doc: PolicyDocument, regime: PolicyDocument | None) -> PolicyDocument | None:
-    """The state regime the policies below `doc` answer to."""
-    if doc.level == "state" and doc.stance in ("prohibition", "mandate"):
-        return doc
-    return regime
+def regime_after(doc: PolicyDocument, regime: Regime | None, version_stance: str | None = None) -> Regime | None:
+    """The state regime the policies below `doc` answer to. `version_stance`: the stance of `doc`'s version in
+    force (the document's own stance only for a legacy file whose versions name none)."""
+    if doc.level != "state":
+        return regime
+    stance = version_stance or doc.stance
+    if stance not in ("prohibition", "mandate"):
+        return regime
+    key = (id(doc), stance)
+    hit = _REGIMES.get(key)
+    if hit is None or hit.doc is not doc:
+        hit = _REGIMES[key] = Regime(doc, stance)
+    return hit
 
 
 def withdraw(composed: dict[str, Any], reasons: list[Reason]) -> None:

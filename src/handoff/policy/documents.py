@@ -9,8 +9,8 @@ request; a syntax error, an unknown variable or an unknown field is a load error
 
 Public surface:
 - `load_policy(path, tables) -> PolicyDocument`, `load_table(path) -> OffenceTable`
-- `PolicyDocument` (.id .title .level .jurisdictions .stance .offence_tables .versions .version_at(d)),
-  `Version`, `Rule`
+- `PolicyDocument` (.id .title .level .jurisdictions .stance .offence_tables .versions .version_at(d)
+  .stance_at(d) .sources .agreements_287g), `Version` (.stance .source_ids), `Rule`, `Source`, `Agreement287g`
 - `PolicyError` (a ValueError whose `.problems` are `Problem(file, line, message)`).
 """
 
@@ -30,7 +30,22 @@ from handoff.policy import celcheck
 from handoff.policy.offences import OffenceTable, TableEntry, entry_key
 
 LEVELS = ("federal", "state", "county", "city")
-STANCES = ("baseline", "prohibition", "mandate", "conditional")
+# What a version of a state or local law does to cooperation on civil immigration detainers (README "Policy
+# format"). prohibition: holds on civil detainers are barred (notice usually limited); limit: some cooperation
+# restricted, not all; neutral: no statute, directive or controlling case either way; mandate: the law
+# requires honouring detainers, 287(g) or cooperation (or forbids local limits on it).
+VERSION_STANCES = ("prohibition", "limit", "neutral", "mandate")
+# The policy-level `stance` is legacy and optional: when absent it is the stance of the latest version
+# ("baseline" for the federal policy). `conditional` is the old word for `limit`.
+STANCES = ("baseline", "prohibition", "mandate", "conditional", "limit", "neutral")
+SOURCE_KINDS = (
+    "statute", "constitution", "attorney_general_directive", "attorney_general_opinion", "executive_order",
+    "case_law", "ordinance", "resolution", "sheriff_policy", "agreement_287g", "regulation", "news_report",
+    "none_found",
+)
+MODELS_287G = ("jail_enforcement", "task_force", "warrant_service_officer")
+# Levels whose documents must name their sources (and give every version a stance and its source ids).
+SOURCED_LEVELS = ("state", "county", "city")
 OUTCOME_VALUES: dict[str, tuple[Any, ...]] = {
     "notify": (True, False),
     "hold": HOLD_VALUES,
@@ -43,8 +58,11 @@ THEN_EXTRA = ("lead_time_hours", "calendar", "answer_declined")
 CATEGORIES = frozenset(OFFENCE_CATEGORIES)
 POLICY_KEYS = {
     "id", "title", "level", "jurisdictions", "stance", "offence_tables", "notes", "versions", "composition_cite",
+    "sources", "agreements_287g",
 }
-VERSION_KEYS = {"effective_from", "effective_to", "source", "settings", "defaults", "rules", "notes"}
+VERSION_KEYS = {"effective_from", "effective_to", "stance", "sources", "source", "settings", "defaults", "rules", "notes"}
+SOURCE_KEYS = {"id", "kind", "cite", "url", "checked_on", "note"}
+AGREEMENT_KEYS = {"agency", "model", "signed_on", "ended_on", "source", "uncertain", "note"}
 RULE_KEYS = {"id", "title", "cite", "when", "then", "because", "otherwise", "uncertain", "note"}
 TABLE_KEYS = {"id", "title", "state", "codes", "source", "notes", "entries"}
 ENTRY_KEYS = {"statute", "categories", "cite", "effective_from", "effective_to", "uncertain", "note"}
@@ -167,6 +185,40 @@ class Rule:
     needs: Mapping[str, celcheck.Need] = field(default_factory=dict, repr=False, compare=False)
 
 
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where the law of a policy comes from, and when someone last checked that it says what we encode."""
+
+    id: str
+    kind: str
+    cite: str
+    url: str | None
+    checked_on: date
+    note: str | None
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement287g:
+    """A 287(g) agreement of one agency. In force on D when signed_on <= D < ended_on (open end: None);
+    an unknown signing date (None) is only allowed with uncertain: true and a note."""
+
+    agency: str
+    model: str
+    signed_on: date | None
+    ended_on: date | None
+    source: str
+    uncertain: bool
+    note: str | None
+    line: int
+
+    def in_force(self, on: date) -> bool | None:
+        """True/False, or None when the signing date is unknown (a person must look)."""
+        if self.signed_on is None:
+            return None if self.ended_on is None or on < self.ended_on else False
+        return self.signed_on <= on and (self.ended_on is None or on < self.ended_on)
+
+
 @dataclass(frozen=True)
 class Version:
     effective_from: date
@@ -178,6 +230,8 @@ class Version:
     notes: str
     line: int
     needs: Mapping[str, celcheck.Need] = field(default_factory=dict, repr=False, compare=False)
+    stance: str | None = None  # prohibition | limit | neutral | mandate (None only for the federal baseline)
+    source_ids: tuple[str, ...] = ()
 
     def in_force(self, on: date) -> bool:
         return self.effective_from <= on and (self.effective_to is None or on < self.effective_to)
@@ -199,6 +253,19 @@ class PolicyDocument:
     versions: tuple[Version, ...]
     composition_cite: str
     path: str
+    sources: tuple[Source, ...] = ()
+    agreements_287g: tuple[Agreement287g, ...] = ()
+
+    def source(self, source_id: str) -> Source | None:
+        for s in self.sources:
+            if s.id == source_id:
+                return s
+        return None
+
+    def stance_at(self, on: date | datetime) -> str | None:
+        """The stance of the version in force on `on` (None when no version is, or it names none)."""
+        v = self.version_at(on)
+        return v.stance if v is not None else None
 
     def version_at(self, on: date | datetime) -> Version | None:
         """The version in force on `on` (a datetime counts by its own calendar date), or None."""
@@ -387,7 +454,7 @@ def load_policy(path: str | Path, tables: Mapping[str, OffenceTable] | None = No
     if not isinstance(data, YMap):
         c.add(1, "a policy document must be a mapping with id, title, level, jurisdictions, stance, versions")
         raise PolicyError(c.problems)
-    c.keys(data, POLICY_KEYS, ("id", "title", "level", "jurisdictions", "stance", "versions"), "the policy")
+    c.keys(data, POLICY_KEYS, ("id", "title", "level", "jurisdictions", "versions"), "the policy")
     pid = c.text(data, "id", "the policy", required=True)
     title = c.text(data, "title", "the policy", required=True)
     level = data.get("level")
@@ -396,6 +463,10 @@ def load_policy(path: str | Path, tables: Mapping[str, OffenceTable] | None = No
     stance = data.get("stance")
     if stance is not None and stance not in STANCES:
         c.add(c.line_of(data, "stance"), f"stance '{stance}' is not one of {', '.join(STANCES)}")
+    sourced = level in SOURCED_LEVELS
+    source_ids: set[str] = set()  # every id written, valid entry or not: one mistake, one report
+    sources = _load_sources(c, data, sourced, source_ids)
+    agreements = _load_agreements(c, data, source_ids)
     juris = data.get("jurisdictions")
     jurisdictions: tuple[str, ...] = ()
     if juris is not None:
@@ -423,7 +494,7 @@ def load_policy(path: str | Path, tables: Mapping[str, OffenceTable] | None = No
         if not isinstance(raw, YMap):
             c.add(vline, f"version {vi + 1} must be a mapping")
             continue
-        version = _load_version(c, raw, vi)
+        version = _load_version(c, raw, vi, source_ids if sourced or "sources" in data else None, sourced)
         if version is not None:
             versions.append(version)
     ordered = sorted(versions, key=lambda v: v.effective_from)
@@ -437,6 +508,8 @@ def load_policy(path: str | Path, tables: Mapping[str, OffenceTable] | None = No
     composition_cite = c.text(data, "composition_cite", "the policy")
     if c.problems:
         raise PolicyError(c.problems)
+    if stance is None:  # derived: the stance of the latest version (the federal baseline has none)
+        stance = next((v.stance for v in reversed(ordered) if v.stance), "baseline")
     return PolicyDocument(
         id=pid,
         title=title,
@@ -448,17 +521,105 @@ def load_policy(path: str | Path, tables: Mapping[str, OffenceTable] | None = No
         versions=tuple(ordered),
         composition_cite=composition_cite,
         path=file,
+        sources=tuple(sources),
+        agreements_287g=tuple(agreements),
     )
 
 
-def _load_version(c: _Checker, raw: YMap, vi: int) -> Version | None:
+def _load_sources(c: _Checker, data: YMap, required: bool, ids: set[str]) -> list[Source]:
+    """`sources:` - every entry with a unique id, a known kind, a citation and the date it was checked."""
+    if "sources" not in data or data.get("sources") is None:
+        if required:
+            c.add(data.line, f"a {data.get('level')} policy has no 'sources' (statutes, directives, cases or a "
+                             "none_found entry naming what was searched, each with checked_on)")
+        return []
+    raw = data.get("sources")
+    if not isinstance(raw, list) or (required and not raw):
+        c.add(c.line_of(data, "sources"), "sources must be a non-empty list of {id, kind, cite, checked_on}")
+        return []
+    out: list[Source] = []
+    seen: dict[str, int] = {}
+    for si, s in c.mappings(data, "sources", "the policy", "source"):
+        sid = s.get("id")
+        what = f"source '{sid}'" if isinstance(sid, str) else f"source {si + 1}"
+        c.keys(s, SOURCE_KEYS, ("id", "kind", "cite", "checked_on"), what)
+        sid = c.text(s, "id", what, required=True)
+        if sid:
+            ids.add(sid)
+            if sid in seen:
+                c.add(c.line_of(s, "id"), f"duplicate source id '{sid}' (first on line {seen[sid]})")
+            seen.setdefault(sid, c.line_of(s, "id"))
+        kind = s.get("kind")
+        if kind is not None and kind not in SOURCE_KINDS:
+            c.add(c.line_of(s, "kind"), f"{what}: kind '{kind}' is not one of {', '.join(SOURCE_KINDS)}")
+        cite = c.text(s, "cite", what, required=True)
+        url = c.text(s, "url", what) or None
+        checked = c.day(s, "checked_on", what)
+        note = c.text(s, "note", what) or None
+        if sid and cite and checked is not None and kind in SOURCE_KINDS:
+            out.append(Source(sid, str(kind), cite, url, checked, note, s.line))
+    return out
+
+
+def _load_agreements(c: _Checker, data: YMap, source_ids: set[str]) -> list[Agreement287g]:
+    """`agreements_287g:` - entries, not versions: several per agency allowed, no contiguity needed."""
+    if data.get("agreements_287g") is None:
+        return []
+    if not isinstance(data.get("agreements_287g"), list):
+        c.add(c.line_of(data, "agreements_287g"), "agreements_287g must be a list (or [] when none)")
+        return []
+    out: list[Agreement287g] = []
+    for ai, a in c.mappings(data, "agreements_287g", "the policy", "agreement"):
+        what = f"287(g) agreement {ai + 1}"
+        c.keys(a, AGREEMENT_KEYS, ("agency", "model", "source"), what)
+        if "uncertain" not in a:
+            c.add(a.line, f"{what} has no 'uncertain' (true or false)")
+        agency = c.text(a, "agency", what, required=True)
+        model = a.get("model")
+        if model is not None and model not in MODELS_287G:
+            c.add(c.line_of(a, "model"), f"{what}: model '{model}' is not one of {', '.join(MODELS_287G)}")
+        signed = c.day(a, "signed_on", what)
+        ended = c.day(a, "ended_on", what)
+        if signed is not None and ended is not None and ended < signed:
+            c.add(c.line_of(a, "ended_on"), f"{what} ends ({ended}) before it was signed ({signed})")
+        source = c.text(a, "source", what, required=True)
+        if source and source not in source_ids:
+            c.add(c.line_of(a, "source"), f"{what} names source '{source}', which is not in this policy's sources")
+        uncertain, note = c.uncertainty(a, what)
+        if a.get("signed_on") is None and "signed_on" in a and not uncertain:
+            c.add(c.line_of(a, "signed_on"), f"{what} has no signing date: allowed only with uncertain: true and a note")
+        if "signed_on" not in a:
+            c.add(a.line, f"{what} has no 'signed_on' (a date, or null with uncertain: true and a note)")
+        if agency and model in MODELS_287G and source:
+            out.append(Agreement287g(agency, str(model), signed, ended, source, uncertain, note, a.line))
+    return out
+
+
+def _load_version(c: _Checker, raw: YMap, vi: int, source_ids: set[str] | None, sourced: bool) -> Version | None:
+    """source_ids: the ids a version may cite (None: the policy has no `sources` and need not).
+    sourced: the version must carry a stance and cite at least one source (state, county, city)."""
     what = f"version {vi + 1}"
-    c.keys(raw, VERSION_KEYS, ("effective_from", "source"), what)
+    c.keys(raw, VERSION_KEYS, ("effective_from", "source", *(("stance", "sources") if sourced else ())), what)
     start = c.day(raw, "effective_from", what)
     end = c.day(raw, "effective_to", what)
     if start is not None and end is not None and end <= start:
         c.add(c.line_of(raw, "effective_to"), f"{what} ends ({end}) on or before it starts ({start})")
     source = c.text(raw, "source", what, required=True)
+    stance = raw.get("stance")
+    if stance is not None and stance not in VERSION_STANCES:
+        c.add(c.line_of(raw, "stance"), f"stance '{stance}' of {what} is not one of {', '.join(VERSION_STANCES)}")
+        stance = None
+    cited: tuple[str, ...] = ()
+    if raw.get("sources") is not None:
+        ids = raw["sources"]
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            c.add(c.line_of(raw, "sources"), f"sources of {what} must be a non-empty list of source ids, e.g. [nj-itd]")
+        else:
+            cited = tuple(ids)
+            for i, sid in enumerate(ids):
+                if source_ids is None or sid not in source_ids:
+                    known = ", ".join(sorted(source_ids or ())) or "none"
+                    c.add(_item_line(ids, i), f"{what} cites source '{sid}', which is not defined in 'sources' (defined: {known})")
     settings = _check_settings(c, raw.get("settings"), c.line_of(raw, "settings"), what)
     defaults = c.outcome(raw.get("defaults", YMap()) or YMap(), c.line_of(raw, "defaults"), f"the defaults of {what}")
     rules: list[Rule] = []
@@ -525,6 +686,8 @@ def _load_version(c: _Checker, raw: YMap, vi: int) -> Version | None:
         notes=c.text(raw, "notes", what),
         line=raw.line,
         needs=needs,
+        stance=stance,
+        source_ids=cited,
     )
 
 

@@ -50,6 +50,7 @@ import cel
 
 from handoff.policy import celcheck
 from handoff.policy.composition import (
+    Regime,
     BASE_OUTCOME,
     SPECIFIC_FIELDS,
     compose,
@@ -542,7 +543,7 @@ class Registry:
         composed = dict(BASE_OUTCOME)
         consulted: list[str] = []
         reasons: list[Reason] = []
-        regime: PolicyDocument | None = None  # the nearest state prohibition or mandate above
+        regime: Regime | None = None  # the nearest state prohibition or mandate above, with its stance that day
         for doc in docs:
             compiled = None
             for start, end, candidate in self._timeline[doc.id]:
@@ -556,7 +557,7 @@ class Registry:
             decided = self._run(doc, compiled, req, reasons)
             consulted.append(compiled.label)
             compose(composed, decided, doc, regime, reasons)
-            regime = regime_after(doc, regime)
+            regime = regime_after(doc, regime, compiled.version.stance)
         if facts.request.withdrawn:
             withdraw(composed, reasons)
         if not consulted:
