@@ -27,6 +27,8 @@ def requests_ready(jails: dict) -> Iterator[None]:
     from handoff.policy.registry import use_registry
 
     PolicyAssignment.objects.create(jurisdiction=Jurisdiction.objects.get(fips="us"), policy_id="t-federal")
+    # a state-level policy on file (a neutral test state): without one the answer is "no policy on file", review
+    PolicyAssignment.objects.create(jurisdiction=Jurisdiction.objects.get(fips="48"), policy_id="t-neutral")
     FederalOffice.objects.create(code="LOS", name="ICE ERO Los Angeles", email="ero@example.gov")
     use_registry(Registry.from_directory(LIBRARY))
     with time_machine.travel(datetime.fromisoformat("2025-06-02T12:00:00+00:00"), tick=False):

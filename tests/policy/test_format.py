@@ -148,3 +148,19 @@ def test_it_gives_every_shipped_state_and_local_version_a_stance_and_dated_sourc
             assert v.source_ids and set(v.source_ids) <= ids, (doc.id, v.effective_from)
             for rule in v.rules:
                 assert rule.cite.strip(), (doc.id, rule.id)
+
+
+def test_it_shows_each_versions_stance_sources_and_the_rules_citations_as_json() -> None:
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("policy", "show", "us-mt", "--json", stdout=out)
+    shown = json.loads(out.getvalue())
+    assert [(v["effective_from"], v["stance"]) for v in shown["versions"]] == [
+        ("2017-04-02", "neutral"), ("2020-03-25", "prohibition"), ("2021-03-31", "mandate")]
+    assert shown["versions"][1]["sources"] == ["ramon-v-short"]
+    assert all(r["cite"] for v in shown["versions"] for r in v["rules"])
+    assert {s["id"]: s["checked_on"] for s in shown["sources"]}["ramon-v-short"] == "2026-12-05"

@@ -1,15 +1,32 @@
-"""The shipped library: nine policies, every rule cited, every version dated, uncertainty explained."""
+"""The shipped library: the nine original policies and the states of issue 10, every rule cited, every version
+dated, uncertainty explained."""
 
 from __future__ import annotations
 
+from handoff.core.places import places
 from handoff.policy.engine import LIBRARY_DIR, load_library
 
 SHIPPED = {"us-federal", "us-ca", "us-il", "us-ny-nyc", "us-tx", "us-fl", "us-or", "us-wa", "us-md-montgomery"}
+# Issue 10, first half of the alphabet (law-a); the rest of the states arrive with their own list below.
+STATES_A_TO_M = {"AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
+                 "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT"}
 
 
-def test_it_ships_the_nine_policies() -> None:
-    assert set(load_library().policies) == SHIPPED
-    assert {p.stem for p in LIBRARY_DIR.glob("*.yaml")} == SHIPPED
+def test_it_ships_the_original_policies_and_one_file_per_policy() -> None:
+    ids = set(load_library().policies)
+    assert ids >= SHIPPED
+    assert {p.stem for p in LIBRARY_DIR.glob("*.yaml")} == ids
+
+
+def test_it_gives_each_state_a_state_level_policy_named_after_its_postal_code() -> None:
+    docs = load_library().policies
+    fips_of = {p.postal: p.fips for p in places().values() if p.kind == "state"}
+    for postal in sorted(STATES_A_TO_M):
+        doc = docs.get(f"us-{postal.lower()}")
+        assert doc is not None, postal
+        assert doc.level == "state" and doc.jurisdictions == (fips_of[postal],), postal
+        assert doc.sources and all(s.checked_on for s in doc.sources), postal
+        assert all(v.stance for v in doc.versions), postal
 
 
 def test_it_cites_every_rule_and_dates_every_version() -> None:

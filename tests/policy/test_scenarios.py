@@ -16,8 +16,11 @@ SHIPPED = {"us-federal", "us-ca", "us-il", "us-ny-nyc", "us-tx", "us-fl", "us-or
 
 
 def test_it_ships_a_scenario_file_for_every_policy() -> None:
-    assert {p.stem for p in SCENARIOS} >= {"us-federal", "us-ca"}
-    assert {p.stem for p in SCENARIOS} <= SHIPPED
+    policies = set(load_library().policies)
+    assert {p.stem for p in SCENARIOS} >= SHIPPED
+    assert {p.stem for p in SCENARIOS} <= policies
+    states = {pid for pid, doc in load_library().policies.items() if doc.level == "state"}
+    assert states <= {p.stem for p in SCENARIOS}, "every state policy has its scenario file"
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
@@ -26,7 +29,8 @@ def test_it_passes_every_shipped_scenario(path: Path) -> None:
     failures = [f"{r.name}: {r.error or {k: (r.expected[k], r.actual[k]) for k in r.mismatches()}}"
                 for r in result.results if not r.ok]
     assert not failures, "\n".join(failures)
-    assert len(result.results) >= 8
+    assert len(result.results) >= (8 if path.stem in SHIPPED else 3)  # issue 10: at least 3 per new policy
+    assert all(r.statute for r in result.results)  # each names its law
     assert result.policy == path.stem
 
 
@@ -58,6 +62,7 @@ scenarios:
 
 def test_it_fails_a_scenario_with_bad_facts_naming_the_field(tmp_path: Path) -> None:
     path = write(tmp_path / "s.yaml", """policy: us-federal
+jurisdiction: "02"
 scenarios:
   - name: bad warrant
     statute: "8 CFR 287.7"
@@ -70,7 +75,7 @@ scenarios:
     expect: {notify: true}
 """)
     bad, unnamed = run_file(path, load_library(), strict=True).results
-    assert not bad.ok and "request.warrant.type" in bad.error and f"{path}:6" in bad.error
+    assert not bad.ok and "request.warrant.type" in bad.error and f"{path}:7" in bad.error
     assert not unnamed.ok and "statute" in unnamed.error
     assert run_file(path, load_library()).results[1].ok  # not strict: a user's own file may omit it
 
@@ -82,3 +87,52 @@ def test_it_refuses_a_file_that_is_not_a_scenario_file(tmp_path: Path) -> None:
         run_file(write(tmp_path / "b.yaml", "policy: [\n"), load_library())
     with pytest.raises(ScenarioFileError, match="scenarios"):
         run_file(write(tmp_path / "c.yaml", "policy: us-ca\n"), load_library())
+
+
+def test_it_runs_a_scenario_by_place_with_the_chain_setup_assigns_there(tmp_path: Path) -> None:
+    path = write(tmp_path / "s.yaml", """policy: us-ma
+scenarios:
+  - name: Suffolk County after Lunn
+    statute: "Lunn v. Commonwealth, 477 Mass. 517 (2017)"
+    jurisdiction: "25025"
+    as_of: 2024-01-10
+    request: {kind: detainer, warrant: {type: administrative, form: I-200}}
+    expect: {hold: prohibited, notify: true}
+""")
+    [r] = run_file(path, load_library(), strict=True).results
+    assert r.ok, r.error or r.mismatches()
+    assert {reason["policy"] for reason in r.reasons} >= {"us-federal", "us-ma"}
+
+
+def test_it_fails_a_scenario_naming_an_unknown_fips_code_with_that_reason(tmp_path: Path) -> None:
+    path = write(tmp_path / "s.yaml", """policy: us-ma
+scenarios:
+  - name: nowhere
+    statute: "none"
+    jurisdiction: "25999"
+    as_of: 2024-01-10
+    request: {kind: detainer}
+    expect: {hold: prohibited}
+  - name: a number, not a code
+    statute: "none"
+    jurisdiction: 6037
+    as_of: 2024-01-10
+    request: {kind: detainer}
+    expect: {hold: prohibited}
+  - name: both
+    statute: "none"
+    jurisdiction: "25025"
+    chain: [us-federal, us-ma]
+    as_of: 2024-01-10
+    request: {kind: detainer}
+    expect: {hold: prohibited}
+""")
+    unknown, number, both = run_file(path, load_library(), strict=True).results
+    assert not unknown.ok and f"{path}:5: unknown FIPS code '25999'" in unknown.error
+    assert not number.ok and "FIPS code in quotes" in number.error
+    assert not both.ok and "either `chain` or `jurisdiction`" in both.error
+
+
+def test_it_refuses_a_file_whose_jurisdiction_is_unknown(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioFileError, match="2: unknown FIPS code '00'"):
+        run_file(write(tmp_path / "a.yaml", 'policy: us-ma\njurisdiction: "00"\nscenarios: []\n'), load_library())

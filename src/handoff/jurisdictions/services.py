@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from handoff.core import places
 from handoff.core.errors import InvalidInput, NotFound
 from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction, PolicyAssignment
 from handoff.jurisdictions.timezones import STATE_TIMEZONES
+from handoff.policy.chain import chain_for
+from handoff.policy.registry import registry
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = places.DATA_DIR  # the Census list lives in core (the policy engine reads it too)
 NATION_FIPS = "us"
 
 
@@ -182,12 +185,18 @@ def assign_shipped_policies(policies: Iterable[tuple[str, Iterable[str]]]) -> in
 # a place" (deciding, the office's "law in force" panel, the transparency counts) reads it from here.
 
 def _ids_along(lineage: Iterable[int], assigned: Mapping[int, Iterable[str]], into: list[str]) -> list[str]:
-    """Append the policy ids assigned along `lineage` (nation first), each place's sorted, without repeats."""
-    for place in lineage:
-        for pid in sorted(assigned.get(place, [])):
-            if pid not in into:
-                into.append(pid)
+    """Append the policy ids assigned along `lineage` (nation first), without repeats, in the order of
+    `policy.chain.chain_for` - the same function a scenario's `jurisdiction: <FIPS>` uses on the library's own
+    lists, so a scenario checks exactly what a jail there gets (within a place: by level, then by id)."""
+    for pid in chain_for(list(lineage), assigned, _level_of):
+        if pid not in into:
+            into.append(pid)
     return into
+
+
+def _level_of(policy_id: str) -> str | None:
+    doc = registry().policies.get(policy_id)
+    return doc.level if doc is not None else None
 
 
 def policy_chain(place: Facility | Jurisdiction) -> list[str]:

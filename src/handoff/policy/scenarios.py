@@ -7,6 +7,8 @@ answer fails CI.
 A file:
     policy: us-ca                  # shipped policy id
     chain: [us-federal, us-ca]     # optional, default [us-federal, <policy>]; a scenario may override it
+    jurisdiction: "06037"          # optional instead of `chain`: the chain `handoff setup` gives a jail in
+                                   # that place (policy.chain.chain_at); a scenario may name its own too
     scenarios:
       - name: ...
         statute: "Cal. Gov. Code 7282.5(a)(1)"    # the provision checked (required with strict=True)
@@ -24,6 +26,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from handoff.policy.chain import UnknownPlace, chain_at
 from handoff.policy.documents import Problem, YList, YMap, read_yaml
 from handoff.policy.engine import Registry, UnknownPolicy
 from handoff.policy.facts import CALENDARS, HOLD_VALUES, TRANSFER_VALUES, Facts, FactsError
@@ -41,8 +44,8 @@ EXPECT_FIELDS: dict[str, Any] = {
     "answer_declined": bool,
 }
 FACT_KEYS = ("request", "booking", "charges", "convictions", "registrant", "federal", "person", "request_id")
-SCENARIO_KEYS = {"name", "as_of", "chain", "statute", "expect", "note", "notes", *FACT_KEYS}
-FILE_KEYS = {"policy", "chain", "scenarios", "notes"}
+SCENARIO_KEYS = {"name", "as_of", "chain", "jurisdiction", "statute", "expect", "note", "notes", *FACT_KEYS}
+FILE_KEYS = {"policy", "chain", "jurisdiction", "scenarios", "notes"}
 
 
 class ScenarioFileError(ValueError):
@@ -134,6 +137,13 @@ def run_file(path: str | Path, registry: Registry, strict: bool = False) -> File
         known = ", ".join(sorted(registry.policies))
         problems.append(Problem(file, data.key_lines.get("policy", 1), f"policy {policy!r} is not a known policy ({known})"))
     file_chain = data.get("chain")
+    if "jurisdiction" in data:
+        if "chain" in data:
+            problems.append(Problem(file, data.key_lines["jurisdiction"], "name either `chain` or `jurisdiction`, not both"))
+        else:
+            file_chain, problem = _place_chain(data["jurisdiction"], registry)
+            if problem:
+                problems.append(Problem(file, data.key_lines["jurisdiction"], problem))
     if problems:
         raise ScenarioFileError(problems)
     assert isinstance(policy, str)
@@ -181,6 +191,13 @@ def _run_one(raw: Any, file: str, line: int, index: int, default_chain: list[str
             return fail(f"expect.{key} must be one of {', '.join(kind)}", kl)
         expected[key] = value
     chain = raw.get("chain", default_chain)
+    if "jurisdiction" in raw:
+        if "chain" in raw:
+            return fail("name either `chain` or `jurisdiction`, not both", raw.key_lines["jurisdiction"])
+        place_chain, problem = _place_chain(raw["jurisdiction"], registry)
+        if problem or place_chain is None:
+            return fail(problem, raw.key_lines["jurisdiction"])
+        chain = place_chain
     if not isinstance(chain, list) or not all(isinstance(c, str) for c in chain) or not chain:
         return fail("`chain` must be a list of policy ids", raw.key_lines.get("chain", line))
     try:
@@ -204,6 +221,17 @@ def _run_one(raw: Any, file: str, line: int, index: int, default_chain: list[str
         line=line,
         statute=statute if isinstance(statute, str) else str(statute),
     )
+
+
+def _place_chain(value: Any, registry: Registry) -> tuple[list[str] | None, str]:
+    """(the chain a jail in that place gets, "") or (None, why not)."""
+    if not isinstance(value, str) or not value.strip():
+        return None, (f"`jurisdiction` must be a FIPS code in quotes, e.g. \"06037\" (YAML reads {value!r} "
+                      "as a number, which loses leading zeros)")
+    try:
+        return chain_at(value.strip(), registry.policies), ""
+    except UnknownPlace as exc:
+        return None, str(exc)
 
 
 def _plain(value: Any) -> Any:

@@ -92,11 +92,13 @@ class Command(BaseCommand):
             doc = registry.policies[pid]
             current = doc.version_at(today)
             rows.append({
-                "id": doc.id, "title": doc.title, "level": doc.level, "stance": doc.stance,
+                "id": doc.id, "title": doc.title, "level": doc.level,
+                "stance": (current.stance if current is not None and current.stance else doc.stance),
                 "jurisdictions": list(doc.jurisdictions),
                 "in_force": current.label if current else None,
                 "versions": [{"effective_from": v.effective_from.isoformat(),
                               "effective_to": v.effective_to.isoformat() if v.effective_to else None,
+                              "stance": v.stance or doc.stance, "sources": list(v.source_ids),
                               "rules": len(v.rules)} for v in doc.versions],
             })
         lines = [f"{'id':<18} {'level':<8} {'stance':<12} {'in force':<11} title"]
@@ -227,10 +229,22 @@ def _doc_json(doc: PolicyDocument, versions: list[Any]) -> dict[str, Any]:
         "id": doc.id, "title": doc.title, "level": doc.level, "jurisdictions": list(doc.jurisdictions),
         "stance": doc.stance, "offence_tables": list(doc.offence_tables), "notes": doc.notes,
         "composition_cite": doc.composition_cite,
+        "sources": [
+            {"id": s.id, "kind": s.kind, "cite": s.cite, "url": s.url, "checked_on": s.checked_on.isoformat(),
+             "note": s.note}
+            for s in doc.sources
+        ],
+        "agreements_287g": [
+            {"agency": a.agency, "model": a.model, "signed_on": a.signed_on.isoformat() if a.signed_on else None,
+             "ended_on": a.ended_on.isoformat() if a.ended_on else None, "source": a.source,
+             "uncertain": a.uncertain, "note": a.note}
+            for a in doc.agreements_287g
+        ],
         "versions": [
             {
                 "effective_from": v.effective_from.isoformat(),
                 "effective_to": v.effective_to.isoformat() if v.effective_to else None,
+                "stance": v.stance or doc.stance, "sources": list(v.source_ids),
                 "source": v.source, "settings": dict(v.settings), "defaults": dict(v.defaults),
                 "rules": [
                     {"id": r.id, "title": r.title, "cite": r.cite, "when": r.when, "then": dict(r.then),
@@ -252,7 +266,10 @@ def _doc_text(doc: PolicyDocument, versions: list[Any]) -> str:
         out.extend("  " + line for line in doc.notes.rstrip().splitlines())
     for v in versions:
         out.append("")
-        out.append(f"version {v.effective_from} to {v.effective_to or 'open'}: {v.source}")
+        out.append(f"version {v.effective_from} to {v.effective_to or 'open'} ({v.stance or doc.stance}): {v.source}")
+        if v.source_ids:
+            out.append("  sources: " + "; ".join(
+                f"{sid} ({src.kind}, checked {src.checked_on})" if (src := doc.source(sid)) else sid for sid in v.source_ids))
         if v.defaults:
             out.append("  defaults: " + ", ".join(f"{k}={_show(x)}" for k, x in v.defaults.items()))
         for r in v.rules:
