@@ -50,9 +50,9 @@ import cel
 
 from handoff.policy import celcheck
 from handoff.policy.composition import (
-    Regime,
     BASE_OUTCOME,
     SPECIFIC_FIELDS,
+    Regime,
     compose,
     no_policy_in_force,
     regime_after,
