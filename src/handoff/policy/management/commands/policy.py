@@ -1,4 +1,7 @@
-"""`handoff policy list|show ID|check FILE...|test FILE... [--json]`: the law as data, from the command line.
+"""`handoff policy list|show ID|check FILE...|test FILE...|changes|stale [--json]`: the law as data, from the
+command line.
+
+`changes` and `stale` read `policy.history`, the same answer the national view shows.
 
 Exit codes (INTERFACES.md): 0 success; 1 done but something failed (a policy file with problems, a failed
 scenario); 2 usage error or unreadable input (a missing file, a scenario file that is not one).
@@ -8,12 +11,14 @@ from __future__ import annotations
 
 import json
 from argparse import RawDescriptionHelpFormatter
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from handoff.core import clock
+from handoff.policy import history
 from handoff.policy.documents import PolicyDocument, PolicyError, Problem, load_policy, load_table, read_yaml
 from handoff.policy.engine import LIBRARY_DIR, Registry, load_library
 from handoff.policy.offences import OffenceTable
@@ -24,6 +29,8 @@ EXAMPLES = """examples:
   handoff policy show us-ca
   handoff policy check src/handoff/policy/library/us-ca.yaml
   handoff policy test tests/scenarios/us-ca.yaml --json
+  handoff policy changes --since 2024-01-01
+  handoff policy stale --days 180 --json
 """
 
 
@@ -37,7 +44,7 @@ class Command(BaseCommand):
         return parser
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True, metavar="{list,show,check,test}")
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{list,show,check,test,changes,stale}")
         common: dict[str, Any] = {"formatter_class": RawDescriptionHelpFormatter}
 
         p = sub.add_parser("list", help="list the shipped policies", epilog="example:\n  handoff policy list --json", **common)
@@ -62,6 +69,18 @@ class Command(BaseCommand):
         p.add_argument("files", nargs="+", metavar="FILE")
         p.add_argument("--json", action="store_true", help="print one JSON object")
         p.add_argument("--strict", action="store_true", help="fail scenarios that do not name their `statute:`")
+        p.add_argument("--library", help="a policy library directory (default: the shipped one)")
+
+        p = sub.add_parser("changes", help="every change of version in the library: place, date, stance before and after, source",
+                           epilog="example:\n  handoff policy changes --since 2024-01-01 --json", **common)
+        p.add_argument("--since", help="only changes on or after this date (YYYY-MM-DD)")
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+        p.add_argument("--library", help="a policy library directory (default: the shipped one)")
+
+        p = sub.add_parser("stale", help="every source not checked within --days days (exit 1 when any)",
+                           epilog="example:\n  handoff policy stale --days 180", **common)
+        p.add_argument("--days", type=int, default=180, help="how many days a check stays fresh (default 180)")
+        p.add_argument("--json", action="store_true", help="print one JSON object")
         p.add_argument("--library", help="a policy library directory (default: the shipped one)")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -181,6 +200,50 @@ class Command(BaseCommand):
         self._emit(options, payload, "\n".join(lines))
         if failed:
             raise CommandError(f"{failed} scenario(s) failed", returncode=1)
+
+
+    # ---- changes
+
+    def _changes(self, options: dict[str, Any]) -> None:
+        since = _date_option(options.get("since"), "--since")
+        registry = self._registry(options)
+        found = history.changes(registry.policies.values(), since)
+        lines = [f"{'date':<10}  {'policy':<18} {'place':<12} {'before':<12}    {'after':<12} source"]
+        for c in found:
+            mark = "->" if c.stance_changed else "=>"
+            lines.append(
+                f"{c.date.isoformat():<10}  {c.policy:<18} {','.join(c.jurisdictions):<12} "
+                f"{c.stance_before or '(none)':<12} {mark} {c.stance_after or '(none)':<12} {c.source}"
+            )
+        sides = sum(c.stance_changed for c in found)
+        lines.append(f"{len(found)} change(s) of version, {sides} of stance (-> stance changed, => same stance)")
+        self._emit(options, {"since": since.isoformat() if since else None, "changes": [c.to_dict() for c in found]},
+                   "\n".join(lines))
+
+    # ---- stale
+
+    def _stale(self, options: dict[str, Any]) -> None:
+        days = options["days"]
+        if days < 0:
+            raise CommandError(f"--days {days}: must be 0 or more", returncode=2)
+        registry = self._registry(options)
+        today = clock.now().date()
+        found = history.stale(registry.policies.values(), today, days)
+        lines = [f"{s.checked_on.isoformat()}  {s.days_since:>5} days  {s.policy:<18} {s.source_id}: {s.cite}" for s in found]
+        lines.append(f"{len(found)} source(s) not checked within {days} days of {today.isoformat()}")
+        self._emit(options, {"today": today.isoformat(), "days": days, "stale": [s.to_dict() for s in found]},
+                   "\n".join(lines))
+        if found:
+            raise CommandError(f"{len(found)} source(s) not checked within {days} days", returncode=1)
+
+
+def _date_option(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandError(f"{name} {value!r} is not a date (YYYY-MM-DD)", returncode=2) from exc
 
 
 def _show(value: Any) -> str:
