@@ -10,6 +10,9 @@ SHIPPED = {"us-federal", "us-ca", "us-il", "us-ny-nyc", "us-tx", "us-fl", "us-or
 # Issue 10, first half of the alphabet (law-a); the rest of the states arrive with their own list below.
 STATES_A_TO_M = {"AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
                  "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT"}
+# ... and the second half (law-b).
+STATES_N_TO_Z = {"NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN",
+                 "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY"}
 
 
 def test_it_ships_the_original_policies_and_one_file_per_policy() -> None:
@@ -21,7 +24,7 @@ def test_it_ships_the_original_policies_and_one_file_per_policy() -> None:
 def test_it_gives_each_state_a_state_level_policy_named_after_its_postal_code() -> None:
     docs = load_library().policies
     fips_of = {p.postal: p.fips for p in places().values() if p.kind == "state"}
-    for postal in sorted(STATES_A_TO_M):
+    for postal in sorted(STATES_A_TO_M | STATES_N_TO_Z):
         doc = docs.get(f"us-{postal.lower()}")
         assert doc is not None, postal
         assert doc.level == "state" and doc.jurisdictions == (fips_of[postal],), postal
