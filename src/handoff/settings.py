@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "handoff.casework",
     "handoff.ingest",
     "handoff.ops",
+    "handoff.linkage",
 ]
 
 MIDDLEWARE = [

@@ -82,7 +82,7 @@ def expected_api(key: str, role: str | None, side: str) -> int:
         return 403
     if side == "own" or role in GLOBAL or rule.scope is None:
         return SUCCESS[key]
-    return 404 if rule.scope in {"request", "notice"} else 403
+    return 404 if rule.scope in {"request", "notice", "person"} else 403
 
 
 def _send(client: Client, method: str, path: str, body: dict[str, Any] | None, token: str | None) -> Any:

@@ -92,7 +92,8 @@ def add_case(w: World, side: str, facility_code: str, office_code: str, n: int) 
 
     now = clock.now()
     facility = w.facilities[facility_code]
-    person = Person.objects.create(last_name=f"Doe{side.title()}", first_name="Jan", date_of_birth=date(1980, 1, n),
+    person = Person.objects.create(jurisdiction=facility.jurisdiction, last_name=f"Doe{side.title()}", first_name="Jan",
+                                   date_of_birth=date(1980, 1, n),
                                    sex="M", fbi_number=f"{n:07d}AB1", a_number=f"A{n:09d}")
     booking = Booking.objects.create(facility=facility, booking_number=f"{facility_code}-{n:04d}", person=person,
                                      booked_at=now - timedelta(days=3), scheduled_release_at=now + timedelta(hours=72),

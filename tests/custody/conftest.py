@@ -39,7 +39,7 @@ def _place(fips: str, name: str, kind: str, parent: Jurisdiction | None, postal:
 
 @pytest.fixture
 def jails(db: None) -> dict[str, Facility]:
-    """Two jails in two states and zones (enough for cross-facility matching), plus Pierce County's."""
+    """Two jails of Los Angeles County, one of Harris County (another state and zone), and Pierce County's."""
     us = _place("us", "United States", "nation", None, "", "")
     ca = _place("06", "California", "state", us, "CA", "America/Los_Angeles")
     tx = _place("48", "Texas", "state", us, "TX", "America/Chicago")
@@ -49,6 +49,7 @@ def jails(db: None) -> dict[str, Facility]:
     _place("53053", "Pierce County", "county", wa, "WA", "America/Los_Angeles")
     return {
         "LA": add_facility("LA-MCJ", "06037", "Men's Central Jail")[0],
+        "LA2": add_facility("LA-TTCF", "06037", "Twin Towers Correctional Facility")[0],
         "HARRIS": add_facility("HARRIS", "48201", "Harris County Jail")[0],
         "PIERCE": add_facility("WA-PIERCE", "53053", "Pierce County Jail", "America/Los_Angeles")[0],
     }

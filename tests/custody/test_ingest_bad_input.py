@@ -30,11 +30,21 @@ def _only_reject(run: Run) -> dict[str, str]:
 
 def test_it_rejects_a_missing_required_field_and_keeps_the_other_rows(jails: dict, ingest: Ingest,
                                                                       tmp_path: Path) -> None:
-    run = ingest("bookings", _file(tmp_path, booking(1), booking(2, last_name=""), booking(3)))
+    run = ingest("bookings", _file(tmp_path, booking(1), booking(2, booked_at=""), booking(3)))
     assert run.code == 1
     assert run.report["accepted"] == 2 and run.report["rejected"] == 1
-    assert _only_reject(run) == {"row": "3", "field": "last_name", "value": "", "reason": "missing required field"}
+    assert _only_reject(run) == {"row": "3", "field": "booked_at", "value": "", "reason": "missing required field"}
     assert set(Booking.objects.values_list("booking_number", flat=True)) == {"B00001", "B00003"}
+
+
+def test_it_books_someone_with_one_name_or_no_date_of_birth_but_not_nameless(jails: dict, ingest: Ingest,
+                                                                             tmp_path: Path) -> None:
+    run = ingest("bookings", _file(tmp_path, booking(1, first_name=""), booking(2, date_of_birth=""),
+                                   booking(3, last_name="", first_name="")))
+    assert run.report["accepted"] == 2
+    assert _only_reject(run) == {"row": "4", "field": "last_name", "value": "",
+                                 "reason": "give last_name or first_name (or both)"}
+    assert Booking.objects.get(booking_number="B00002").person.date_of_birth is None
 
 
 def test_it_rejects_an_unknown_facility(jails: dict, ingest: Ingest, tmp_path: Path) -> None:

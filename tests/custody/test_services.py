@@ -27,7 +27,8 @@ def test_it_creates_then_reports_unchanged_then_updates(jails: dict) -> None:
 
 
 @pytest.mark.parametrize("change,field", [({"a_number": "A12"}, "a_number"), ({"facility": "NOPE"}, "facility"),
-                                          ({"booked_at": "soon"}, "booked_at"), ({"last_name": ""}, "last_name"),
+                                          ({"booked_at": "soon"}, "booked_at"),
+                                              ({"last_name": "", "first_name": ""}, "last_name"),
                                           ({"date_of_birth": "2999-01-01"}, "date_of_birth")])
 def test_it_raises_invalid_input_naming_the_field(jails: dict, change: dict, field: str) -> None:
     with pytest.raises(InvalidInput) as exc:

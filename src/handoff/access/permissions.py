@@ -129,7 +129,8 @@ URL_RULES.update({
 API_RULES: dict[str, Rule] = {
     "POST /bookings": Rule(write=R.JAIL_WRITERS, scope="facility"),
     "POST /charges": Rule(write=R.JAIL_WRITERS, scope="booking"),
-    "POST /convictions": Rule(write=R.JAIL_WRITERS, scope="facility"),
+    "POST /convictions": Rule(write=R.JAIL_WRITERS, scope="person",
+                              note="a person of the writer's own county only (security review H4)"),
     "POST /bookings/{facility}/{booking_number}/release": Rule(write=R.JAIL_WRITERS, scope="booking"),
     "POST /requests": Rule(write=R.REQUEST_WRITERS, scope="facility"),
     "GET /requests/{request_id}": Rule(read=R.CASE_READERS, scope="request"),

@@ -20,7 +20,7 @@ from django.db.models import Q, QuerySet
 from handoff.access.actor import Actor, anonymous
 from handoff.access.errors import Forbidden
 from handoff.access.models import Role
-from handoff.core.errors import NotFound
+from handoff.core.errors import InvalidInput, NotFound
 from handoff.custody.models import Booking, Person
 from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
 from handoff.notices.models import Notice  # type: ignore[attr-defined]
@@ -175,11 +175,51 @@ def can_read_booking(actor: Actor, booking: Booking) -> bool:
     return False
 
 
+def _county_ids(actor: Actor) -> list[int]:
+    """The counties of the facilities a place role may read: a Person belongs to one of them or to none."""
+    return sorted(set(Facility.objects.filter(pk__in=sorted(actor.place_facility_ids))
+                      .values_list("jurisdiction_id", flat=True)))
+
+
 def persons_for(actor: Actor) -> QuerySet[Person]:
+    """People an actor may read. A Person belongs to the county that booked them (H4): jail staff and counsel
+    read the people of their counties, a federal officer those booked where a request of theirs points."""
 
     if actor.is_global:
         return Person.objects.all()
+    if actor.role in PLACE_ROLES:
+        # Booked in the actor's jails, or of the actor's county and not booked anywhere yet (history recorded
+        # ahead of a booking). Never another county's person, whatever identifiers the two share.
+        return Person.objects.filter(
+            Q(pk__in=bookings_for(actor).values("person_id"))
+            | (Q(jurisdiction_id__in=_county_ids(actor)) & ~Q(pk__in=Booking.objects.values("person_id"))))
     return Person.objects.filter(pk__in=bookings_for(actor).values("person_id"))
+
+
+def get_person(actor: Actor, person_id: int) -> Person:
+    """One person, or NotFound when it does not exist or is another county's."""
+    person = persons_for(actor).filter(pk=person_id).first()
+    if person is None:
+        raise NotFound(f"person {person_id} not found")
+    return person
+
+
+def conviction_facility(actor: Actor, code: str | None) -> Facility | None:
+    """The facility whose county's Person a conviction is recorded for: the one named, which must be the
+    actor's; or, unnamed, the actor's only county. Why a county at all: history matched across counties is how
+    a clerk could write into another county's record (H4). None only for an administrator naming no facility:
+    like the system's imports of state records, the history then lands on every county's record of the human."""
+    if code:
+        return writable_facility(actor, code)
+    if not actor.can_write or actor.role == Role.COUNTY_COUNSEL:
+        raise Forbidden("your role cannot change records")
+    if actor.is_global:
+        return None
+    if not actor.is_global and actor.role in PLACE_ROLES:
+        facilities = list(facilities_for(actor).order_by("pk"))
+        if facilities and len({f.jurisdiction_id for f in facilities}) == 1:
+            return facilities[0]
+    raise InvalidInput("give facility: the jail whose county's person this history belongs to", "facility")
 
 
 def notices_for(actor: Actor) -> QuerySet[Any]:

@@ -67,16 +67,20 @@ def post_charge(request: HttpRequest, body: ChargeIn) -> Status[dict[str, Any]]:
 @router.post("/convictions", response={200: ConvictionWrite, 201: ConvictionWrite, **ERRORS_409},
              url_name="api_convictions")
 def post_conviction(request: HttpRequest, body: ConvictionIn) -> Status[dict[str, Any]]:
-    """Add a conviction to a person's history. A jail may do so only for people booked in its facilities."""
+    """Add a conviction to a person's history: a person of the caller's own county only (security review H4)."""
     actor = actor_of(request)
 
     def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
         if not actor.can_write:
             raise Forbidden("your role cannot change records")
-        result = flow.add_conviction(body.model_dump(mode="json", exclude_none=True), source=source(actor))
+        data = body.model_dump(mode="json", exclude_none=True)
+        facility = scoping.conviction_facility(actor, body.facility)
+        if facility is not None:
+            data["facility"] = facility.code
+        result = flow.add_conviction(data, source=source(actor))
         person_id = result.obj.person_id
-        if not actor.is_global and not scoping.bookings_for(actor).filter(person_id=person_id).exists():
-            raise Forbidden("that person has no booking in your facilities")  # rolls the conviction back
+        if not scoping.persons_for(actor).filter(pk=person_id).exists():
+            raise Forbidden("that person is not of your county")  # rolls the conviction back
         out = {"outcome": result.outcome, "conviction_id": result.obj.pk, "changed_fields": sorted(result.changes)}
         return out, [result.obj.pk], {"outcome": result.outcome, "person": person_id}
 

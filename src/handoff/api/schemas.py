@@ -74,6 +74,7 @@ Str20 = Annotated[str, StringConstraints(max_length=20, pattern=NO_CONTROL)]
 Str30 = Annotated[str, StringConstraints(max_length=30, pattern=NO_CONTROL)]
 Str60 = Annotated[str, StringConstraints(max_length=60, pattern=NO_CONTROL)]
 Str100 = Annotated[str, StringConstraints(max_length=100, pattern=NO_CONTROL)]
+Str200 = Annotated[str, StringConstraints(max_length=200, pattern=NO_CONTROL)]
 Str300 = Annotated[str, StringConstraints(max_length=300, pattern=NO_CONTROL)]
 Str500 = Annotated[str, StringConstraints(max_length=500, pattern=NO_CONTROL)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$")]
@@ -169,7 +170,7 @@ class BookingIn(StrictIn):
     last_name: Name
     first_name: Name
     middle_name: Str100 = ""
-    date_of_birth: DateIn
+    date_of_birth: DateIn | None = Field(default=None, description="omit when unknown")
     sex: Sex | None = None
     fbi_number: FbiNumber = ""
     state_id: Str30 = ""
@@ -180,6 +181,10 @@ class BookingIn(StrictIn):
     released_at: DateTimeIn | None = None
     release_reason: ReleaseReason | None = None
     ice_hold: bool = False
+    address_street: Str200 = ""
+    address_city: Str100 = ""
+    address_postcode: Str20 = ""
+    address_state: Str30 = ""
 
 
 class ChargeIn(StrictIn):
@@ -201,12 +206,14 @@ class ChargeIn(StrictIn):
 
 
 class ConvictionIn(StrictIn):
-    """The person by fbi_number, state_id, a_number, or last_name + first_name + date_of_birth. A jail may
-    add history only for people booked in its own facilities."""
+    """The person by fbi_number, state_id, a_number, or last_name + first_name + date_of_birth, looked up only
+    among the people of `facility`'s county (security review H4). A jail may add history only for people of its
+    own county; `facility` may be left out when the caller's places are all in one county."""
     model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [{
         "fbi_number": "0000001AB1", "statute": "CA PC 211", "level": "felony", "convicted_on": "2019-04-02",
         "state": "CA", "categories": ["serious_felony", "violent_felony"]}]})
 
+    facility: Code | None = None
     fbi_number: FbiNumber = ""
     state_id: Str30 = ""
     a_number: ANumber | None = None

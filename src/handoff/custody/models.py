@@ -1,7 +1,11 @@
 """People in custody, their bookings, charges and criminal history.
 
-Why one Person across bookings and facilities: the law asks about a person's whole history (a conviction
-in 2019 matters to a booking in 2025), and a federal request names a person, not a booking.
+Why one Person across bookings: the law asks about a person's whole history (a conviction in 2019 matters to
+a booking in 2025), and a federal request names a person, not a booking.
+Why a Person belongs to one county (security review H4): a clerk must never reach another county's record, its
+identity or its criminal history, by typing that county's FBI number into a booking of their own. Bookings join
+a Person only inside the county that booked them; that two counties' Persons are one human is recorded in the
+linkage layer (`handoff.linkage`), readable only by the roles cleared for it.
 """
 
 from __future__ import annotations
@@ -17,10 +21,14 @@ class Sex(models.TextChoices):
 
 
 class Person(models.Model):
-    last_name = models.CharField(max_length=100)
-    first_name = models.CharField(max_length=100)
+    jurisdiction = models.ForeignKey(
+        "jurisdictions.Jurisdiction", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The county whose jail booked this person; empty only for criminal history imported by the "
+                  "system before any booking.")
+    last_name = models.CharField(max_length=100, blank=True)
+    first_name = models.CharField(max_length=100, blank=True)
     middle_name = models.CharField(max_length=100, blank=True)
-    date_of_birth = models.DateField()
+    date_of_birth = models.DateField(null=True, blank=True, help_text="empty: unknown")
     sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)
     fbi_number = models.CharField(max_length=20, blank=True, db_index=True)
     state_id = models.CharField(max_length=30, blank=True, db_index=True)
@@ -35,7 +43,10 @@ class Person(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["last_name", "first_name", "date_of_birth"], name="person_name_dob")]
+        indexes = [
+            models.Index(fields=["last_name", "first_name", "date_of_birth"], name="person_name_dob"),
+            models.Index(fields=["jurisdiction", "fbi_number"], name="person_county_fbi"),
+        ]
 
     def __str__(self) -> str:
         return f"Person #{self.pk}"
@@ -73,6 +84,11 @@ class Booking(models.Model):
         help_text="The jail's own record flags an immigration hold on this booking (e.g. an export's hold "
         "column). A fact reported by the jail, not a request received through Handoff.",
     )
+    # The address the person gave at this booking: evidence for linkage across jails, not a mailing address.
+    address_street = models.CharField(max_length=200, blank=True)
+    address_city = models.CharField(max_length=100, blank=True)
+    address_postcode = models.CharField(max_length=20, blank=True)
+    address_state = models.CharField(max_length=30, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -161,12 +177,15 @@ class Conviction(models.Model):
     state_prison = models.BooleanField(default=False)
     prop47_reduced = models.BooleanField(default=False)
     custody_days_since = models.PositiveIntegerField(default=0)
-    source_key = models.CharField(max_length=64, unique=True)
+    source_key = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["person", "convicted_on"]
+        # Per person: a state's record imported by the system lands on each county's Person of that human.
+        constraints = [models.UniqueConstraint(fields=["person", "source_key"], name="uniq_conviction_per_person")]
+        indexes = [models.Index(fields=["source_key"], name="conviction_source_key")]
 
     def __str__(self) -> str:
         return f"Conviction {self.statute} on {self.convicted_on}"

@@ -8,9 +8,11 @@ Custody never calls upward: every batch returns, beside its counts, the bookings
 the trigger for each (`bookings_changed`, `people_changed`), and the flow (handoff.casework.flow) hands them
 to the requests they concern.
 
-Person matching is deterministic (fuzzy linkage comes later): FBI number, else state ID, else A-number,
-else exact last name + first name + date of birth. A candidate is never taken when it carries a different
-value for an identifier of higher rank than the one that matched.
+Person matching is deterministic and happens only inside the county that booked the person (security review
+H4): FBI number, else state ID, else A-number, else exact last name + first name + date of birth (never on an
+unknown date of birth). A candidate is never taken when it carries a different value for an identifier of
+higher rank than the one that matched. The same human in two counties is two Persons, joined (for those cleared
+to see it) by the linkage layer, `handoff.linkage`.
 """
 
 from __future__ import annotations
@@ -49,7 +51,9 @@ OFFENCE_CATEGORIES = frozenset(vocab.OFFENCE_CATEGORIES)
 PERSON_FIELDS = ("last_name", "first_name", "middle_name", "date_of_birth", "sex", "fbi_number", "state_id",
                  "a_number", "country_of_birth")
 IDENTIFIERS = ("fbi_number", "state_id", "a_number")  # in order of rank
-BOOKING_FIELDS = ("booked_at", "scheduled_release_at", "release_type", "released_at", "release_reason", "ice_hold")
+ADDRESS_FIELDS = ("address_street", "address_city", "address_postcode", "address_state")
+BOOKING_FIELDS = ("booked_at", "scheduled_release_at", "release_type", "released_at", "release_reason", "ice_hold",
+                  *ADDRESS_FIELDS)
 CHARGE_FIELDS = ("statute", "description", "level", "wobbler", "disposition", "disposition_date",
                  "probable_cause_found", "categories")
 CONVICTION_FIELDS = ("level", "wobbler", "state", "categories", "state_prison", "prop47_reduced")
@@ -57,9 +61,9 @@ MAX_SEQ = 2_147_483_647
 _GRACE = timedelta(minutes=10)  # clocks of jail systems drift; "in the future" allows for it
 
 BOOKING_KNOWN = frozenset({"facility", "booking_number", "booked_at", *PERSON_FIELDS, "scheduled_release_at",
-                           "release_type", "released_at", "release_reason", "ice_hold"})
+                           "release_type", "released_at", "release_reason", "ice_hold", *ADDRESS_FIELDS})
 CHARGE_KNOWN = frozenset({"facility", "booking_number", "seq", *CHARGE_FIELDS})
-CONVICTION_KNOWN = frozenset({"fbi_number", "state_id", "a_number", "last_name", "first_name", "date_of_birth",
+CONVICTION_KNOWN = frozenset({"facility", "fbi_number", "state_id", "a_number", "last_name", "first_name", "date_of_birth",
                               "statute", "level", "wobbler", "convicted_on", "state", "categories", "state_prison",
                               "prop47_reduced"})
 
@@ -92,6 +96,11 @@ class BookingInput:
     released_at: datetime | None
     release_reason: str
     ice_hold: bool
+    address_street: str = ""
+    address_city: str = ""
+    address_postcode: str = ""
+    address_state: str = ""
+    jurisdiction_id: int | None = None  # the facility's county: where the person is matched
 
 
 @dataclass(slots=True)
@@ -122,6 +131,7 @@ class ConvictionInput:
     state_prison: bool
     prop47_reduced: bool
     source_key: str
+    jurisdiction_id: int | None = None  # the county whose Person it is; None: every county's (system imports)
 
 
 @dataclass
@@ -316,7 +326,9 @@ def _categories(value: Any) -> tuple[str, ...]:
 
 
 def _person(c: _Collector, *, names_required: bool, today: date) -> PersonInput:
-    dob = c.day("date_of_birth", required=names_required)
+    # A booking needs a name (last or first: people are booked as "DOE" or under one name) but may have an
+    # unknown date of birth: a jail books whoever is in front of it.
+    dob = c.day("date_of_birth")
     if dob is not None:
         if dob > today:
             c.fail("date_of_birth", "date of birth is in the future")
@@ -330,9 +342,14 @@ def _person(c: _Collector, *, names_required: bool, today: date) -> PersonInput:
         a_number = ""
     elif not (type(a_number) is str and F.A_NUMBER.fullmatch(a_number)):
         a_number = c.parsed("a_number", F.parse_a_number, default="")
+    last_name = c.text("last_name", 100)
+    first_name = c.text("first_name", 100)
+    if names_required and not (last_name or first_name) and not any(
+            p.field in ("last_name", "first_name") for p in c.problems):
+        c.problems.append(Problem("last_name", "", "give last_name or first_name (or both)"))
     return PersonInput(
-        c.text("last_name", 100, required=names_required),
-        c.text("first_name", 100, required=names_required),
+        last_name,
+        first_name,
         c.text("middle_name", 100),
         dob,
         c.enum("sex", _SEX),
@@ -366,6 +383,8 @@ def validate_booking(values: Mapping[str, Any], facilities: Facilities) -> Booki
     release_type = c.enum("release_type", _RELEASE_TYPES)
     release_reason = c.enum("release_reason", _RELEASE_REASONS)
     ice_hold = c.flag("ice_hold")
+    address = (c.text("address_street", 200), c.text("address_city", 100), c.text("address_postcode", 20),
+               c.text("address_state", 30))
     latest = now + _GRACE
     if booked_at is not None:
         if released_at is not None and released_at < booked_at:
@@ -379,7 +398,7 @@ def validate_booking(values: Mapping[str, Any], facilities: Facilities) -> Booki
     if c.problems or facility is None or booked_at is None:
         return c.problems
     return BookingInput(facility.pk, facility.code, booking_number, person, booked_at, scheduled, release_type,
-                        released_at, release_reason, ice_hold)
+                        released_at, release_reason, ice_hold, *address, jurisdiction_id=facility.jurisdiction_id)
 
 
 def validate_charge(values: Mapping[str, Any], facilities: Facilities) -> ChargeInput | list[Problem]:
@@ -401,9 +420,14 @@ def validate_charge(values: Mapping[str, Any], facilities: Facilities) -> Charge
                        disposition, disposition_date, probable_cause, categories)
 
 
-def validate_conviction(values: Mapping[str, Any]) -> ConvictionInput | list[Problem]:
+def validate_conviction(values: Mapping[str, Any], facilities: Facilities | None = None
+                        ) -> ConvictionInput | list[Problem]:
     c = _Collector(values)
     today = clock.now().date()
+    jurisdiction_id: int | None = None
+    if not F.is_blank(values.get("facility")):
+        facility = _facility(c, facilities or Facilities())
+        jurisdiction_id = facility.jurisdiction_id if facility is not None else None
     person = _person(c, names_required=False, today=today)
     has_name = bool(person.last_name and person.first_name and person.date_of_birth)
     if not (person.fbi_number or person.state_id or person.a_number or has_name) and not c.problems:
@@ -425,7 +449,7 @@ def validate_conviction(values: Mapping[str, Any]) -> ConvictionInput | list[Pro
         return c.problems
     key = conviction_source_key(person, statute, convicted_on, state)
     return ConvictionInput(person, statute, level, wobbler, convicted_on, state, categories, state_prison, prop47,
-                           key)
+                           key, jurisdiction_id)
 
 
 def conviction_source_key(person: PersonInput, statute: str, convicted_on: date, state: str) -> str:
@@ -451,8 +475,9 @@ class _P:
     for the few that a request may concern."""
 
     __slots__ = ("pk", "last_name", "first_name", "middle_name", "date_of_birth", "sex", "fbi_number", "state_id",
-                 "a_number", "country_of_birth")
+                 "a_number", "country_of_birth", "jurisdiction_id")
     pk: int | None
+    jurisdiction_id: int | None
     last_name: str
     first_name: str
     middle_name: str
@@ -463,13 +488,14 @@ class _P:
     a_number: str
     country_of_birth: str
 
-    def __init__(self, pk: int | None, values: Iterable[Any]) -> None:
+    def __init__(self, pk: int | None, values: Iterable[Any], jurisdiction_id: int | None = None) -> None:
         self.pk = pk
+        self.jurisdiction_id = jurisdiction_id
         (self.last_name, self.first_name, self.middle_name, self.date_of_birth, self.sex, self.fbi_number,
          self.state_id, self.a_number, self.country_of_birth) = values
 
     def model(self) -> Person:
-        return Person(id=self.pk, **{f: getattr(self, f) for f in PERSON_FIELDS})
+        return Person(id=self.pk, jurisdiction_id=self.jurisdiction_id, **{f: getattr(self, f) for f in PERSON_FIELDS})
 
 
 Matchable = Person | _P
@@ -477,7 +503,7 @@ Matchable = Person | _P
 
 class PersonIndex:
     """The people a batch may match, by each identifier; new people join it as they are made, so two
-    bookings of one new person in one batch share a Person."""
+    bookings of one new person in one batch share a Person. `find` looks inside one county only (H4)."""
 
     def __init__(self) -> None:
         self.by: dict[str, dict[Any, list[Matchable]]] = {k: {} for k in (*IDENTIFIERS, "name")}
@@ -510,7 +536,8 @@ class PersonIndex:
             if p.last_name and p.first_name and p.date_of_birth:
                 names.add((p.last_name, p.first_name, p.date_of_birth))
         qn = connection.ops.quote_name
-        select = f"SELECT id, {', '.join(qn(f) for f in PERSON_FIELDS)} FROM {qn(Person._meta.db_table)} WHERE "
+        select = (f"SELECT id, {', '.join(qn(f) for f in PERSON_FIELDS)}, {qn('jurisdiction_id')} "
+                  f"FROM {qn(Person._meta.db_table)} WHERE ")
         with connection.cursor() as cur:
             for attr, values in wanted.items():
                 ordered = sorted(values)
@@ -535,17 +562,18 @@ class PersonIndex:
         for row in rows:
             if row[0] in self._pk_set:
                 continue
-            values = list(row[1:])
+            values = list(row[1:-1])
             dob = values[3]
             if isinstance(dob, str):
                 values[3] = date.fromisoformat(dob)
             elif isinstance(dob, datetime):
                 values[3] = dob.date()
-            p = _P(row[0], values)
+            p = _P(row[0], values, row[-1])
             self._pk_set.add(row[0])
             self.add(p)
 
-    def find(self, p: PersonInput) -> Matchable | None:
+    def find(self, p: PersonInput, jurisdiction_id: int | None) -> Matchable | None:
+        """The person this input is, among the people of one county (None: those with no county yet)."""
         by = self.by
         for rank, attr in enumerate(IDENTIFIERS):
             value = getattr(p, attr)
@@ -554,15 +582,28 @@ class PersonIndex:
             found = by[attr].get(value)
             if found:
                 for cand in sorted(found, key=_pk_order):
-                    if not _conflicts(cand, p, IDENTIFIERS[:rank]):
+                    if cand.jurisdiction_id == jurisdiction_id and not _conflicts(cand, p, IDENTIFIERS[:rank]):
                         return cand
-        if p.last_name and p.first_name and p.date_of_birth:
+        if p.last_name and p.first_name and p.date_of_birth:  # never on an unknown date of birth
             found = by["name"].get((p.last_name, p.first_name, p.date_of_birth))
             if found:
                 for cand in sorted(found, key=_pk_order):
-                    if not _conflicts(cand, p, IDENTIFIERS):
+                    if cand.jurisdiction_id == jurisdiction_id and not _conflicts(cand, p, IDENTIFIERS):
                         return cand
         return None
+
+    def find_all(self, p: PersonInput) -> list[Matchable]:
+        """This input's person in every county that has one (the system's imports of state records)."""
+        counties: set[int | None] = set()
+        for attr in IDENTIFIERS:
+            value = getattr(p, attr)
+            if value:
+                counties.update(c.jurisdiction_id for c in self.by[attr].get(value, ()))
+        if p.last_name and p.first_name and p.date_of_birth:
+            counties.update(c.jurisdiction_id for c in self.by["name"].get((p.last_name, p.first_name,
+                                                                            p.date_of_birth), ()))
+        found = [self.find(p, j) for j in sorted(counties, key=lambda j: (j is not None, j or 0))]
+        return [f for f in found if f is not None]
 
 
 def _pk_order(p: Matchable) -> tuple[int, int]:
@@ -573,9 +614,9 @@ def _conflicts(cand: Matchable, p: PersonInput, attrs: Iterable[str]) -> bool:
     return any(getattr(p, a) and getattr(cand, a) and getattr(p, a) != getattr(cand, a) for a in attrs)
 
 
-def _new_person(p: PersonInput) -> _P:
+def _new_person(p: PersonInput, jurisdiction_id: int | None) -> _P:
     return _P(None, (p.last_name, p.first_name, p.middle_name, p.date_of_birth, p.sex, p.fbi_number, p.state_id,
-                     p.a_number, p.country_of_birth))
+                     p.a_number, p.country_of_birth), jurisdiction_id)
 
 
 def _merge_person(person: Matchable, p: PersonInput, *, overwrite: bool) -> dict[str, list[Any]]:
@@ -685,9 +726,9 @@ def apply_bookings(items: list[tuple[int, BookingInput]], *, source: str,
     for number, b in items:
         booking = existing.get((b.facility_id, b.booking_number))
         if booking is None:
-            match = index.find(b.person)
+            match = index.find(b.person, b.jurisdiction_id)
             if match is None:
-                match = _new_person(b.person)
+                match = _new_person(b.person, b.jurisdiction_id)
                 new_people.append(match)
                 index.add(match)
             else:
@@ -736,7 +777,8 @@ def apply_bookings(items: list[tuple[int, BookingInput]], *, source: str,
         ids = _insert(Booking._meta.db_table,
                       ("facility_id", "booking_number", "person_id", *BOOKING_FIELDS, "created_at", "updated_at"),
                       [(b.facility_id, b.booking_number, p.pk, dt(b.booked_at), dt(b.scheduled_release_at),
-                        b.release_type, dt(b.released_at), b.release_reason, b.ice_hold, stamp, stamp)
+                        b.release_type, dt(b.released_at), b.release_reason, b.ice_hold, b.address_street,
+                        b.address_city, b.address_postcode, b.address_state, stamp, stamp)
                        for _, b, p in new_bookings],
                       returning=True)
         _insert(ReleaseScheduleChange._meta.db_table,
@@ -956,14 +998,20 @@ def apply_charges(items: list[tuple[int, ChargeInput]], *, source: str) -> Appli
 
 # ------------------------------------------------------------------------------------------ convictions
 def apply_convictions(items: list[tuple[int, ConvictionInput]], *, source: str) -> Applied[Conviction]:
+    """Criminal history onto Persons. A row naming a facility lands on that county's Person only; a row without
+    one (the system importing a state's records) lands on the Person of every county that has that human, and
+    on a new county-less Person when none does and the row names them fully."""
     out: Applied[Conviction] = Applied(BatchResult())
     if not items:
         return out
     now = clock.now()
-    existing = {c.source_key: c for c in Conviction.objects.filter(source_key__in=[cv.source_key for _, cv in items])
-                .select_related("person")}
+    existing: dict[str, list[Conviction]] = {}
+    keys = sorted({cv.source_key for _, cv in items})
+    for i in range(0, len(keys), 900):
+        for found in Conviction.objects.filter(source_key__in=keys[i:i + 900]).select_related("person"):
+            existing.setdefault(found.source_key, []).append(found)
     index = PersonIndex()
-    index.prefetch(cv.person for _, cv in items if cv.source_key not in existing)
+    index.prefetch(cv.person for _, cv in items)
     new_people: list[_P] = []
     changed_people: dict[int, tuple[Matchable, dict[str, list[Any]]]] = {}
     new: list[tuple[int, Conviction, Matchable]] = []
@@ -972,47 +1020,56 @@ def apply_convictions(items: list[tuple[int, ConvictionInput]], *, source: str) 
     for number, cv in items:
         wanted = {f: getattr(cv, f) for f in CONVICTION_FIELDS}
         wanted["categories"] = list(cv.categories)
-        conviction = existing.get(cv.source_key)
-        if conviction is not None:
+        if cv.jurisdiction_id is not None:
+            found_one = index.find(cv.person, cv.jurisdiction_id)
+            targets: list[Matchable] = [found_one] if found_one is not None else []
+        else:
+            targets = index.find_all(cv.person)
+        stored = [c for c in existing.get(cv.source_key, [])
+                  if cv.jurisdiction_id is None or c.person.jurisdiction_id == cv.jurisdiction_id]
+        stored_people = {c.person_id for c in stored}
+        targets = [t for t in targets if t.pk is None or t.pk not in stored_people]
+        if not targets and not stored:
+            given = cv.person
+            if not (given.last_name and given.first_name and given.date_of_birth):
+                ids = ", ".join(f"{a} {getattr(given, a)}" for a in IDENTIFIERS if getattr(given, a))
+                where = " in that facility's county" if cv.jurisdiction_id is not None else ""
+                out.result.problems.append((number, Problem(
+                    "person", ids, f"no person with these identifiers{where}; give last_name, first_name and "
+                                   "date_of_birth to record history for someone not yet booked")))
+                continue
+            person = _new_person(given, cv.jurisdiction_id)
+            new_people.append(person)
+            index.add(person)
+            targets = [person]
+        outcomes: list[str] = []
+        for conviction in stored:
             changes = _diff(conviction, wanted)
-            out.objects[number] = conviction
+            out.objects.setdefault(number, conviction)
             if not changes:
-                out.result.unchanged += 1
-                out.outcomes[number] = "unchanged"
+                outcomes.append("unchanged")
                 continue
             for f, value in wanted.items():
                 setattr(conviction, f, value)
             conviction.updated_at = now
             changed.append((conviction, changes))
-            out.result.updated += 1
-            out.outcomes[number] = "updated"
-            out.changes[number] = changes
+            outcomes.append("updated")
+            out.changes.setdefault(number, changes)
             _keep_first(touched, id(conviction.person), conviction.person, "conviction.changed")
-            continue
-        person = index.find(cv.person)
-        if person is None:
-            given = cv.person
-            if not (given.last_name and given.first_name and given.date_of_birth):
-                ids = ", ".join(f"{a} {getattr(given, a)}" for a in IDENTIFIERS if getattr(given, a))
-                out.result.problems.append((number, Problem(
-                    "person", ids, "no person with these identifiers; give last_name, first_name and "
-                                   "date_of_birth to record history for someone not yet booked")))
-                continue
-            person = _new_person(given)
-            new_people.append(person)
-            index.add(person)
-        else:
-            pchanges = _merge_person(person, cv.person, overwrite=False)
-            if pchanges and person.pk is not None:
-                _record_person_change(changed_people, person, pchanges)
-        conviction = Conviction(statute=cv.statute, convicted_on=cv.convicted_on, source_key=cv.source_key,
-                                created_at=now, updated_at=now, **wanted)
-        new.append((number, conviction, person))
-        existing[cv.source_key] = conviction
-        out.objects[number] = conviction
-        out.result.created += 1
-        out.outcomes[number] = "created"
-        _keep_first(touched, id(person), person, "conviction.added")
+        for target in targets:
+            if target.pk is not None:
+                pchanges = _merge_person(target, cv.person, overwrite=False)
+                if pchanges:
+                    _record_person_change(changed_people, target, pchanges)
+            conviction = Conviction(statute=cv.statute, convicted_on=cv.convicted_on, source_key=cv.source_key,
+                                    created_at=now, updated_at=now, **wanted)
+            new.append((number, conviction, target))
+            out.objects.setdefault(number, conviction)
+            outcomes.append("created")
+            _keep_first(touched, id(target), target, "conviction.added")
+        outcome = next(o for o in ("created", "updated", "unchanged") if o in outcomes)
+        setattr(out.result, outcome, getattr(out.result, outcome) + 1)
+        out.outcomes[number] = outcome
     _insert_people(new_people, now)
     _save_people(changed_people, source, now)
     if new:
@@ -1036,10 +1093,11 @@ def _insert_people(people: list[_P], now: datetime) -> None:
     dt, d = _db_formats()
     stamp = dt(now)
     ids = _insert(Person._meta.db_table,
-                  (*PERSON_FIELDS, "registrant_sex_offender", "registrant_arson", "lawful_status_proven",
-                   "created_at", "updated_at"),
+                  (*PERSON_FIELDS, "jurisdiction_id", "registrant_sex_offender", "registrant_arson",
+                   "lawful_status_proven", "created_at", "updated_at"),
                   [(p.last_name, p.first_name, p.middle_name, d(p.date_of_birth), p.sex, p.fbi_number, p.state_id,
-                    p.a_number, p.country_of_birth, False, False, False, stamp, stamp) for p in people],
+                    p.a_number, p.country_of_birth, p.jurisdiction_id, False, False, False, stamp, stamp)
+                   for p in people],
                   returning=True)
     for p, pk in zip(people, ids, strict=True):
         p.pk = pk
@@ -1067,7 +1125,7 @@ def upsert_charge(data: Mapping[str, Any], *, source: str) -> UpsertResult[Charg
 
 
 def add_conviction(data: Mapping[str, Any], *, source: str) -> UpsertResult[Conviction]:
-    cleaned = validate_conviction(_strip_unknown(data, CONVICTION_KNOWN))
+    cleaned = validate_conviction(_strip_unknown(data, CONVICTION_KNOWN), Facilities())
     if isinstance(cleaned, list):
         _raise_invalid(cleaned)
         raise AssertionError
@@ -1099,7 +1157,8 @@ def record_release(facility_code: str, booking_number: str, released_at: datetim
     p = booking.person
     b = BookingInput(facility.pk, facility.code, booking.booking_number,
                      PersonInput(**{f: getattr(p, f) for f in PERSON_FIELDS}), booking.booked_at,
-                     booking.scheduled_release_at, rtype, when, reason, booking.ice_hold)
+                     booking.scheduled_release_at, rtype, when, reason, booking.ice_hold,
+                     jurisdiction_id=facility.jurisdiction_id, **{f: getattr(booking, f) for f in ADDRESS_FIELDS})
     return _single(apply_bookings([(1, b)], source=source, want_objects=True))
 
 
@@ -1110,7 +1169,7 @@ def _strip_unknown(data: Mapping[str, Any], known: frozenset[str]) -> dict[str, 
 def _single(applied: Applied[T]) -> UpsertResult[T]:
     if applied.result.problems:
         _, problem = applied.result.problems[0]
-        if problem.field == "booking_number":
+        if problem.field in ("booking_number", "person"):  # not there, or not the caller's county's (H4)
             raise NotFound(problem.reason)
         raise InvalidInput(problem.reason, problem.field or None)
     return UpsertResult(applied.objects[1], applied.outcomes[1], applied.changes.get(1, {}),

@@ -56,9 +56,10 @@ class ConvictionHandler:
 
     def __init__(self, *, source: str) -> None:
         self.source = source
+        self.facilities = services.Facilities()
 
     def validate(self, row: Row) -> services.ConvictionInput | list[Problem]:
-        return services.validate_conviction(row.values)
+        return services.validate_conviction(row.values, self.facilities)
 
     def key(self, cleaned: services.ConvictionInput) -> Hashable:
         return (cleaned.source_key, cleaned.statute)

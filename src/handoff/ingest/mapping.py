@@ -23,7 +23,12 @@ bookings:              # one section per kind; or put the keys at the top level 
   formats: {booked_at: "%m/%d/%Y %H:%M"}                         # strptime formats -> ISO
   skip_if: {category: [other]}                                   # source column: values -> skip row
   repeated_rows: reject                                          # reject | merge (see below)
+  unknown_if_invalid: [date_of_birth]                            # see below
 ```
+`unknown_if_invalid` lists fields (optional ones, such as date_of_birth) whose value, when the map's format
+cannot read it (19650231), is taken as unknown instead of rejecting the row; the import's warnings count them.
+Why: jail systems hold impossible birth dates (00/00/0000, a 31 February) for people they did book, and a row
+dropped for one loses the booking itself.
 `repeated_rows: merge` is for exports with one row per charge that repeat the booking on every row: a
 repeat of a key whose mapped values are identical to its first row is counted as `repeated` instead of
 being rejected as a duplicate; a repeat with different values is still rejected.
@@ -43,7 +48,8 @@ from handoff.core.errors import InvalidInput
 from handoff.ingest.contract import Problem
 
 KINDS = ("bookings", "charges", "convictions", "requests", "withdrawals")
-_SECTION_KEYS = {"passthrough", "columns", "constants", "derive", "values", "formats", "skip_if", "repeated_rows"}
+_SECTION_KEYS = {"passthrough", "columns", "constants", "derive", "values", "formats", "skip_if", "repeated_rows",
+                 "unknown_if_invalid"}
 _TOP_KEYS = {"format", "encoding", "delimiter", "gzip", "description", *KINDS, *_SECTION_KEYS}
 
 
@@ -100,6 +106,8 @@ class Section:
     formats: dict[str, str] = field(default_factory=dict)
     skip_if: dict[str, frozenset[str]] = field(default_factory=dict)
     repeated_rows: str = "reject"
+    unknown_if_invalid: frozenset[str] = frozenset()
+    unknowns: dict[str, int] = field(default_factory=dict, repr=False)
     _counters: dict[tuple[str, tuple[Any, ...]], int] = field(default_factory=dict, repr=False)
 
     def skip(self, source: AbcMapping[str, Any]) -> str | None:
@@ -136,6 +144,10 @@ class Section:
             try:
                 parsed = datetime.strptime(str(v).strip(), fmt)
             except ValueError:
+                if ours in self.unknown_if_invalid:
+                    out[ours] = ""
+                    self.unknowns[ours] = self.unknowns.get(ours, 0) + 1
+                    continue
                 problems.append(Problem(ours, str(v), f"does not match the mapping's format {fmt!r}"))
                 out.pop(ours, None)
                 continue
@@ -263,6 +275,12 @@ def _section(doc: Any, where: str) -> Section:
     if rr not in ("reject", "merge"):
         raise InvalidInput(f"mapping {where}: repeated_rows must be reject or merge", "mapping")
     s.repeated_rows = rr
+    listed: Any = doc.get("unknown_if_invalid") or []
+    if not isinstance(listed, list) or not all(isinstance(u, str) for u in listed):
+        raise InvalidInput(f"mapping {where}: unknown_if_invalid must be a list of field names", "mapping")
+    if {"booked_at", "booking_number", "facility"} & set(listed):
+        raise InvalidInput(f"mapping {where}: unknown_if_invalid may not name a required field", "mapping")
+    s.unknown_if_invalid = frozenset(listed)
     return s
 
 

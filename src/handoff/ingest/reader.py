@@ -174,7 +174,7 @@ def _jsonl(lines: _Lines) -> Iterator[Record]:
         if not isinstance(obj, dict):
             yield Record(n, None, Problem("", _clip(text.strip()), "expected a JSON object"))
             continue
-        yield Record(n, obj)
+        yield Record(n, trim(obj))
     if not seen_any:
         raise EmptyInput("empty file", 1)
 
@@ -230,7 +230,15 @@ def _csv(lines: _Lines, info: SourceInfo, warn: Warn) -> Iterator[Record]:
                 "", _clip(delimiter.join(fields)),
                 f"row has {len(fields)} fields but the header has {width}"))
             continue
-        yield Record(start, {h: v for h, v in zip(header, fields, strict=True) if h})
+        yield Record(start, {h: v.strip() for h, v in zip(header, fields, strict=True) if h})
+
+
+def trim(values: dict[str, Any]) -> dict[str, Any]:
+    """Spaces around keys and text values removed. Why: exports pad ("a, b" after every comma in the FEBRL
+    files, fixed-width columns elsewhere), and " 19151111" is the same date as "19151111"; nested values
+    (a request's subject) are trimmed by the field parsers that read them."""
+    return {(k.strip() if isinstance(k, str) else k): (v.strip() if isinstance(v, str) else v)
+            for k, v in values.items()}
 
 
 def _clip(s: str) -> str:

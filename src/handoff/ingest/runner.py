@@ -280,6 +280,10 @@ def _mapped(recs: Iterator[Record], section: Section | None, report: Report, rej
             _reject(report, rejects, rec.number, problems)
             continue
         yield Record(rec.number, values)
+    if section is not None:
+        for name, n in sorted(section.unknowns.items()):
+            report.warnings.append(f"{n} row(s): {name} unreadable with the map's format, taken as unknown "
+                                   "(unknown_if_invalid)")
 
 
 def _reject(report: Report, rejects: _Rejects, number: int, problems: list[Problem]) -> None:

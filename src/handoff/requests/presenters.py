@@ -213,7 +213,8 @@ def request_lines(req: ImmigrationRequest, tz: ZoneInfo) -> list[str]:
             p = b.person
             lines.append(
                 f"    - booking {b.booking_number}: {p.last_name.upper()}, {p.first_name}, born "
-                f"{p.date_of_birth.isoformat()}; A-number {p.a_number or '-'}; FBI number {p.fbi_number or '-'}"
+                f"{p.date_of_birth.isoformat() if p.date_of_birth else 'unknown'}; A-number {p.a_number or '-'}; "
+                f"FBI number {p.fbi_number or '-'}"
             )
     return lines
 

@@ -32,7 +32,8 @@ def _get(request: HttpRequest, request_id: str) -> Any:
 def _candidates(req: Any, who: Any) -> list[tuple[int, str]]:
     ids = [int(i) for i in (req.match_candidates or []) if str(i).isdigit()]
     bookings = scoping.bookings_for(who).filter(pk__in=ids, facility=req.facility).select_related("person")
-    return [(b.pk, f"Booking {b.booking_number}: {person_name(b)}, born {b.person.date_of_birth:%Y-%m-%d}")
+    return [(b.pk, f"Booking {b.booking_number}: {person_name(b)}, born "
+             f"{b.person.date_of_birth.isoformat() if b.person.date_of_birth else 'unknown'}")
             for b in bookings]
 
 

@@ -1,0 +1,136 @@
+"""`handoff people link|export|review|confirm|reject`: the same person across jails."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from handoff.access.actor import Actor
+from handoff.core.errors import HandoffError
+from handoff.linkage import engine, services
+
+#: the steps of a link run, for the progress bar (services.link and engine.score announce them in this order)
+LINK_STEPS = 10
+
+
+class _Bar(AbstractContextManager["_Bar"]):
+    """A rich progress bar over the run's steps, drawn on the terminal's stderr only."""
+
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                 TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+        self.task = self.progress.add_task("linking", total=total)
+
+    def __enter__(self) -> _Bar:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.update(self.task, completed=self.progress.tasks[0].total)
+        self.progress.stop()
+
+    def step(self, text: str) -> None:
+        self.progress.update(self.task, description=text, advance=1)
+
+
+class Command(BaseCommand):
+    help = (
+        "The same person across jails: deterministic links by identifier, then probabilistic linkage (Splink)\n"
+        "on names, date of birth, sex and address; a review list for the pairs in between.\n\n"
+        "Examples:\n"
+        "  handoff people link                       # progress bar on a terminal, summary at the end\n"
+        "  handoff people link --json                # quiet; one JSON object\n"
+        "  handoff people link --threshold 8 --review-floor 2\n"
+        "  handoff people export --out people.csv    # facility, booking_number, person_id, match_weight\n"
+        "  handoff people review --json              # the open review list\n"
+        "  handoff people confirm 12 --reason 'same tattoo and booking photo'\n"
+        "  handoff people reject 13 --reason 'twins: different SSNs on the jail record'\n\n"
+        "Exit codes: 0 done; 2 bad input (a message says which)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        link = sub.add_parser("link", help="link people across jails and refresh the review list")
+        link.add_argument("--json", action="store_true", help="print one JSON object; no progress bar")
+        link.add_argument("--threshold", type=float, default=engine.THRESHOLD,
+                          help=f"match weight that joins two people (default {engine.THRESHOLD})")
+        link.add_argument("--review-floor", type=float, default=engine.REVIEW_FLOOR,
+                          help=f"lowest match weight sent to review (default {engine.REVIEW_FLOOR})")
+        train = link.add_mutually_exclusive_group()
+        train.add_argument("--train", dest="train", action="store_const", const=True, default=None,
+                           help="re-estimate the model on this data (default: when there are "
+                                f"{engine.TRAIN_MIN_RECORDS:,} people or more)")
+        train.add_argument("--no-train", dest="train", action="store_const", const=False,
+                           help="use the shipped model")
+        export = sub.add_parser("export", help="write every booking with its cross-jail person id")
+        export.add_argument("--out", required=True, help="the CSV file to write")
+        export.add_argument("--json", action="store_true")
+        review = sub.add_parser("review", help="list the pairs waiting for a person's decision")
+        review.add_argument("--status", default="open", choices=["open", "confirmed", "rejected"])
+        review.add_argument("--json", action="store_true")
+        for name, what in (("confirm", "the two are the same person"), ("reject", "the two are different people")):
+            p = sub.add_parser(name, help=f"decide a review pair: {what}")
+            p.add_argument("pair", type=int)
+            p.add_argument("--reason", required=True)
+            p.add_argument("--json", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"]
+        actor = Actor.system(f"cli:people {action}")
+        try:
+            if action == "link":
+                self._link(actor, options)
+            elif action == "export":
+                n = services.export_csv(options["out"], actor=actor)
+                self._say(options, {"rows": n, "out": options["out"]}, f"Wrote {n} booking(s) to {options['out']}.")
+            elif action == "review":
+                self._review(actor, options)
+            else:
+                rp = services.decide(actor, options["pair"], confirm=action == "confirm", reason=options["reason"])
+                self._say(options, {"pair": rp.pk, "status": rp.status},
+                          f"Pair {rp.pk}: {rp.status}. It takes effect at the next `handoff people link`.")
+        except HandoffError as exc:
+            raise CommandError(str(exc), returncode=2) from exc
+
+    def _say(self, options: dict[str, Any], data: dict[str, Any], text: str) -> None:
+        self.stdout.write(json.dumps(data) if options.get("json") else text)
+
+    def _link(self, actor: Actor, options: dict[str, Any]) -> None:
+        quiet = options["json"] or not sys.stderr.isatty()
+        bar: AbstractContextManager[Any] = nullcontext() if quiet else _Bar(LINK_STEPS)
+        with bar as b:
+            report = services.link(actor=actor, threshold=options["threshold"],
+                                   review_floor=options["review_floor"], train=options["train"],
+                                   step=b.step if b is not None else services._quiet)
+        if options["json"]:
+            self.stdout.write(json.dumps(report.as_dict()))
+            return
+        self.stdout.write(
+            f"Linked {report.people} people: {report.identities} identities hold {report.linked_people} of them "
+            f"({report.deterministic_links} links by identifier, {report.probabilistic_links} by match weight >= "
+            f"{report.threshold}, {report.manual_links} confirmed by reviewers). {report.review_open} pair(s) "
+            f"wait for review (weight {report.review_floor} to {report.threshold}). Model "
+            f"{'trained on this data' if report.trained else 'shipped'}; {report.seconds:.1f} s.")
+
+    def _review(self, actor: Actor, options: dict[str, Any]) -> None:
+        pairs = services.review_list(actor, status=options["status"])
+        if options["json"]:
+            self.stdout.write(json.dumps({"pairs": pairs}))
+            return
+        if not pairs:
+            self.stdout.write(f"No {options['status']} review pairs.")
+            return
+        for p in pairs:
+            a, b = p["people"]
+            self.stdout.write(
+                f"#{p['pair']}  weight {p['match_weight']:+.2f}  "
+                f"{a['last_name']}, {a['first_name']} ({a['date_of_birth'] or 'DOB unknown'}) {' '.join(a['bookings'])}"
+                f"  ~  {b['last_name']}, {b['first_name']} ({b['date_of_birth'] or 'DOB unknown'}) "
+                f"{' '.join(b['bookings'])}")
