@@ -9,7 +9,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from handoff.custody.ingest.reader import detect, records, trim
+from handoff.ingest.reader import detect, records, trim
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -10,6 +10,7 @@ from handoff.api import schemas
 from handoff.core import vocab
 from handoff.custody import models as custody
 from handoff.custody.services import OFFENCE_CATEGORIES
+from handoff.linkage import models as linkage
 from handoff.notices import models as notices
 from handoff.notices import states
 from handoff.policy.documents import CATEGORIES
@@ -30,6 +31,8 @@ from handoff.requests import models as requests
     (notices.Channel, vocab.CHANNELS),
     (notices.DeliveryStatus, vocab.DELIVERY_STATUSES),
     (notices.OutcomeKind, vocab.OUTCOME_KINDS),
+    (linkage.Method, vocab.LINK_METHODS),
+    (linkage.ReviewStatus, vocab.REVIEW_STATUSES),
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_it_keeps_the_model_choices_equal_to_vocab(choices: type, values: tuple[str, ...]) -> None:
     assert tuple(choices.values) == values  # type: ignore[attr-defined]

@@ -16,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from architecture import imports_of, module_name  # noqa: E402
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "handoff"
-DOMAIN = {"core", "policy", "jurisdictions", "custody", "requests", "notices", "access", "audit", "reports"}
+DOMAIN = {"core", "policy", "jurisdictions", "custody", "requests", "notices", "access", "audit", "reports",
+          "linkage"}
 FACES = {"api", "web"}
 ABOVE_DOMAIN = FACES | {"casework", "ingest", "ops"}
 #: app -> apps it must never import (the walls)
@@ -30,6 +31,7 @@ WALLS: dict[str, set[str]] = {
     "jurisdictions": ABOVE_DOMAIN,
     "access": ABOVE_DOMAIN,
     "reports": ABOVE_DOMAIN,
+    "linkage": {"requests", "notices", "reports"} | ABOVE_DOMAIN,  # reads custody; re-arrest reads it
     "casework": {"ingest", "ops"} | FACES,
     "ingest": {"ops"} | FACES,
 }

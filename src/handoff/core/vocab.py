@@ -74,3 +74,12 @@ CHANNELS: tuple[str, ...] = ("webhook", "email", "escalation")
 DELIVERY_STATUSES: tuple[str, ...] = ("pending", "sent", "failed", "cancelled")
 
 OUTCOME_KINDS: tuple[str, ...] = ("transferred_to_ice", "released_ice_not_present", "released_before_notice")
+
+
+# --- linkage of people across jails ----------------------------------------------------------------------
+
+#: how a person joined an identity: an identifier, a match weight above the threshold, or a reviewer
+LINK_METHODS: tuple[str, ...] = ("deterministic", "probabilistic", "manual")
+
+#: a pair in the review band: waiting, or decided one way or the other
+REVIEW_STATUSES: tuple[str, ...] = ("open", "confirmed", "rejected")
