@@ -9,9 +9,10 @@ import json
 import tempfile
 from pathlib import Path
 
-from handoff.ingest.reader import detect, records, trim
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from handoff.ingest.reader import detect, records, trim
 
 # cell text without the characters CSV quoting or our line reader would change (those have their own tests)
 TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), max_size=12)
