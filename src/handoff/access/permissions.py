@@ -117,6 +117,8 @@ URL_RULES.update({
     "web:transparency": PUBLIC_READ,
     "web:transparency_csv": PUBLIC_READ,
     "web:keepalive": Rule(read=R.ANY_USER, write=R.ANY_USER),
+    "web:people_review": Rule(read=frozenset({*R.JAIL, Role.AUDITOR.value}), write=R.JAIL,
+                              note="linkage review: pairs whose two people the reader may both read (H4)"),
     # The one-click acknowledgement link is public: the signed token in the URL is the credential (it names
     # one notice and its office, cannot be forged without the secret key, and expires).
     "notices:ack": Rule(read=R.ANYONE, write=R.ANYONE, scope="notice",

@@ -22,4 +22,5 @@ urlpatterns = [
     path("transparency", views.transparency, name="transparency"),
     path("transparency.csv", views.transparency_csv, name="transparency_csv"),
     path("session/keepalive", views.keepalive, name="keepalive"),
+    path("people/review", views.people_review, name="people_review"),
 ]

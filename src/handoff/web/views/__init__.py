@@ -3,6 +3,7 @@
 from handoff.web.views.home import home, keepalive
 from handoff.web.views.jail import jail_dashboard
 from handoff.web.views.office import notice_ack, office_dashboard, request_outcome
+from handoff.web.views.people import people_review
 from handoff.web.views.policies import policies, policy_detail, policy_try
 from handoff.web.views.requests import letter, request_detail, request_override, request_review
 from handoff.web.views.transparency import transparency, transparency_csv
@@ -10,5 +11,5 @@ from handoff.web.views.transparency import transparency, transparency_csv
 __all__ = [
     "home", "keepalive", "jail_dashboard", "office_dashboard", "notice_ack", "request_outcome", "policies",
     "policy_detail", "policy_try", "letter", "request_detail", "request_override", "request_review",
-    "transparency", "transparency_csv",
+    "transparency", "transparency_csv", "people_review",
 ]
