@@ -26,12 +26,13 @@ def _leaks(html: str) -> list[str]:
 
 @pytest.mark.django_db
 def test_it_never_names_a_confidential_jurisdiction_to_the_public(world: World, client: Client) -> None:
-    for path in ["/transparency", "/transparency.csv", "/policies", "/policies/us-tx", "/login/"]:
+    paths = ["/transparency", "/transparency.csv", "/transparency/codebook", "/policies", "/policies/us-tx", "/login/"]
+    for path in paths:
         response = client.get(path)
         assert response.status_code == 200, path
         assert _leaks(_text(response)) == [], path
-    # the three confidential counties are pooled into one row instead
-    assert "cooperation is confidential (at least 3, pooled)" in _text(client.get("/transparency"))
+    # only one of the three confidential counties has a request: too few to pool (review M2), so left out
+    assert "their figures are left out and no total includes them" in _text(client.get("/transparency"))
 
 
 @pytest.mark.django_db
@@ -56,13 +57,13 @@ def test_it_shows_a_confidential_county_its_own_work(world: World, client: Clien
 @pytest.mark.django_db
 def test_it_leaves_confidential_places_out_entirely_when_fewer_than_three(world: World, client: Client) -> None:
     from handoff.jurisdictions.models import Jurisdiction
-    from handoff.reports.services import build_report
+    from handoff.reports.public import public_data
 
     Jurisdiction.objects.filter(fips__in=["48029", "48453"]).update(confidential=False)
     html = _text(client.get("/transparency"))
     assert "pooled" not in html.split("How figures are protected")[0]
     assert "Dallas" not in html and "Bexar County" in html
-    report = build_report()
+    report = public_data()
     assert all(r.label != "Dallas County" for r in report.rows) and report.confidential_left_out
 
 
@@ -211,32 +212,13 @@ def test_it_shows_each_policy_with_citations_and_version_history(world: World, c
 
 @pytest.mark.django_db
 def test_it_hides_small_counts_on_the_public_page_so_they_cannot_be_worked_out(world: World) -> None:
-    """Every published table of the live report passes the same attacker as the disclosure unit tests."""
-    from handoff.reports.services import build_report
-    from tests.reports.test_disclosure import _bounds, _linearly_determined, _published_grid
+    """Every figure of the live page passes the linear-program audit over all published figures at once."""
+    from handoff.reports.audit import audit
+    from handoff.reports.public import public_data
 
-    report = build_report()
-    tables = list(report.tables.values()) + [d.table for d in report.declined]
-    hidden_any = False
-    for table in tables:
-        index_rows = {r: i for i, r in enumerate(table.rows)}
-        index_cols = {c: j for j, c in enumerate(table.cols)}
-        from handoff.reports.disclosure import ProtectedTable
-
-        renamed = ProtectedTable(
-            rows=tuple(range(len(table.rows))), cols=tuple(range(len(table.cols))),
-            cells={(index_rows[r], index_cols[c]): v for (r, c), v in table.cells.items()},
-            row_totals={index_rows[r]: v for r, v in table.row_totals.items()},
-            col_totals={index_cols[c]: v for c, v in table.col_totals.items()},
-            total=table.total, why=table.why,
-        )
-        published = _published_grid(renamed)
-        n, m = len(table.rows), len(table.cols)
-        protected = {k for k, w in table.why.items() if w != "withheld"}
-        hidden_any = hidden_any or bool(protected)
-        assert not protected & _linearly_determined(published, n, m)
-        for k, (lo, hi) in _bounds(published, n, m).items():
-            assert k not in protected or lo < hi
-        for v in [*table.cells.values(), *table.row_totals.values(), *table.col_totals.values(), table.total]:
-            assert v is None or not 1 <= v <= 10
-    assert hidden_any, "the world has small counts; some must be hidden"
+    data = public_data(use_cache=False)
+    assert data.suppression.hidden, "the world has small counts; some must be hidden"
+    assert audit(data.pub, data.suppression.hidden).ok
+    for i, fig in enumerate(data.pub.figures):
+        if fig.published and i not in data.suppression.hidden:
+            assert not 1 <= data.pub.value(i) <= 10

@@ -16,7 +16,9 @@ So we model what is published the way that reader does:
 * **links**: facts the reader knows without a number, as "sum of these atoms = sum of those" (a year's
   requests by outcome add up to its requests by month);
 * **floors**: facts that say "at least k" (a "days since the last missed notice" counter says that month had
-  at least one miss).
+  at least one miss; and since zeros are always published, every hidden figure is at least 1). Whether a
+  figure was hidden as small (primary) or to protect another (secondary) is never published: with that flag
+  a reader would know a primary cell lies in 1..10.
 
 For a hidden figure the reader's best knowledge is the interval [min, max] of its value over every
 non-negative solution consistent with the rest. The audit computes both ends with
@@ -169,7 +171,9 @@ class _Solver:
             union(left + right)
             rows.append((left, right, 0.0, None))
         self.floor_rows: list[tuple[tuple[int, ...], float]] = []
-        for atoms, k in pub.floors:
+        # zeros are always published, so a reader knows that every hidden published figure is at least 1
+        floors = list(pub.floors) + [(pub.figures[i].atoms, 1) for i in sorted(hidden) if pub.figures[i].published]
+        for atoms, k in floors:
             union(atoms)
             self.floor_rows.append((atoms, float(k)))
         self.zero = zero

@@ -21,6 +21,9 @@ urlpatterns = [
     path("policies/<str:policy_id>", views.policy_detail, name="policy_detail"),
     path("transparency", views.transparency, name="transparency"),
     path("transparency.csv", views.transparency_csv, name="transparency_csv"),
+    path("transparency.parquet", views.transparency_parquet, name="transparency_parquet"),
+    path("transparency/codebook", views.transparency_codebook, name="transparency_codebook"),
+    path("transparency/codebook.csv", views.transparency_codebook_csv, name="transparency_codebook_csv"),
     path("session/keepalive", views.keepalive, name="keepalive"),
     path("people/review", views.people_review, name="people_review"),
 ]

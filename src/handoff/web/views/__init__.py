@@ -6,10 +6,17 @@ from handoff.web.views.office import notice_ack, office_dashboard, request_outco
 from handoff.web.views.people import people_review
 from handoff.web.views.policies import policies, policy_detail, policy_try
 from handoff.web.views.requests import letter, request_detail, request_override, request_review
-from handoff.web.views.transparency import transparency, transparency_csv
+from handoff.web.views.transparency import (
+    transparency,
+    transparency_codebook,
+    transparency_codebook_csv,
+    transparency_csv,
+    transparency_parquet,
+)
 
 __all__ = [
     "home", "keepalive", "jail_dashboard", "office_dashboard", "notice_ack", "request_outcome", "policies",
     "policy_detail", "policy_try", "letter", "request_detail", "request_override", "request_review",
-    "transparency", "transparency_csv", "people_review",
+    "transparency", "transparency_csv", "transparency_parquet", "transparency_codebook", "transparency_codebook_csv",
+    "people_review",
 ]

@@ -1,0 +1,220 @@
+"""The public page as a source, and the attacker who reads all of it: /transparency, /transparency.csv,
+/transparency.parquet (and /metrics, in tests/core) publish ONE protected set of figures; the linear-program
+audit passes on that set; the pooled row never carries a member's law (review H3)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from django.test import Client
+
+from handoff.core import clock
+from tests.web.world import World, add_booking, send_request
+
+
+def _csv(client: Client) -> list[dict[str, str]]:
+    response = client.get("/transparency.csv")
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+
+def _parquet(client: Client) -> list[dict[str, Any]]:
+    response = client.get("/transparency.parquet")
+    assert response.status_code == 200 and response["Content-Type"] == "application/vnd.apache.parquet"
+    return pq.read_table(io.BytesIO(response.content)).to_pylist()
+
+
+def _declines_in_la(world: World, n: int, *, months_ago: int = 0) -> None:
+    """n requests in Los Angeles for people with no qualifying conviction: SB 54 declines them."""
+    at = clock.now() - timedelta(days=31 * months_ago)
+    for i in range(n):
+        booking = add_booking(world.facilities["LA-MCJ"], last=f"Decl{months_ago}x{i}", first="Test",
+                              dob=date(1990, 1, 1 + i % 27), release_in=timedelta(days=5), now=at)
+        send_request(f"LOS-D{months_ago}-{i:03d}", booking, "LOS", at=at)
+
+
+def _history(world: World) -> None:
+    """Three years of requests in every jail: enough for figures to publish, small ones to hide."""
+    from tests.web.test_transparency import _requests_at
+
+    now = clock.now()
+    for k, per in ((1, 12), (2, 3), (5, 14), (14, 20), (27, 2)):
+        _requests_at(world, now - timedelta(days=31 * k), per)
+
+
+@pytest.fixture
+def pooled(world: World) -> World:
+    """Los Angeles and Montgomery made confidential beside Dallas: three confidential places with requests
+    (Los Angeles with a dozen SB 54 declines), so they are pooled."""
+    from handoff.jurisdictions.models import Jurisdiction
+
+    _declines_in_la(world, 8)
+    Jurisdiction.objects.filter(fips__in=["06037", "24031"]).update(confidential=True)
+    return world
+
+
+MEMBER_LAW = re.compile(r"California|SB 54|7282|7284|us-ca|Montgomery|us-md|Texas|SB 4|us-tx|Los Angeles|Dallas",
+                        re.IGNORECASE)
+
+
+@pytest.mark.django_db
+def test_h3_the_pooled_row_carries_no_members_policy_reason_or_citation_on_any_channel(
+    pooled: World, client: Client
+) -> None:
+    from handoff.reports.public import DECLINE_CATEGORIES, POOL_KEY, public_data
+
+    data = public_data()
+    assert data.pooled_members == 5, "Los Angeles, Montgomery, Dallas, Bexar, Travis"
+    pool_lines = [r for r in _csv(client) if r["row_key"] == POOL_KEY]
+    declined = [r for r in pool_lines if r["measure"] == "declined" and r["category"]]
+    assert declined, "the pool's declines are published by category"
+    for line in pool_lines:
+        assert not MEMBER_LAW.search(" ".join(line.values())), line
+        assert line["citation"] == "" and line["fips"] == "" and line["state"] == ""
+    assert {r["category"] for r in declined} <= set(DECLINE_CATEGORIES)
+    assert {r["category_label"] for r in declined} <= set(DECLINE_CATEGORIES.values())
+    for row in _parquet(client):
+        if row["row_key"] == POOL_KEY:
+            assert not MEMBER_LAW.search(" ".join(str(v) for v in row.values())), row
+    html = client.get("/transparency").content.decode()
+    declined_table = html.split('id="table-declined"')[1].split("</table>")[0]
+    assert not MEMBER_LAW.search(declined_table), "no declined row names a member's law"
+    pool_days = html.split('"Days since" per jurisdiction')[1].split("</table>")[0].split("(pooled)</th>")[1]
+    assert "/policies/" not in pool_days.split("</tr>")[0]
+
+
+@pytest.mark.django_db
+def test_h3_a_named_place_keeps_its_own_reason_and_citation(world: World, client: Client) -> None:
+    _declines_in_la(world, 12)
+    lines = [r for r in _csv(client) if r["row_key"] == "06037" and r["measure"] == "declined" and r["category"]]
+    assert lines and all("California Values Act" in r["category_label"] for r in lines)
+    assert all("Gov. Code" in r["citation"] or "SB 54" in r["citation"] for r in lines)
+    assert {r["fips"] for r in lines} == {"06037"} and {r["state"] for r in lines} == {"CA"}
+
+
+@pytest.mark.django_db
+def test_it_pools_only_three_contributing_places_with_eleven_cases_or_leaves_them_out(
+    world: World, client: Client
+) -> None:
+    """Review M2: pool by contributors, not members. The world has three confidential Texas places, one of
+    them with a request: left out, and no total includes Dallas's request."""
+    from handoff.reports.public import ALL, POOL_KEY, public_data
+
+    data = public_data()
+    assert data.confidential_left_out and not data.pooled_members
+    assert all(r.key != POOL_KEY for r in data.rows)
+    named = sum(data.pub.value(data.pub.index(("received", r.key, "all", ""))) for r in data.rows)
+    assert data.pub.value(data.pub.index(("received", ALL, "all", ""))) == named
+    assert "Dallas" not in client.get("/transparency").content.decode()
+    assert not any(r["row_key"] == POOL_KEY for r in _csv(client))
+
+
+@pytest.mark.django_db
+def test_it_keeps_history_back_to_the_first_record_with_codes_for_joining(world: World, client: Client) -> None:
+    _history(world)
+    lines = _csv(client)
+    first = (clock.now() - timedelta(days=31 * 27)).strftime("%Y-%m")
+    received = {(r["row_key"], r["period"]): r for r in lines if r["measure"] == "received"}
+    assert (("06037", first) in received) and received[("06037", first)]["suppressed"] == "yes"  # 2 requests
+    years = {r["period"] for r in lines if r["period_type"] == "year"}
+    assert first[:4] in years and str(clock.now().year) in years
+    for r in lines:
+        if r["row_key"] not in ("all", "confidential-pool"):
+            assert re.fullmatch(r"\d{5}", r["fips"]) and re.fullmatch(r"[A-Z]{2}", r["state"]), r
+            assert r["state_fips"] == r["fips"][:2]
+    html = client.get("/transparency").content.decode()
+    assert "<td>06037</td><td>CA</td>" in html
+
+
+@pytest.mark.django_db
+def test_h3_attacker_diffs_the_page_the_csv_and_the_parquet_file(world: World, client: Client) -> None:
+    """Every number any channel prints is the same figure in all of them; nothing hidden in one is shown in
+    another; nothing from 1 to 10 is printed anywhere."""
+    from handoff.reports.public import public_data, row_labels
+
+    _history(world)
+    _declines_in_la(world, 13, months_ago=1)
+    data = public_data()
+    lines = _csv(client)
+    by_key = {(r["measure"], r["row_key"], r["period"], r["category"]): r for r in lines}
+    assert len(by_key) == len(lines)
+    for r in lines:
+        if r["suppressed"] == "yes":
+            assert r["value"] == ""
+        else:
+            assert not 1 <= int(r["value"]) <= 10, r
+    parquet = {(r["measure"], r["row_key"], r["period"], r["category"]): r for r in _parquet(client)}
+    assert parquet.keys() == by_key.keys()
+    for key, r in parquet.items():
+        assert (r["value"] is None) == (by_key[key]["suppressed"] == "yes")
+        assert r["value"] is None or str(r["value"]) == by_key[key]["value"]
+    # the page's monthly tables: each printed cell is the CSV's figure
+    html = client.get("/transparency").content.decode()
+    labels = {v: k for k, v in row_labels(data).items()}
+    months = [m.strftime("%Y-%m") for m in data.last12]
+    for measure in ("received", "notices_on_time", "notices_short", "notices_missed"):
+        table = html.split(f'id="table-{measure}"')[1].split("</table>")[0]
+        for row in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)[1:]:
+            cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+            key = labels[cells[0]]
+            for period, shown in zip([*months, "last-12-months"], cells[1:], strict=True):
+                line = by_key[(measure, key, period, "")]
+                assert shown == ("hidden" if line["suppressed"] == "yes" else f"{int(line['value']):,}"), (key, period)
+    # the per-year declined table too
+    table = html.split('id="table-declined"')[1].split("</table>")[0]
+    years = [str(y) for y in data.years]
+    body = table.split("<tbody>")[1].split("</tbody>")[0]
+    for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S):
+        cells = [re.sub(r"<[^>]+>", " ", c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+        key = labels[cells[0]]
+        for y, shown in zip(years, cells[2:], strict=True):
+            matches = [r for r in lines if r["measure"] == "declined" and r["row_key"] == key and r["period"] == y
+                       and r["category"] and r["category_label"] in cells[1]]
+            assert matches and shown == ("hidden" if matches[0]["suppressed"] == "yes" else matches[0]["value"])
+
+
+@pytest.mark.django_db
+def test_it_passes_the_linear_program_audit_on_the_public_pages_data(world: World, client: Client) -> None:
+    """The audit the issue asks for, on the real page's data: every hidden figure, given every published one
+    (page + CSV + Parquet are one set, checked above), lies in an interval at least 15 wide."""
+    from handoff.reports.audit import MIN_WIDTH, audit
+    from handoff.reports.public import public_data
+
+    _history(world)
+    _declines_in_la(world, 13, months_ago=1)
+    data = public_data(use_cache=False)
+    hidden = {i for i, r in enumerate(data.pub.figures) if r.published and data.get(*r.key) is None}
+    assert hidden == data.suppression.hidden
+    result = audit(data.pub, hidden)
+    assert result.ok, [(data.pub.figures[f].key, result.intervals[f]) for f in result.failures]
+    assert len(result.intervals) >= 10 and result.narrowest() >= MIN_WIDTH
+    # and the CSV publishes exactly the audited figures
+    lines = _csv(client)
+    published = {fig.key: data.pub.value(i) for i, fig in enumerate(data.pub.figures)
+                 if fig.published and i not in hidden}
+    printed = {(r["measure"], r["row_key"], r["period"], r["category"]): int(r["value"])
+               for r in lines if r["suppressed"] == "no"}
+    assert printed == published
+
+
+@pytest.mark.django_db
+def test_it_offers_a_codebook_as_a_page_and_a_file_matching_the_download_columns(client: Client) -> None:
+    from handoff.reports.codebook import CODEBOOK
+
+    page = client.get("/transparency/codebook")
+    assert page.status_code == 200
+    html = page.content.decode()
+    header = client.get("/transparency.csv").content.decode().splitlines()[0].split(",")
+    assert header == [c.name for c in CODEBOOK]
+    for c in CODEBOOK:
+        assert f"<code>{c.name}</code>" in html
+    book = list(csv.reader(io.StringIO(client.get("/transparency/codebook.csv").content.decode())))
+    assert book[0] == ["column", "type", "meaning", "values"]
+    assert [r[0] for r in book[1:-1]] == header
+    assert "at least 15 wide" in book[-1][2]
