@@ -147,3 +147,30 @@ def test_it_passes_axe_on_the_log_on_pages_and_the_audit_log(live_server: Any, c
     check(page, "audit-log")
     page.context.close()
     assert not problems, f"axe-core serious/critical violations: {problems}"
+
+
+def test_it_passes_axe_on_the_public_source_pages(live_server: Any, chromium: Any) -> None:
+    """/transparency with a pooled row, years of history, declines and outcomes, and its codebook page."""
+    from datetime import timedelta
+
+    from handoff.core import clock
+    from handoff.jurisdictions.models import Jurisdiction
+    from tests.web.test_public_data import _declines_in_la
+    from tests.web.test_transparency import _requests_at
+
+    world = build_world(with_users=False)
+    for k, per in ((1, 12), (14, 20)):
+        _requests_at(world, clock.now() - timedelta(days=31 * k), per)
+    _declines_in_la(world, 8)
+    Jurisdiction.objects.filter(fips__in=["06037", "24031"]).update(confidential=True)
+    for path in ("/transparency", "/transparency/codebook"):
+        page = new_page(chromium)
+        page.goto(live_server.url + path)
+        page.wait_for_load_state("networkidle")
+        assert not axe_scan(page), (path, axe_scan(page))
+        assert not page.console_errors, page.console_errors
+        page.context.close()
+    page = new_page(chromium)
+    page.goto(live_server.url + "/transparency")
+    assert "pooled" in page.inner_text("#table-declined")
+    page.context.close()

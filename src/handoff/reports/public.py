@@ -132,7 +132,7 @@ class PublicData:
         for i, fig in enumerate(self.pub.figures):
             if not fig.published:
                 continue
-            measure, row, period, category = fig.key  # type: ignore[misc]
+            measure, row, period, category = (str(part) for part in fig.key)  # type: ignore[attr-defined]
             info = by_row.get(row)
             hidden = i in self.suppression.hidden
             out.append({

@@ -43,11 +43,12 @@ class LawInfo:
 def _law(data: PublicData) -> tuple[dict[str, LawInfo], Any, int | None]:
     """Per named row, the policies governing it and the last change of the law in force (never for the pool)."""
     from handoff.jurisdictions.models import Jurisdiction
-    from handoff.reports.services import _chains, _policy_change
+    from handoff.jurisdictions.services import chains_for
+    from handoff.reports.services import _policy_change
 
     today = data.generated_at.date()
     places = list(Jurisdiction.objects.filter(fips__in=[r.fips for r in data.rows if not r.pooled]))
-    chains = _chains(places)
+    chains = chains_for(places)
     out: dict[str, LawInfo] = {}
     for j in places:
         changed, ids = _policy_change(chains.get(j.pk, []), today)
