@@ -258,6 +258,9 @@ HANDOFF_BASE_URL = os.environ.get("HANDOFF_BASE_URL", "http://127.0.0.1:8000")
 HANDOFF_ESCALATE_UNACKED_HOURS = float(os.environ.get("HANDOFF_ESCALATE_UNACKED_HOURS", "24"))
 HANDOFF_WEBHOOK_TIMEOUT = float(os.environ.get("HANDOFF_WEBHOOK_TIMEOUT", "10"))
 HANDOFF_LEASE_SECONDS = int(os.environ.get("HANDOFF_LEASE_SECONDS", "60"))
+# /metrics gives exact counts over every place, confidential ones included (security review M2): only a
+# scraper holding this bearer token may read it; unset, nobody may.
+HANDOFF_METRICS_TOKEN = os.environ.get("HANDOFF_METRICS_TOKEN", "")
 
 LOGGING = {
     "version": 1,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import Client
+from django.test import Client, override_settings
 
 from tests.notices.conftest import T0
 from tests.notices.support import Receiver, SmtpSink, make_case, make_world, notices
@@ -315,7 +315,9 @@ def test_it_serves_prometheus_metrics(travel: Any, receiver: Receiver, worker: A
     worker.step()
     acknowledge(notices(sent)[0].uid)
     travel.shift(timedelta(seconds=30))
-    response = client.get("/metrics")
+    with override_settings(HANDOFF_METRICS_TOKEN="scrape-token-for-tests-0123456789"):
+        assert client.get("/metrics").status_code == 401  # not public (review M2)
+        response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-token-for-tests-0123456789")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
     values = {}
     for line in response.content.decode().splitlines():

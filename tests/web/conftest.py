@@ -31,3 +31,12 @@ def login(client: Client, user: Any) -> Client:
 # One browser for the whole session, shared by every browser test module (Playwright allows one sync
 # instance per thread).
 from tests.web.browser import chromium, receiver  # noqa: E402, F401
+
+
+@pytest.fixture(autouse=True)
+def _fresh_public_figures() -> None:
+    """The public figures are cached by a fingerprint of the data; a test database rolled back to the same
+    row counts could match a previous test's fingerprint, so each test starts with an empty cache."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -218,3 +218,58 @@ def test_it_offers_a_codebook_as_a_page_and_a_file_matching_the_download_columns
     assert book[0] == ["column", "type", "meaning", "values"]
     assert [r[0] for r in book[1:-1]] == header
     assert "at least 15 wide" in book[-1][2]
+
+
+TOKEN = "scrape-token-for-tests-0123456789abcdef"
+
+
+@pytest.mark.django_db
+def test_m2_metrics_gives_the_public_no_count_at_all(world: World, client: Client) -> None:
+    """Review M2: /metrics published exact all-time counts over confidential places beside the page that hides
+    them. Now it needs the scraper's bearer token; without it (or with a wrong one, or with none configured)
+    it answers 401 and prints no figure."""
+    from django.test import override_settings
+
+    for configured in ("", TOKEN):
+        with override_settings(HANDOFF_METRICS_TOKEN=configured):
+            for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer wrong"}, {"HTTP_AUTHORIZATION": f"Basic {TOKEN}"},
+                            {"HTTP_AUTHORIZATION": "Bearer "}):
+                response = client.get("/metrics", **headers)
+                assert response.status_code == 401, (configured, headers)
+                assert response["WWW-Authenticate"].startswith("Bearer")
+                body = response.content.decode()
+                assert "handoff_" not in body and not re.search(r"\d", body.replace("HANDOFF_METRICS_TOKEN", "")), body
+    with override_settings(HANDOFF_METRICS_TOKEN=TOKEN):
+        response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    assert response.status_code == 200 and "handoff_notices_missed_total" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_m2_attacker_diffs_metrics_the_page_and_the_csv(pooled: World, client: Client) -> None:
+    """The review's attack: compare /metrics with /transparency and its CSV to learn what the page hides (a miss
+    in a confidential place; counts 1..10; the pool's figures from table differences). The anonymous attacker
+    gets nothing from /metrics, and the page and CSV are one audited set: a missed notice in a confidential
+    place changes no public figure except the pool's own, which stays hidden or >= 11."""
+    from django.test import override_settings
+
+    from handoff.notices.models import Notice
+    from handoff.reports.audit import audit
+    from handoff.reports.public import POOL_KEY, public_data
+
+    before = {(r["measure"], r["row_key"], r["period"], r["category"]): r["value"] for r in _csv(client)}
+    notice = Notice.objects.filter(request__request_id="HOU-2025-0001", kind__startswith="release.").get()
+    Notice.objects.filter(pk=notice.pk).update(missed=True, release_at=clock.now() - timedelta(days=3))
+    with override_settings(HANDOFF_METRICS_TOKEN=TOKEN):
+        anonymous = client.get("/metrics")
+    assert anonymous.status_code == 401 and "missed" not in anonymous.content.decode()
+    after = {(r["measure"], r["row_key"], r["period"], r["category"]): r["value"] for r in _csv(client)}
+    changed = {k for k in after if after[k] != before.get(k)}
+    assert all(k[1] in (POOL_KEY, "all") for k in changed), changed
+    for k in changed:
+        assert after[k] == "" or int(after[k]) > 10, (k, after[k])
+    data = public_data()
+    assert audit(data.pub, data.suppression.hidden).ok
+    # the pooled row's "days since" counter is a published fact the audit counted as a floor
+    assert any(atoms for atoms, _ in data.pub.floors)
+    html = client.get("/transparency").content.decode()
+    assert "Dallas" not in html and "HOU-2025-0001" not in html

@@ -1,7 +1,10 @@
-"""Operational endpoints: cheap, unauthenticated, no personal data."""
+"""Operational endpoints: cheap, no personal data. /healthz is open; /metrics needs its token (review M2)."""
 
 from __future__ import annotations
 
+import hmac
+
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -25,7 +28,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=status)
 
 
-def metrics(request: HttpRequest) -> HttpResponse:
-    """Prometheus text format: due, sent, late, failed, acknowledged notices and the delivery lag."""
+def metrics_allowed(request: HttpRequest) -> bool:
+    """Whether the caller presents HANDOFF_METRICS_TOKEN as a bearer token (compared in constant time).
 
+    Why a token and not aggregates for all: the counters are exact, all-time and over every place including
+    the confidential ones that /transparency pools or leaves out, so polling them beside the public page gave
+    back counts the page hides (security review M2). Prometheus sends the token from its scrape config."""
+    expected = settings.HANDOFF_METRICS_TOKEN
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected.encode())
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format: due, sent, late, failed, acknowledged notices and the delivery lag. Token only."""
+
+    if not metrics_allowed(request):
+        response = HttpResponse("/metrics requires the bearer token set in HANDOFF_METRICS_TOKEN.\n", status=401,
+                                content_type="text/plain; charset=utf-8")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
     return HttpResponse(prometheus(), content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -199,8 +199,16 @@ def _fingerprint(now: datetime, threshold: int) -> str:
     for model in (ImmigrationRequest, Notice, Decision, Outcome):
         agg = model.objects.aggregate(n=Count("pk"), top=Max("pk"))
         parts += [agg["n"], agg["top"]]
-    parts.append(ImmigrationRequest.objects.aggregate(u=Max("updated_at"))["u"])
-    parts.append(Notice.objects.aggregate(u=Max("updated_at"))["u"])
+    # queryset.update() does not touch updated_at, so also the columns the figures read
+    parts.append(ImmigrationRequest.objects.aggregate(
+        u=Max("updated_at"), r=Max("received_at"), d=Max("current_decision_id"),
+        w=Count("pk", filter=Q(status="withdrawn")), f=Max("facility_id")))
+    parts.append(Notice.objects.aggregate(
+        u=Max("updated_at"), m=Count("pk", filter=Q(missed=True)), s=Count("pk", filter=Q(short_notice=True)),
+        r=Max("release_at"), sent=Count("sent_at"), c=Count("cancelled_at")))
+    parts.append(list(Notice.objects.values("status").annotate(n=Count("pk")).values_list("status", "n")
+                      .order_by("status")))
+    parts.append(Outcome.objects.aggregate(r=Max("recorded_at"), k=Count("kind", filter=~Q(kind=""))))
     parts.append(list(Jurisdiction.objects.filter(facilities__isnull=False).distinct()
                       .values_list("pk", "confidential").order_by("pk")))
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
