@@ -273,3 +273,43 @@ def test_m2_attacker_diffs_metrics_the_page_and_the_csv(pooled: World, client: C
     assert any(atoms for atoms, _ in data.pub.floors)
     html = client.get("/transparency").content.decode()
     assert "Dallas" not in html and "HOU-2025-0001" not in html
+
+
+@pytest.mark.django_db
+def test_it_publishes_rebooking_within_a_year_by_the_request_at_release(world: World, client: Client) -> None:
+    """40 people released from Harris County 400 days ago with no request, 12 of them booked again within the
+    year (one more 400 days later: outside the year); transfers to ICE left out; the share is printed only
+    where both counts are. 3 released after a declined request: hidden (none re-booked: 0), no share."""
+    from handoff.custody.models import Booking
+    from handoff.notices.models import Outcome
+
+    now = clock.now()
+    jail = world.facilities["HC-JAIL"]
+    la = world.facilities["LA-MCJ"]
+    released_at = now - timedelta(days=400)
+    for i in range(40):
+        b = add_booking(jail, last=f"Rel{i}", first="Q", dob=date(1980, 1, 1 + i % 27), release_in=None,
+                        released_ago=timedelta(days=10), now=released_at + timedelta(days=10))
+        if i < 12:  # booked again 100 days later, in another county's jail
+            Booking.objects.create(facility=la, booking_number=f"AGAIN-{i}", person=b.person,
+                                   booked_at=released_at + timedelta(days=100))
+        elif i == 12:
+            Booking.objects.create(facility=la, booking_number="LATE-1", person=b.person,
+                                   booked_at=released_at + timedelta(days=380))
+    moved = add_booking(jail, last="Moved", first="Q", dob=date(1970, 1, 1), release_in=None,
+                        released_ago=timedelta(days=10), now=released_at + timedelta(days=10))
+    Outcome.objects.create(booking=moved, kind="transferred_to_ice", recorded_at=released_at)
+    for i in range(3):
+        b = add_booking(la, last=f"Dec{i}", first="Q", dob=date(1990, 1, 1 + i), release_in=timedelta(days=1),
+                        now=now - timedelta(days=410))
+        send_request(f"LOS-OLD-{i}", b, "LOS", at=now - timedelta(days=405))
+        Booking.objects.filter(pk=b.pk).update(released_at=released_at, release_reason="charges_dropped")
+    html = client.get("/transparency").content.decode()
+    table = html.split('id="table-rearrest"')[1].split("</table>")[0]
+    rows = {re.sub(r"<[^>]+>", "", r.split("</th>")[0]).strip(): [re.sub(r"<[^>]+>", "", c).strip()
+                                                                   for c in re.findall(r"<td[^>]*>(.*?)</td>", r)]
+            for r in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)[1:]}
+    assert rows["No immigration request at release"] == ["40", "12", "30.0%"]
+    assert rows["Request declined (no notice given)"] == ["hidden", "0", "—"]  # zeros are published
+    lines = [r for r in _csv(client) if r["measure"] in ("released", "rebooked") and r["period"] == "all"]
+    assert {(r["measure"], r["category"]): r["value"] for r in lines}[("released", "no_request")] == "40"

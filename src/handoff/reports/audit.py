@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.optimize import linprog
@@ -179,19 +180,21 @@ class _Solver:
         self.zero = zero
         self.find = find
         self.rows = rows
+        self._systems: dict[frozenset[int], tuple[Any, ...]] = {}
+        self._by_comp: dict[int, list[int]] | None = None
 
-    def interval(self, f: int) -> tuple[Interval, list[int], int]:
-        """The interval of figure f, the published figures that bind it, and the number of LPs solved."""
-        atoms = [a for a in self.pub.figures[f].atoms if not self.zero[a]]
-        if not atoms:
-            return Interval(0.0, 0.0), [], 0
-        comps = {self.find(a) for a in atoms}
-        live = [a for a in range(len(self.pub.values)) if not self.zero[a] and self.find(a) in comps]
+    def _system(self, comps: frozenset[int]) -> tuple[Any, ...]:
+        """The equations and floors of the atoms in these components, built once per solver."""
+        if self._by_comp is None:
+            by_comp: dict[int, list[int]] = {}
+            for a in range(len(self.pub.values)):
+                if not self.zero[a]:
+                    by_comp.setdefault(self.find(a), []).append(a)
+            self._by_comp = by_comp
+        live = sorted(a for c in comps for a in self._by_comp.get(c, []))
         col = {a: j for j, a in enumerate(live)}
 
-        def matrix(
-            specs: Sequence[tuple[tuple[int, ...], tuple[int, ...]]],
-        ) -> csr_matrix:
+        def matrix(specs: Sequence[tuple[tuple[int, ...], tuple[int, ...]]]) -> csr_matrix:
             data: list[float] = []
             ri: list[int] = []
             ci: list[int] = []
@@ -204,13 +207,23 @@ class _Solver:
                             ci.append(col[a])
             return csr_matrix((data, (ri, ci)), shape=(len(specs), len(live)))
 
-        eq = [(p, m, rhs, fig) for p, m, rhs, fig in self.rows
-              if any(a in col for a in p + m)]
+        eq = [(p, m, rhs, fig) for p, m, rhs, fig in self.rows if any(a in col for a in p + m)]
         a_eq = matrix([(p, m) for p, m, _, _ in eq]) if eq else None
         b_eq = np.array([rhs for _, _, rhs, _ in eq]) if eq else None
         ub = [(atoms, k) for atoms, k in self.floor_rows if any(a in col for a in atoms)]
         a_ub = -matrix([(atoms, ()) for atoms, _ in ub]) if ub else None
         b_ub = np.array([-k for _, k in ub]) if ub else None
+        return live, col, eq, a_eq, b_eq, a_ub, b_ub
+
+    def interval(self, f: int) -> tuple[Interval, list[int], int]:
+        """The interval of figure f, the published figures that bind it, and the number of LPs solved."""
+        atoms = [a for a in self.pub.figures[f].atoms if not self.zero[a]]
+        if not atoms:
+            return Interval(0.0, 0.0), [], 0
+        comps = frozenset(self.find(a) for a in atoms)
+        if comps not in self._systems:
+            self._systems[comps] = self._system(comps)
+        live, col, eq, a_eq, b_eq, a_ub, b_ub = self._systems[comps]
         c = np.zeros(len(live))
         for a in atoms:
             c[col[a]] = 1.0
@@ -273,26 +286,22 @@ def suppress(pub: Publication, *, threshold: int = THRESHOLD, min_width: float =
     hidden = set(primary)
     pending = sorted(hidden | {i for i, f in enumerate(pub.figures)
                                if not f.published and 1 <= pub.value(i) <= threshold})
-    done: set[int] = set()
     while pending:
+        # solve pending figures until one is too narrow; hide the figure that binds it, rebuild the equations
+        # (only then do they change) and go on from there. A figure that passed stays passed.
         solver = _Solver(pub, hidden)
-        progress: list[int] = []
-        for f in pending:
+        retry: list[int] = []
+        for n, f in enumerate(pending):
             iv, binding, _ = solver.interval(f)
             if iv.width >= min_width - 1e-6:
-                done.add(f)
                 continue
             choice = _choose(pub, hidden, binding, f)
             if choice is None:
-                done.add(f)  # nothing left to hide: the final audit reports it
-                continue
+                continue  # nothing left to hide: the final audit reports it
             hidden.add(choice)
-            progress = [f, choice]
-            break  # equations changed: rebuild the solver
-        if not progress:
+            retry = sorted({f, choice} | set(pending[n + 1:]))
             break
-        pending = sorted((set(pending) - done) | set(progress))
-        done.discard(progress[0])
+        pending = retry
     result = audit(pub, hidden, min_width=min_width, threshold=threshold)
     return Suppression(hidden, primary, result)
 

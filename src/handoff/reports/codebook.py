@@ -56,10 +56,12 @@ CODEBOOK: tuple[Column, ...] = (
            "federal office sent at least the lead time before release, sent late, or not sent before the "
            "release happened, by the month of the release; declined: requests the governing law required "
            "the jail to decline, by year received and reason; outcome: requests by what happened at the "
-           "release, by year received."),
+           "release, by year received; released / rebooked (row 'all' only): people released to the community at least "
+           "365 days before, by release year and the request at release (category), and how many of them were "
+           "booked again in any jail using Handoff within 365 days (BJS cohort and event)."),
     Column("category", "string", "For declined: the reason key (a named place: 'policy:rule' of the law that "
            "declined; the pooled row: one of " + ", ".join(DECLINE_CATEGORIES) + "); for outcome: the outcome "
-           "key. Empty for a total."),
+           "key; for released / rebooked: no_request, request_declined or request_notified_released. Empty for a total."),
     Column("category_label", "string", "The category in words."),
     Column("citation", "string", "For a named place's decline reason: the legal source. Never given for the "
            "pooled row."),

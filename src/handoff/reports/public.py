@@ -26,7 +26,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
@@ -60,6 +60,12 @@ DECLINE_CATEGORIES = {
     "override": "Declined by an authorised override of the computed decision",
 }
 NOT_RECORDED = "not_recorded"
+REARREST_DAYS = 365
+REARREST_GROUPS = {
+    "no_request": "No immigration request at release",
+    "request_declined": "Request declined (no notice given)",
+    "request_notified_released": "Notice given, released to the community",
+}
 OUTCOME_LABELS_EXTRA = {NOT_RECORDED: "No outcome recorded yet"}
 
 
@@ -124,6 +130,18 @@ class PublicData:
             col_totals={m: self.get(measure, ALL, m.strftime("%Y-%m")) for m in months},
             total=self.get(measure, ALL, LAST12),
         )
+
+    def rearrest_rows(self) -> list[tuple[str, int | None, int | None, str]]:
+        """(group label, released, re-booked within a year, rate) over every year, for the page. A rate is
+        printed only when both of its counts are: a rate beside a hidden count would give the count back."""
+        out: list[tuple[str, int | None, int | None, str]] = []
+        for group, label in REARREST_GROUPS.items():
+            if not self.has("released", ALL, ALL, group):
+                continue
+            released, rebooked = self.get("released", ALL, ALL, group), self.get("rebooked", ALL, ALL, group)
+            rate = f"{100 * rebooked / released:.1f}%" if released and rebooked is not None else ""
+            out.append((label, released, rebooked, rate))
+        return out
 
     def long_rows(self) -> list[dict[str, Any]]:
         """One line per figure, every figure, hidden ones blank: the CSV and the Parquet file."""
@@ -408,6 +426,7 @@ def build_public_data(*, now: datetime | None = None, threshold: int = THRESHOLD
     if overall is not None:
         pub.floor([pub.atom(("notices_missed", r, _month(overall))) for r in row_keys], 1)
 
+    _rearrest_unit(pub, now, included, labels)
     suppression = suppress(pub, threshold=threshold)
 
     rows: list[PublicRow] = [
@@ -427,6 +446,59 @@ def build_public_data(*, now: datetime | None = None, threshold: int = THRESHOLD
         confidential_left_out=bool(confidential) and not pooled,
         days_since_missed_all=_days_since(overall, now),
     )
+
+
+def _rearrest_unit(pub: Publication, now: datetime, included: list[int], labels: dict[tuple[str, str], str]) -> None:
+    """Re-booking within a year of release to the community, over every published place together.
+
+    Following the BJS definitions (issue 11): the cohort is releases to the community (transfers to ICE or to
+    another agency are left out), the event is the person's next booking in any facility Handoff holds, and
+    only releases at least REARREST_DAYS before today count, so every one has had its full year (a plain
+    proportion, no censoring). Grouped by the request at release. The Kaplan-Meier estimates with confidence
+    intervals are the evidence report's (`handoff report rearrest`); the page publishes counts, which the
+    disclosure control can protect, and a rate only where both its counts are published."""
+    from handoff.custody.models import Booking
+    from handoff.notices.models import Outcome
+    from handoff.requests.models import ImmigrationRequest
+
+    cutoff = now - timedelta(days=REARREST_DAYS)
+    releases = list(
+        Booking.objects.filter(released_at__isnull=False, released_at__lte=cutoff, facility__jurisdiction_id__in=included)
+        .exclude(release_reason__in=["transferred_to_ice", "transferred_other"])
+        .values_list("pk", "person_id", "released_at")
+    )
+    transferred = set(Outcome.objects.filter(kind="transferred_to_ice", booking_id__in=[b for b, _, _ in releases])
+                      .values_list("booking_id", flat=True))
+    releases = [r for r in releases if r[0] not in transferred]
+    asked: dict[int, str] = {}
+    for booking_id, notify in ImmigrationRequest.objects.filter(booking_id__in=[b for b, _, _ in releases]).values_list(
+            "booking_id", "current_decision__notify"):
+        group = "request_notified_released" if notify else "request_declined"
+        if asked.get(booking_id) != "request_notified_released":
+            asked[booking_id] = group
+    booked: dict[int, list[datetime]] = defaultdict(list)
+    for person_id, at in Booking.objects.filter(person_id__in={p for _, p, _ in releases}).values_list(
+            "person_id", "booked_at"):
+        booked[person_id].append(at)
+    counts: dict[tuple[str, int, bool], int] = defaultdict(int)
+    for booking_id, person_id, released_at in releases:
+        if released_at is None:
+            continue
+        later = [b for b in booked[person_id] if b is not None and released_at < b <= released_at + timedelta(days=REARREST_DAYS)]
+        counts[(asked.get(booking_id, "no_request"), released_at.astimezone(UTC).year, bool(later))] += 1
+    years = sorted({y for _, y, _ in counts})
+    for group, label in REARREST_GROUPS.items():
+        labels[("released", group)] = label
+        labels[("rebooked", group)] = label
+        for y in years:
+            yes = pub.atom(("rebooked", group, y, True), counts.get((group, y, True), 0))
+            no = pub.atom(("rebooked", group, y, False), counts.get((group, y, False), 0))
+            pub.figure(("released", ALL, str(y), group), [yes, no])
+            pub.figure(("rebooked", ALL, str(y), group), [yes])
+        if years:
+            pub.figure(("released", ALL, ALL, group),
+                       [pub.atom(("rebooked", group, y, flag)) for y in years for flag in (True, False)])
+            pub.figure(("rebooked", ALL, ALL, group), [pub.atom(("rebooked", group, y, True)) for y in years])
 
 
 def figure_values(data: PublicData) -> dict[tuple[str, str, str, str], int | None]:
