@@ -451,7 +451,7 @@ def build_public_data(*, now: datetime | None = None, threshold: int = THRESHOLD
 def _rearrest_unit(pub: Publication, now: datetime, included: list[int], labels: dict[tuple[str, str], str]) -> None:
     """Re-booking within a year of release to the community, over every published place together.
 
-    Following the BJS definitions (issue 11): the cohort is releases to the community (transfers to ICE or to
+    Following the BJS definitions: the cohort is releases to the community (transfers to ICE or to
     another agency are left out), the event is the person's next booking in any facility Handoff holds, and
     only releases at least REARREST_DAYS before today count, so every one has had its full year (a plain
     proportion, no censoring). Grouped by the request at release. The Kaplan-Meier estimates with confidence
