@@ -454,7 +454,8 @@ def _rearrest_unit(pub: Publication, now: datetime, included: list[int], labels:
     Following the BJS definitions: the cohort is releases to the community (transfers to ICE or to
     another agency are left out), the event is the person's next booking in any facility Handoff holds, and
     only releases at least REARREST_DAYS before today count, so every one has had its full year (a plain
-    proportion, no censoring). Grouped by the request at release. The Kaplan-Meier estimates with confidence
+    proportion, no censoring). People are followed across counties through the linkage layer's identities.
+    Grouped by the request at release. The Kaplan-Meier estimates with confidence
     intervals are the evidence report's (`handoff report rearrest`); the page publishes counts, which the
     disclosure control can protect, and a rate only where both its counts are published."""
     from handoff.custody.models import Booking
@@ -476,15 +477,20 @@ def _rearrest_unit(pub: Publication, now: datetime, included: list[int], labels:
         group = "request_notified_released" if notify else "request_declined"
         if asked.get(booking_id) != "request_notified_released":
             asked[booking_id] = group
-    booked: dict[int, list[datetime]] = defaultdict(list)
-    for person_id, at in Booking.objects.filter(person_id__in={p for _, p, _ in releases}).values_list(
-            "person_id", "booked_at"):
-        booked[person_id].append(at)
+    # the same human across counties is one identity of the linkage layer (each county keeps its own Person)
+    from handoff.linkage.services import identity_keys
+
+    keys = identity_keys()
+    wanted = {keys.get(p, f"P{p}") for _, p, _ in releases}
+    people = [pid for pid, key in keys.items() if key in wanted]
+    booked: dict[str, list[datetime]] = defaultdict(list)
+    for person_id, at in Booking.objects.filter(person_id__in=people).values_list("person_id", "booked_at"):
+        booked[keys.get(person_id, f"P{person_id}")].append(at)
     counts: dict[tuple[str, int, bool], int] = defaultdict(int)
     for booking_id, person_id, released_at in releases:
         if released_at is None:
             continue
-        later = [b for b in booked[person_id] if b is not None and released_at < b <= released_at + timedelta(days=REARREST_DAYS)]
+        later = [b for b in booked[keys.get(person_id, f"P{person_id}")] if b is not None and released_at < b <= released_at + timedelta(days=REARREST_DAYS)]
         counts[(asked.get(booking_id, "no_request"), released_at.astimezone(UTC).year, bool(later))] += 1
     years = sorted({y for _, y, _ in counts})
     for group, label in REARREST_GROUPS.items():
