@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "handoff.ingest",
     "handoff.ops",
     "handoff.linkage",
+    "handoff.evidence",
 ]
 
 MIDDLEWARE = [

@@ -146,7 +146,15 @@ class Charge(models.Model):
     seq = models.PositiveIntegerField()
     statute = models.CharField(max_length=120)
     description = models.CharField(max_length=300, blank=True)
-    level = models.CharField(max_length=12, choices=ChargeLevel.choices)
+    level = models.CharField(max_length=12, choices=ChargeLevel.choices, blank=True,
+                             help_text="blank only for a row that is not an offence (offence=False)")
+    offence = models.BooleanField(
+        default=True,
+        help_text="False for a row a jail lists among the charges that is not an offence: a hold for another "
+        "agency (immigration, marshal, another county) or a probation / community-custody violation. Kept so "
+        "an analysis can tell a booking held only on such rows (the UW Center for Human Rights left those "
+        "out); never read by the law, which asks about offences.",
+    )
     wobbler = models.BooleanField(default=False)
     disposition = models.CharField(max_length=10, choices=Disposition.choices, default=Disposition.PENDING)
     disposition_date = models.DateField(null=True, blank=True)

@@ -61,9 +61,17 @@ class DeliveryStatus(models.TextChoices):
 
 
 class OutcomeKind(models.TextChoices):
-    TRANSFERRED_TO_ICE = "transferred_to_ice", "Transferred to ICE"
-    RELEASED_ICE_NOT_PRESENT = "released_ice_not_present", "Released, ICE not present"
-    RELEASED_BEFORE_NOTICE = "released_before_notice", "Released before any notice"
+    """How a request ended. Every request has exactly one: the one recorded for its booking (by staff, the
+    API or an import), else the one derived from the record (see handoff.evidence.outcomes); "still in
+    custody" is only ever derived."""
+
+    TRANSFERRED_TO_ICE = "transferred_to_ice", "Transferred to ICE at release"
+    RELEASED_ICE_NOT_PRESENT = "released_ice_not_present", "Released, ICE did not come"
+    RELEASED_BEFORE_NOTICE = "released_before_notice", "Released before notice"
+    DETAINER_CANCELLED = "detainer_cancelled", "Detainer cancelled"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    TRANSFERRED_OTHER = "transferred_other", "Sent to prison or another agency"
+    STILL_IN_CUSTODY = "still_in_custody", "Still in custody"
 
 
 class Notice(models.Model):

@@ -61,6 +61,11 @@ class ImmigrationRequest(models.Model):
     match_candidates = models.JSONField(default=list, blank=True, help_text="booking ids when the match is ambiguous")
     match_note = models.CharField(max_length=300, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    historical = models.BooleanField(
+        default=False,
+        help_text="Made from a jail export's record of an ICE hold, not received from the federal side: it "
+        "counts in reports and shows on pages, but it is never decided and never gives rise to a notice.",
+    )
     current_decision = models.ForeignKey(
         "requests.Decision", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -1,0 +1,1 @@
+"""Evidence: what happened after release (outcomes, re-arrest), time in custody, and what-if replays."""
