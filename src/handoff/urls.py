@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("handoff.access.urls")),
     path("", include("handoff.notices.urls")),
     path("", include("handoff.web.urls")),
+    path("", include("handoff.evidence.urls")),
 ]

@@ -13,6 +13,7 @@ from handoff.custody.models import Booking, Person
 from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
 from handoff.jurisdictions.services import add_facility
 from handoff.requests.models import ImmigrationRequest
+from tests.web.conftest import world  # noqa: F401 (the standard world of the page tests)
 
 
 def _place(fips: str, name: str, kind: str, parent: Jurisdiction | None, postal: str, tz: str) -> Jurisdiction:

@@ -230,3 +230,17 @@ def custody_time_figures(*, facility_code: str, offence_bookings_only: bool = Fa
             "released_to_ice": int(to_ice[mask].sum()),
         })
     return {"groups": groups}
+
+
+def outcome_of(req: ImmigrationRequest) -> tuple[str, bool]:
+    """One request's outcome and whether it was recorded (True) or derived (False)."""
+    from handoff.evidence.outcomes import derive
+
+    booking = req.booking
+    recorded = Outcome.objects.filter(booking=booking).values_list("kind", flat=True).first() if booking else None
+    sent = (Notice.objects.filter(request=req, kind__in=RELEASE_NOTICE_KINDS, sent_at__isnull=False)
+            .order_by("sent_at").values_list("sent_at", flat=True).first())
+    kind = derive(recorded=recorded, withdrawn_at=req.withdrawn_at,
+                  released_at=booking.released_at if booking else None,
+                  release_reason=booking.release_reason if booking else "", notice_sent_at=sent)
+    return kind, bool(recorded)

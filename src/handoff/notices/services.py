@@ -575,14 +575,21 @@ def notice_for_ack_token(token: str) -> Notice:
 
 # --- outcomes and letters --------------------------------------------------------------------------------
 
+#: outcomes that can be true while the person is still held (the request ends, the booking goes on)
+OUTCOMES_BEFORE_RELEASE = frozenset({OutcomeKind.TRANSFERRED_TO_ICE, OutcomeKind.DETAINER_CANCELLED,
+                                     OutcomeKind.WITHDRAWN})
+
+
 def record_outcome(booking: Booking, kind: str, *, user: User | None = None, source: str = "staff",
                    note: str = "", request: ImmigrationRequest | None = None) -> Outcome:
-    """What happened at the release: transferred to ICE, released with ICE not present, or released before
-    any notice. A person's record replaces the system's inference."""
-    if kind not in OutcomeKind.values:
-        raise InvalidInput(f"unknown outcome {kind!r}; one of {', '.join(OutcomeKind.values)}", field="kind")
-    if booking.released_at is None and kind != OutcomeKind.TRANSFERRED_TO_ICE:
-        raise Conflict("the booking has not been released")
+    """How the request ended (handoff.evidence.outcomes lists the seven; "still in custody" is only derived).
+    A person's record replaces the system's inference."""
+    recordable = [k for k in OutcomeKind.values if k != OutcomeKind.STILL_IN_CUSTODY]
+    if kind not in recordable:
+        raise InvalidInput(f"unknown outcome {kind!r}; one of {', '.join(recordable)}", field="kind")
+    if booking.released_at is None and kind not in OUTCOMES_BEFORE_RELEASE:
+        raise Conflict("the booking has not been released: only a transfer to ICE, a cancelled detainer or a "
+                       "withdrawn request can be recorded while the person is held")
     if request is None:
         request = booking.requests.order_by("-received_at").first()
     outcome, _ = Outcome.objects.update_or_create(
