@@ -11,7 +11,7 @@ from django.test import Client
 
 from handoff.jurisdictions.models import Jurisdiction, PolicyAssignment
 from handoff.notices.models import Outcome
-from tests.web.browser import axe_scan, chromium, new_page, screenshot  # noqa: F401 (the session browser)
+from tests.web.browser import axe_scan, new_page, screenshot
 from tests.web.conftest import login
 from tests.web.world import build_world
 
@@ -23,15 +23,15 @@ def _real_errors(page: Any) -> list[str]:
     return [e for e in page.console_errors if "status of 400" not in e]
 
 
-def _as(chromium: Any, base: str, user: Any) -> Any:
+def _as(browser: Any, base: str, user: Any) -> Any:
     client = login(Client(), user)
-    page = new_page(chromium)
+    page = new_page(browser)
     page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
                                "value": client.cookies[settings.SESSION_COOKIE_NAME].value, "url": base}])
     return page
 
 
-def test_it_lets_a_clerk_record_an_outcome_on_the_page(live_server: Any, chromium: Any) -> None:  # noqa: F811
+def test_it_lets_a_clerk_record_an_outcome_on_the_page(live_server: Any, chromium: Any) -> None:
     world = build_world(passwords=False)
     base = live_server.url
     page = _as(chromium, base, world.users["clerk_la"])
@@ -51,7 +51,7 @@ def test_it_lets_a_clerk_record_an_outcome_on_the_page(live_server: Any, chromiu
     page.context.close()
 
 
-def test_it_passes_axe_on_the_counsel_whatif_page(live_server: Any, chromium: Any) -> None:  # noqa: F811
+def test_it_passes_axe_on_the_counsel_whatif_page(live_server: Any, chromium: Any) -> None:
     world = build_world(passwords=False)
     for fips, pid in (("us", "us-federal"), ("06", "us-ca")):
         PolicyAssignment.objects.get_or_create(jurisdiction=Jurisdiction.objects.get(fips=fips), policy_id=pid)

@@ -3,8 +3,6 @@ their own jurisdiction's requests (permission rule, scope, audit)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.test import Client
 
