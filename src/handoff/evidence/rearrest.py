@@ -42,7 +42,7 @@ GROUP_LABELS = {
 #: how a booking ended: to the community (in the cohort) or to someone's custody (counted, left out)
 EXITS: tuple[str, ...] = ("community", "transferred_to_ice", "transferred_other")
 COLUMNS = ("identity", "booked_at", "released_at", "exit", "group", "in_scope")
-DAY = np.timedelta64(86_400, "s")
+HOUR = np.timedelta64(3_600, "s")
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,10 @@ def compute(bookings: pd.DataFrame, *, as_of: date, start: date | None = None, e
         joined = cohort.assign(booked_at=pd.Series(dtype="datetime64[ns, UTC]"))
     event = joined["booked_at"].notna().to_numpy()
     stop = joined["booked_at"].where(joined["booked_at"].notna(), cutoff)
-    durations = ((stop - joined["released_at"]).to_numpy() / DAY).astype(np.float64)
+    # to the hour, never 0 for a re-arrest: a million distinct durations make the estimator sort a million
+    # steps; 26,000 hours cover three years and change no estimate at the day scale reported
+    hours = np.ceil(((stop - joined["released_at"]).to_numpy() / HOUR).astype(np.float64))
+    durations = np.maximum(hours, 1.0) / 24.0
     groups_arr = joined["group"].to_numpy(dtype=str)
 
     results = []
