@@ -122,6 +122,12 @@ URL_RULES.update({
     "web:keepalive": Rule(read=R.ANY_USER, write=R.ANY_USER),
     "web:people_review": Rule(read=frozenset({*R.JAIL, Role.AUDITOR.value}), write=R.JAIL,
                               note="linkage review: pairs whose two people the reader may both read (H4)"),
+    # evidence (issue 11): jail staff of the request's facility record how it ended; county counsel replay
+    # their own jurisdiction's requests under another law
+    "evidence:record_outcome": Rule(read=R.JAIL, write=R.JAIL, scope="request",
+                                    note="jail staff of the request's facility"),
+    "evidence:whatif": Rule(read=R.COUNSEL, scope="jurisdiction",
+                            note="county counsel, replaying the requests of their own jurisdiction"),
     # The one-click acknowledgement link is public: the signed token in the URL is the credential (it names
     # one notice and its office, cannot be forged without the secret key, and expires).
     "notices:ack": Rule(read=R.ANYONE, write=R.ANYONE, scope="notice",

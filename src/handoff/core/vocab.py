@@ -73,7 +73,12 @@ CHANNELS: tuple[str, ...] = ("webhook", "email", "escalation")
 
 DELIVERY_STATUSES: tuple[str, ...] = ("pending", "sent", "failed", "cancelled")
 
-OUTCOME_KINDS: tuple[str, ...] = ("transferred_to_ice", "released_ice_not_present", "released_before_notice")
+#: how a request ended: exactly one per request (recorded, or derived by handoff.evidence.outcomes);
+#: "still_in_custody" is only ever derived, never recorded
+OUTCOME_KINDS: tuple[str, ...] = (
+    "transferred_to_ice", "released_ice_not_present", "released_before_notice", "detainer_cancelled",
+    "withdrawn", "transferred_other", "still_in_custody",
+)
 
 
 # --- linkage of people across jails ----------------------------------------------------------------------

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from handoff.core.vocab import OUTCOME_KINDS
+
 #: every outcome, in the order pages and reports list them (values of notices.OutcomeKind)
-OUTCOMES: tuple[str, ...] = (
-    "transferred_to_ice", "released_ice_not_present", "released_before_notice", "detainer_cancelled",
-    "withdrawn", "transferred_other", "still_in_custody",
-)
+OUTCOMES: tuple[str, ...] = OUTCOME_KINDS
 LABELS = {
     "transferred_to_ice": "Transferred to ICE at release",
     "released_ice_not_present": "Released, ICE did not come",

@@ -139,12 +139,9 @@ def outcome_counts(*, jurisdiction_fips: str | None = None, start: date | None =
 
 def identity_keys(person_ids: Iterable[int] | None = None) -> dict[int, str]:
     """The cross-jail identity of each person (linkage's key), so "the next booking in any facility" follows
-    the same human across jails. Until linkage is installed, each Person is its own identity (the
-    deterministic matching custody already does at import)."""
-    try:
-        from handoff.linkage.services import identity_keys as linked  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return {}
+    the same human across jails (a person linkage has not joined to others keeps their own key)."""
+    from handoff.linkage.services import identity_keys as linked
+
     return dict(linked(person_ids=None if person_ids is None else list(person_ids)))
 
 

@@ -33,10 +33,8 @@ COMPARED: tuple[str, ...] = ("notify", "hold", "transfer", "individual_notice", 
 
 
 def _registry() -> Registry:
-    try:
-        from handoff.policy.registry import registry  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # before the house re-seating: the registry lived with requests
-        from handoff.requests.services import registry  # type: ignore[attr-defined,no-redef,unused-ignore]
+    from handoff.policy.registry import registry
+
     return registry()
 
 
