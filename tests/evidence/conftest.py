@@ -13,7 +13,6 @@ from handoff.custody.models import Booking, Person
 from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
 from handoff.jurisdictions.services import add_facility
 from handoff.requests.models import ImmigrationRequest
-from tests.web.browser import chromium  # noqa: F401 (the session's browser)
 from tests.web.conftest import world  # noqa: F401 (the standard world of the page tests)
 
 
