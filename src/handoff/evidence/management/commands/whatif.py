@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from handoff.core.errors import HandoffError
-from handoff.evidence.management.commands.report import _date, progress_bar
+from handoff.evidence.cli import _date, progress_bar
 from handoff.evidence.whatif import parse_chain, replay
 
 
