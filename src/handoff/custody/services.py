@@ -55,7 +55,7 @@ ADDRESS_FIELDS = ("address_street", "address_city", "address_postcode", "address
 BOOKING_FIELDS = ("booked_at", "scheduled_release_at", "release_type", "released_at", "release_reason", "ice_hold",
                   *ADDRESS_FIELDS)
 CHARGE_FIELDS = ("statute", "description", "level", "wobbler", "disposition", "disposition_date",
-                 "probable_cause_found", "categories")
+                 "probable_cause_found", "categories", "offence")
 CONVICTION_FIELDS = ("level", "wobbler", "state", "categories", "state_prison", "prop47_reduced")
 MAX_SEQ = 2_147_483_647
 _GRACE = timedelta(minutes=10)  # clocks of jail systems drift; "in the future" allows for it
@@ -117,6 +117,7 @@ class ChargeInput:
     disposition_date: date | None
     probable_cause_found: bool
     categories: tuple[str, ...]
+    offence: bool = True
 
 
 @dataclass(slots=True)
@@ -407,7 +408,9 @@ def validate_charge(values: Mapping[str, Any], facilities: Facilities) -> Charge
     booking_number = c.text("booking_number", 60, required=True)
     seq = c.parsed("seq", lambda v: F.parse_int(v, minimum=0, maximum=MAX_SEQ), required=True)
     statute = c.text("statute", 120, required=True)
-    level = c.enum("level", _LEVELS, required=True)
+    # a row that is not an offence (a hold, a violation) has no offence level; every offence must have one
+    offence = not (values.get("offence") not in (None, "") and not c.flag("offence"))
+    level = c.enum("level", _LEVELS, required=offence) if offence or values.get("level") else ""
     disposition = c.enum("disposition", _DISPOSITIONS, required=True)
     description = c.text("description", 300)
     wobbler = c.flag("wobbler")
@@ -416,8 +419,8 @@ def validate_charge(values: Mapping[str, Any], facilities: Facilities) -> Charge
     categories = c.parsed("categories", _categories, default=())
     if c.problems or facility is None:
         return c.problems
-    return ChargeInput(facility.pk, facility.code, booking_number, seq, statute, description, level, wobbler,
-                       disposition, disposition_date, probable_cause, categories)
+    return ChargeInput(facility.pk, facility.code, booking_number, seq, statute, description, level or "", wobbler,
+                       disposition, disposition_date, probable_cause, categories, offence)
 
 
 def validate_conviction(values: Mapping[str, Any], facilities: Facilities | None = None

@@ -47,7 +47,7 @@ def build_facts(req: ImmigrationRequest, booking: Booking | None = None) -> pf.F
     # One query for this booking's charges and every convicted charge of the person's bookings.
     rows = list(
         Charge.objects.filter(
-            Q(booking_id=booking.pk)
+            Q(booking_id=booking.pk, offence=True)  # holds and violations are not charges the law reads
             | Q(booking__person_id=person.pk, disposition=Disposition.CONVICTED, disposition_date__isnull=False)
         ).order_by("booking_id", "seq")
     )
