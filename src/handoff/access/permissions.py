@@ -105,6 +105,7 @@ URL_RULES.update({
     "web:home": Rule(read=R.ANYONE),  # anonymous -> sign-in page; users -> their role's dashboard
     "web:jail": Rule(read=JAIL_READERS),
     "web:office": Rule(read=OFFICE_READERS),
+    "web:office_csv": Rule(read=OFFICE_READERS),
     "web:request_detail": Rule(read=R.READERS, scope="request"),
     "web:request_review": Rule(read=R.JAIL, write=R.JAIL, scope="request"),
     "web:request_override": Rule(read=R.SUPERVISOR, write=R.SUPERVISOR, scope="request"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handoff.access import scoping
+from handoff.access import disclosure, scoping
 from handoff.access.actor import Actor
 from handoff.custody.models import Booking
 from handoff.jurisdictions.models import Facility
@@ -30,8 +30,18 @@ def facility(actor: Actor, f: Facility) -> dict[str, Any]:
     }
 
 
-def booking(actor: Actor, b: Booking, f: Facility | None = None) -> dict[str, Any]:
+def booking(actor: Actor, b: Booking, f: Facility | None = None,
+            seen: disclosure.Disclosure = disclosure.ALLOWED) -> dict[str, Any]:
+    """A booking; its custody facts only where `seen` (the decision, for a federal reader) allows them."""
     f = f or b.facility
+    if not seen.allowed:
+        return {
+            "facility": scoping.facility_code(actor, f),
+            "booking_number": b.booking_number,
+            "booked_at": None, "scheduled_release_at": None, "released_at": None,
+            "release_type": None, "release_reason": None, "in_custody": None,
+            **seen.as_json(),
+        }
     return {
         "facility": scoping.facility_code(actor, f),
         "booking_number": b.booking_number,
@@ -41,12 +51,17 @@ def booking(actor: Actor, b: Booking, f: Facility | None = None) -> dict[str, An
         "release_type": b.release_type,
         "release_reason": b.release_reason,
         "in_custody": b.released_at is None,
+        **seen.as_json(),
     }
 
 
-def notice(actor: Actor, n: Any, req: ImmigrationRequest | None = None) -> dict[str, Any]:
+def notice(actor: Actor, n: Any, req: ImmigrationRequest | None = None,
+           seen: disclosure.Disclosure | None = None) -> dict[str, Any]:
     req = req or n.request
     b = n.booking if n.booking_id else None
+    if seen is None:
+        seen = disclosure.for_request(actor, req)
+    told = seen.allowed or disclosure.office_was_told(n)
     return {
         "notice_id": str(n.uid),
         "kind": n.kind,
@@ -55,8 +70,8 @@ def notice(actor: Actor, n: Any, req: ImmigrationRequest | None = None) -> dict[
         "office": n.office.code,
         "facility": scoping.facility_code(actor, req.facility),
         "booking_number": b.booking_number if b is not None else req.booking_number,
-        "due_at": n.due_at,
-        "release_at": n.release_at,
+        "due_at": n.due_at if told else None,
+        "release_at": n.release_at if told else None,
         "short_notice": n.short_notice,
         "missed": n.missed,
         "sent_at": n.sent_at,
@@ -70,7 +85,21 @@ def _policy(policy_id: str) -> str:
     return policy_id if policy_id.split("@")[0].count("-") < 2 else "withheld"
 
 
+def _federal_decision(decision: dict[str, Any], seen: disclosure.Disclosure) -> dict[str, Any]:
+    """The decision as a federal office may read it when custody facts are withheld: the outcome and the
+    law, without the facts it was applied to (booking, charges, history) or a hold's end."""
+    decision["facts"] = {}
+    decision["hold_until"] = None
+    for reason in decision["reasons"]:
+        if isinstance(reason, dict) and "detail" in reason:
+            reason["detail"] = ""
+    decision["not_disclosed"] = seen.text
+    return decision
+
+
 def request(actor: Actor, req: ImmigrationRequest, notices: list[Any]) -> dict[str, Any]:
+    seen = disclosure.for_request(actor, req)
+    federal = disclosure.is_federal(actor)
     decision = None
     if req.current_decision_id is not None and req.current_decision is not None:
         decision = decision_json(req.current_decision, req)
@@ -81,17 +110,25 @@ def request(actor: Actor, req: ImmigrationRequest, notices: list[Any]) -> dict[s
             for reason in decision["reasons"]:
                 if isinstance(reason, dict) and isinstance(reason.get("policy"), str):
                     reason["policy"] = _policy(reason["policy"])
+        if not seen.allowed:
+            decision = _federal_decision(decision, seen)
+        else:
+            decision.setdefault("not_disclosed", None)
+    status = req.status
+    if federal and status == "review":
+        # only jail staff see that (or why) a match failed: to the office it is simply not matched yet
+        status = "waiting"
     return {
         "request_id": req.request_id,
         "kind": req.kind,
         "form": req.form,
-        "status": req.status,
+        "status": status,
         "issued_at": req.issued_at,
         "received_at": req.received_at,
         "office": {"code": req.office.code, "name": req.office.name},
         "facility": facility(actor, req.facility),
         "booking_number": req.booking_number,
-        "booking": booking(actor, req.booking, req.facility) if req.booking_id and req.booking else None,
+        "booking": booking(actor, req.booking, req.facility, seen) if req.booking_id and req.booking else None,
         "subject": {
             "last_name": req.subject_last_name,
             "first_name": req.subject_first_name,
@@ -106,7 +143,8 @@ def request(actor: Actor, req: ImmigrationRequest, notices: list[Any]) -> dict[s
         "judicial_probable_cause": req.judicial_probable_cause,
         "lead_time_hours": req.lead_time_hours,
         "withdrawn_at": req.withdrawn_at,
-        "match_note": req.match_note,
+        "match_note": "" if federal else req.match_note,
         "decision": decision,
-        "notices": [notice(actor, n, req) for n in notices],
+        "not_disclosed": seen.text or None,
+        "notices": [notice(actor, n, req, seen) for n in notices],
     }

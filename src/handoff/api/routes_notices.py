@@ -43,7 +43,8 @@ def list_notices(
 
     def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
         qs = scoping.notices_for(actor).select_related(
-            "office", "booking", "request__facility__jurisdiction", "request__facility__city"
+            "office", "booking", "request__facility__jurisdiction", "request__facility__city",
+            "request__current_decision", "decision",
         )
         if status is not None:
             qs = qs.filter(status=status)

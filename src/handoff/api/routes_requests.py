@@ -39,7 +39,7 @@ router = Router(tags=["requests"])
 def _notices(actor: Actor, req: ImmigrationRequest) -> list[Any]:
     """Through the scoping choke point like every other personal-data read, even though the request
     itself was already scoped."""
-    return list(scoping.notices_for(actor).filter(request_id=req.pk).select_related("office", "booking")
+    return list(scoping.notices_for(actor).filter(request_id=req.pk).select_related("office", "booking", "decision")
                 .order_by("pk"))
 
 

@@ -240,14 +240,21 @@ class ReleaseIn(StrictIn):
 
 
 class BookingOut(Out):
+    """A booking. To a federal office, its custody facts follow the request's decision (README "What each
+    party sees"): where the decision does not let the jail tell the office, they are null and
+    `not_disclosed` says why, with the citation."""
+
     facility: str
     booking_number: str
-    booked_at: datetime
+    booked_at: datetime | None
     scheduled_release_at: datetime | None
     released_at: datetime | None
-    release_type: str
-    release_reason: str
-    in_custody: bool
+    release_type: str | None
+    release_reason: str | None
+    in_custody: bool | None
+    disclosed: bool = True
+    not_disclosed: str | None = None
+    cite: str | None = None
 
 
 class BookingWrite(Out):
@@ -401,6 +408,8 @@ class DecisionOut(Out):
     reasons: list[ReasonOut]
     override: OverrideOut | None
     facts: dict[str, Any]
+    hold_until: datetime | None = None
+    not_disclosed: str | None = None
 
 
 class NoticeOut(Out):
@@ -439,6 +448,7 @@ class RequestOut(Out):
     withdrawn_at: datetime | None
     match_note: str
     decision: DecisionOut | None
+    not_disclosed: str | None = None
     notices: list[NoticeOut]
 
 

@@ -11,6 +11,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from handoff.access import disclosure
 from handoff.notices.models import Channel, Delivery, Notice
 
 
@@ -61,10 +62,21 @@ def build(notice: Notice, delivery: Delivery | None, sent_at: datetime) -> dict[
         "release_at": iso(notice.release_at),
         "sent_at": iso(sent_at),
         "due_at": iso(notice.due_at),
+        "not_disclosed": None,
         "short_notice": notice.short_notice,
         "decision": decision_payload(notice),
         "ack": f"/api/v1/notices/{notice.uid}/ack",
     }
+    seen = disclosure.for_decision(notice.decision)
+    if not seen.allowed:
+        # a declined request's answer (ORS 181A.826) or any notice whose decision does not let the jail tell
+        # the office: no release or due time, nothing the decision was applied to (security review C1)
+        body["release_at"] = None
+        body["due_at"] = None
+        body["not_disclosed"] = seen.text
+        if body["decision"] is not None:
+            for r in body["decision"]["reasons"]:
+                r.pop("detail", None)
     if notice.supersedes_id is not None and notice.supersedes is not None:
         body["supersedes"] = str(notice.supersedes.uid)
     if delivery is not None and delivery.channel == Channel.ESCALATION:

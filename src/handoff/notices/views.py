@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from handoff.access import disclosure
 from handoff.audit import services as audit
 from handoff.core import clock
 from handoff.core.errors import HandoffError
@@ -24,7 +25,9 @@ def ack_link(request: HttpRequest, token: str) -> HttpResponse:
         notice = services.notice_for_ack_token(token)
     except HandoffError as exc:
         return render(request, "notices/ack.html", {"error": str(exc)}, status=400 if exc.code == "invalid" else 404)
-    context = {"notice": notice, "now": clock.now()}
+    # the page is the office's reading: a release time only where the notice's decision let the jail tell it
+    seen = disclosure.for_decision(notice.decision)
+    context = {"notice": notice, "now": clock.now(), "not_disclosed": seen.text}
     if request.method == "POST":
         try:
             with transaction.atomic():

@@ -3,7 +3,8 @@
 Why so cautious: a request matched to the wrong person makes the jail tell ICE about, or hold, someone the
 request never named. So the rules only ever accept one unambiguous candidate, in order of strength:
 
-1. facility + booking number, when the request gives one (and the person's identifiers do not contradict it);
+1. facility + booking number, when the request gives one, the person's identifiers do not contradict it and
+   at least one of them agrees (a booking number alone goes to review: security review C1);
 2. A-number or FBI number among the facility's *current* bookings (not yet released);
 3. name + date of birth among current bookings: never enough on its own; it puts the request to `review`
    with the candidates listed so a person decides.
@@ -42,6 +43,25 @@ def _conflicts(req: ImmigrationRequest, booking: Booking) -> list[str]:
     if req.subject_date_of_birth and person.date_of_birth and person.date_of_birth != req.subject_date_of_birth:
         problems.append("date of birth")
     return problems
+
+
+def _corroborated(req: ImmigrationRequest, booking: Booking) -> bool:
+    """A booking number alone proves nothing about who the request is about: a federal office could pull any
+    booking by guessing numbers (security review C1). At least one of the request's own identifiers must agree
+    with the booked person: A-number, FBI number, or surname together with date of birth or first name."""
+    person = booking.person
+    if req.subject_a_number and person.a_number and person.a_number in a_number_variants(req.subject_a_number):
+        return True
+    if req.subject_fbi_number and person.fbi_number and person.fbi_number.upper() == req.subject_fbi_number.upper():
+        return True
+    same_last = bool(req.subject_last_name) and (
+        req.subject_last_name.strip().casefold() == person.last_name.strip().casefold())
+    if not same_last:
+        return False
+    if req.subject_date_of_birth and person.date_of_birth == req.subject_date_of_birth:
+        return True
+    return bool(req.subject_first_name) and (
+        req.subject_first_name.strip().casefold() == person.first_name.strip().casefold())
 
 
 def _identifier_q(req: ImmigrationRequest) -> Q | None:
@@ -84,6 +104,13 @@ def find_match(req: ImmigrationRequest) -> MatchResult:
                     RequestStatus.REVIEW, candidates=[booking.pk],
                     note=f"booking {req.booking_number} found, but its {', '.join(conflicts)} "
                          "differs from the request's",
+                )
+            if not _corroborated(req, booking):
+                return MatchResult(
+                    RequestStatus.REVIEW, candidates=[booking.pk],
+                    note=f"booking {req.booking_number} found, but none of the request's identifiers (A-number, "
+                         "FBI number, name with date of birth) agrees with the booked person: a person must "
+                         "confirm before the law is applied or anything is shown to the office",
                 )
             return MatchResult(RequestStatus.MATCHED, booking=booking,
                                note=f"matched by booking number {req.booking_number}")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("jail/", views.jail_dashboard, name="jail"),
     path("office/", views.office_dashboard, name="office"),
+    path("office/requests.csv", views.office_csv, name="office_csv"),
     path("requests/<str:request_id>/", views.request_detail, name="request_detail"),
     path("requests/<str:request_id>/review", views.request_review, name="request_review"),
     path("requests/<str:request_id>/override", views.request_override, name="request_override"),

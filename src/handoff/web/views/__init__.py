@@ -2,7 +2,7 @@
 
 from handoff.web.views.home import home, keepalive
 from handoff.web.views.jail import jail_dashboard
-from handoff.web.views.office import notice_ack, office_dashboard, request_outcome
+from handoff.web.views.office import notice_ack, office_csv, office_dashboard, request_outcome
 from handoff.web.views.people import people_review
 from handoff.web.views.policies import policies, policy_detail, policy_try
 from handoff.web.views.requests import letter, request_detail, request_override, request_review
@@ -15,7 +15,7 @@ from handoff.web.views.transparency import (
 )
 
 __all__ = [
-    "home", "keepalive", "jail_dashboard", "office_dashboard", "notice_ack", "request_outcome", "policies",
+    "home", "keepalive", "jail_dashboard", "office_dashboard", "office_csv", "notice_ack", "request_outcome", "policies",
     "policy_detail", "policy_try", "letter", "request_detail", "request_override", "request_review",
     "transparency", "transparency_csv", "transparency_parquet", "transparency_codebook", "transparency_codebook_csv",
     "people_review",

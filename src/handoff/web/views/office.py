@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from handoff.access import scoping
+from handoff.access import disclosure, scoping
 from handoff.audit import record
 from handoff.core import clock
 from handoff.core.errors import Conflict, InvalidInput, NotFound
@@ -58,6 +58,13 @@ def _office_context(request: HttpRequest) -> dict[str, Any]:
         "facility", "facility__jurisdiction", "booking", "booking__person", "current_decision", "office",
         "booking__notice_outcome",
     )
+    withheld = 0
+    if disclosure.is_federal(who):
+        # release times and custody status only where the current decision lets the jail tell the office
+        # (notify, not awaiting review): security review C1, law review X1
+        withheld = reqs.filter(booking__isnull=False).exclude(
+            current_decision__notify=True, current_decision__review=False).count()
+        reqs = reqs.filter(current_decision__notify=True, current_decision__review=False)
     upcoming = list(
         reqs.filter(booking__released_at__isnull=True, booking__scheduled_release_at__gte=now - timedelta(hours=12),
                     booking__scheduled_release_at__lte=now + timedelta(days=UPCOMING_DAYS))
@@ -90,7 +97,7 @@ def _office_context(request: HttpRequest) -> dict[str, Any]:
         "who": who, "now": now, "upcoming": rows(upcoming), "released": rows(released),
         "unacked": [(n, subject_name(n.request)) for n in unacked],
         "law": _law_for(who, covered), "outcome_form": OutcomeForm(), "upcoming_days": UPCOMING_DAYS,
-        "recent_hours": RECENT_RELEASE_HOURS, "offices": offices,
+        "recent_hours": RECENT_RELEASE_HOURS, "offices": offices, "withheld": withheld,
         "can_act": who.has_role("federal_officer") and who.can_write,
         "shown_ids": sorted({r.request_id for r in upcoming + released} | {n.request.request_id for n in unacked}),
     }
@@ -101,6 +108,46 @@ def office_dashboard(request: HttpRequest) -> HttpResponse:
     ctx = _office_context(request)
     audit_read(request, ctx["who"], "request.list", "request", ctx["shown_ids"])
     return render(request, "web/office.html", ctx)
+
+
+CSV_COLUMNS = ["request_id", "kind", "status", "facility", "booking_number", "notify", "hold", "transfer",
+               "review", "scheduled_release_at", "released_at", "in_custody", "not_disclosed"]
+
+
+@require_http_methods(["GET", "HEAD"])
+def office_csv(request: HttpRequest) -> HttpResponse:
+    """The office's requests as CSV. Release times and custody status follow each request's decision exactly
+    as on the API and the pages: blank, with "not disclosed" and the citation, where the law withholds them."""
+    import csv
+    import io
+
+    from handoff.requests.models import RequestStatus
+
+    who = actor(request)
+    reqs = list(scoping.requests_for(who).select_related(
+        "facility", "facility__jurisdiction", "facility__city", "booking", "current_decision")
+        .order_by("received_at", "pk")[:5000])
+    buf = io.StringIO()
+    out = csv.writer(buf)
+    out.writerow(CSV_COLUMNS)
+    for r in reqs:
+        seen = disclosure.for_request(who, r)
+        d = r.current_decision if r.current_decision_id else None
+        b = r.booking if (r.booking_id and seen.allowed) else None
+        status = RequestStatus.WAITING.value if (disclosure.is_federal(who) and r.status == "review") else r.status
+        out.writerow([
+            r.request_id, r.kind, status, scoping.facility_code(who, r.facility), r.booking_number,
+            "" if d is None else str(d.notify).lower(), "" if d is None else d.hold,
+            "" if d is None else d.transfer, "" if d is None else str(d.review).lower(),
+            b.scheduled_release_at.isoformat() if b is not None and b.scheduled_release_at else "",
+            b.released_at.isoformat() if b is not None and b.released_at else "",
+            "" if b is None else str(b.released_at is None).lower(),
+            seen.text,
+        ])
+    audit_read(request, who, "request.export", "request", [r.request_id for r in reqs])
+    response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="requests.csv"'
+    return response
 
 
 def _back(request: HttpRequest) -> HttpResponse:

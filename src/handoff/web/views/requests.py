@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from handoff.access import scoping
+from handoff.access import disclosure, scoping
 from handoff.audit import record
 from handoff.casework import flow
 from handoff.core.errors import Conflict, InvalidInput, NotFound
@@ -40,32 +40,44 @@ def _candidates(req: Any, who: Any) -> list[tuple[int, str]]:
 def detail_context(request: HttpRequest, req: Any) -> dict[str, Any]:
 
     who = actor(request)
-    booking = req.booking
+    seen = disclosure.for_request(who, req)
+    # a federal reader sees the booked person, release, charges and history only where the decision lets
+    # the jail tell it (README "What each party sees"); otherwise only what its own request said
+    booking = req.booking if seen.allowed else None
     person = booking.person if booking is not None else None
     charges = list(booking.charges.all()) if booking is not None else []
     convictions = list(person.convictions.all()) if person is not None else []
+    federal = disclosure.is_federal(who)
     decisions = list(scoping.decisions_for(who).filter(request=req).select_related("override_by").order_by("-evaluated_at", "-pk"))
     notices = list(
         scoping.notices_for(who).filter(request=req).select_related("office", "acknowledged_by").prefetch_related(
             "deliveries", "deliveries__attempt_log"
         ).order_by("created_at", "pk")
     )
-    letters = [n for n in notices if n.kind in LETTER_KINDS]
+    letters = [] if federal else [n for n in notices if n.kind in LETTER_KINDS]
     office_notices = [n for n in notices if n.kind not in LETTER_KINDS]
     timeline = []
     for n in office_notices:
         attempts = sorted(
             (a for d in n.deliveries.all() for a in d.attempt_log.all()), key=lambda a: (a.attempted_at, a.pk)
         )
-        timeline.append({"notice": n, "attempts": attempts, "deliveries": list(n.deliveries.all())})
+        timeline.append({"notice": n, "attempts": attempts, "deliveries": list(n.deliveries.all()),
+                         "withheld": not (seen.allowed or disclosure.office_was_told(n))})
     current = req.current_decision
+    reasons = list(current.reasons) if current is not None else []
+    if not seen.allowed:  # a rule's detail repeats the facts (charges, history) the reader may not see
+        reasons = [{**r, "detail": ""} if isinstance(r, dict) else r for r in reasons]
     is_supervisor = who.has_role("jail_supervisor", "admin")
     return {
         "req": req,
         "who": who,
         "booking": booking,
         "person": person,
-        "name": subject_name(req),
+        "name": subject_name(req) if seen.allowed else
+                f"{req.subject_last_name}, {req.subject_first_name}".strip(", "),
+        "not_disclosed": seen.text,
+        "status_label": ("Waiting for booking" if federal and req.status == "review" else req.get_status_display()),
+        "reasons": reasons,
         "tz": req.facility.timezone,
         "facility_label": scoping.label_facility(who, req.facility),
         "charges": charges,
@@ -77,6 +89,7 @@ def detail_context(request: HttpRequest, req: Any) -> dict[str, Any]:
         "can_override": bool(current and current.review and is_supervisor and who.can_write),
         "override_form": OverrideForm(),
         "can_confirm": bool(req.status == "review" and who.has_role("jail_clerk", "jail_supervisor", "admin")),
+        "match_note": "" if federal else req.match_note,
         "confirm_form": ConfirmMatchForm(candidates=_candidates(req, who)) if req.status == "review" else None,
         "can_ack": who.has_role("federal_officer"),
     }
