@@ -171,8 +171,10 @@ def build_world(*, webhook_url: str = "", with_users: bool = True, passwords: bo
     add_booking(f["LA-MCJ"], last="Smith", first="John", dob=twin_dob, release_in=timedelta(days=9))
     w.requests["review"] = send_request("LOS-2025-0003", b3, "LOS", booking_number="", fbi_number="")
     w.requests["review_booking"] = b3
-    # Montgomery County: notifies on every detainer
-    b4 = add_booking(f["MC-CF"], last="Lopez", first="Ana", dob=date(1979, 11, 23), release_in=timedelta(hours=70))
+    # Montgomery County: a listed (violent) conviction -> notified 48 hours ahead without review
+    b4 = add_booking(f["MC-CF"], last="Lopez", first="Ana", dob=date(1979, 11, 23), release_in=timedelta(hours=70),
+                     convictions=[{"statute": "MD CR 3-202", "level": "felony", "convicted_on": date(2016, 3, 1),
+                                   "state": "MD", "categories": ["violent_felony"]}])
     w.requests["montgomery"] = send_request("BAL-2025-0001", b4, "BAL")
     # Los Angeles: a conviction whose level was never recorded -> an uncertain rule -> a supervisor decides
     b6 = add_booking(f["LA-MCJ"], last="Ortiz", first="Luis", dob=date(1983, 9, 9), release_in=timedelta(hours=40),
