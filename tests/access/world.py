@@ -111,7 +111,7 @@ def add_case(w: World, side: str, facility_code: str, office_code: str, n: int) 
     w.bookings[f"{side}_release"] = Booking.objects.create(
         facility=facility, booking_number=f"{facility_code}-R{n:03d}", person=person,
         booked_at=now - timedelta(days=2), scheduled_release_at=now + timedelta(days=30), release_type="scheduled")
-    notice = Notice.objects.filter(request=req).order_by("pk").first()
+    notice = Notice.objects.filter(request=req).exclude(kind__startswith="letter.").order_by("pk").first()
     if notice is None:
         notice = Notice.objects.create(kind="release.advance_notice", request=req, decision=req.current_decision,
                                        office=w.offices[office_code], booking=booking, due_at=now)

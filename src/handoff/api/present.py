@@ -90,6 +90,7 @@ def _federal_decision(decision: dict[str, Any], seen: disclosure.Disclosure) -> 
     law, without the facts it was applied to (booking, charges, history) or a hold's end."""
     decision["facts"] = {}
     decision["hold_until"] = None
+    decision["hold_note"] = ""
     for reason in decision["reasons"]:
         if isinstance(reason, dict) and "detail" in reason:
             reason["detail"] = ""

@@ -409,6 +409,7 @@ class DecisionOut(Out):
     override: OverrideOut | None
     facts: dict[str, Any]
     hold_until: datetime | None = None
+    hold_note: str = ""
     not_disclosed: str | None = None
 
 

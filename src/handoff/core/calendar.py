@@ -145,3 +145,22 @@ def business_hours_between(a: datetime, b: datetime, tz: str | tzinfo) -> float:
         cursor = piece_end
         day += _DAY
     return total / timedelta(hours=1)
+
+
+#: Form I-247A: custody "for a period NOT TO EXCEED 48 HOURS beyond the time when he/she would otherwise have
+#: been released"; 8 CFR 287.7(d): "not to exceed a period of 48 hours, excluding Saturdays, Sundays, and
+#: holidays". Both texts govern a hold on an I-247A; the shorter period binds.
+HOLD_CEILING_HOURS = 48
+
+
+def hold_until(release_at: datetime, tz: str | tzinfo, *, hours: float = HOLD_CEILING_HOURS) -> datetime:
+    """When a hold past `release_at` must end: the shortest period any governing text allows.
+
+    Why the minimum of the two readings: 8 CFR 287.7(d) counts 48 hours excluding weekends and holidays (over a
+    holiday weekend, up to 120 clock hours), but the I-247A itself asks for no more than 48 hours, so the form
+    binds even where the regulation would stretch. The business-hours reading is never shorter than the clock
+    reading, so this is always `release_at` + 48 clock hours; computing both keeps the reason visible and
+    guards against a future calendar where it is not."""
+    clock_end = hold_expires(release_at, hours, "clock", tz)
+    business_end = hold_expires(release_at, hours, "business", tz)
+    return min(clock_end, business_end)

@@ -21,10 +21,30 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def hold_clock(row: Decision, req: ImmigrationRequest) -> tuple[datetime | None, str]:
+    """`hold_until` for a decision that permits or requires a hold, and why there is none otherwise.
+
+    The release time is the booking's scheduled release (the time the person would otherwise be released);
+    the period is the shortest any governing text allows (core.calendar.hold_until: the I-247A's 48 clock
+    hours bind even where 8 CFR 287.7(d) would count business hours)."""
+    from handoff.core.calendar import hold_until
+
+    if row.hold not in ("permitted", "required"):
+        return None, "no hold: the decision does not permit one"
+    booking = req.booking if req.booking_id else None
+    if booking is None:
+        return None, "no hold end: the request is not matched to a booking"
+    if booking.scheduled_release_at is None:
+        return None, "no hold end: the booking has no release time, so the 48 hours cannot start"
+    return hold_until(booking.scheduled_release_at, req.facility.timezone), ""
+
+
 def decision_json(row: Decision, req: ImmigrationRequest | None = None) -> dict[str, Any]:
     """INTERFACES.md's decision object, plus `decision_id`, `trigger`, `calendar`, `answer_declined`,
-    `override` (null unless a supervisor decided) and `facts`."""
+    `override` (null unless a supervisor decided), `facts`, and `hold_until` (UTC; null with `hold_note`
+    saying why when there is no hold or no release time)."""
     req = req or row.request
+    until, hold_note = hold_clock(row, req)
     override = None
     if row.overrides_id is not None:
         override = {
@@ -50,6 +70,8 @@ def decision_json(row: Decision, req: ImmigrationRequest | None = None) -> dict[
         "reasons": list(row.reasons),
         "override": override,
         "facts": row.facts,
+        "hold_until": _iso(until),
+        "hold_note": hold_note,
     }
 
 
@@ -241,6 +263,11 @@ def decision_text(req: ImmigrationRequest) -> str:
     lines.append("")
     lines.append("OUTCOME")
     lines += _outcome_lines(row)
+    until, hold_note = hold_clock(row, req)
+    if until is not None:
+        lines.append(f"  Hold ends (release + 48 clock hours, I-247A): {_local(until, tz)} - release then at the latest")
+    elif row.hold in ("permitted", "required"):
+        lines.append(f"  Hold ends: {hold_note}")
     lines.append("")
     lines.append("REASONS: every rule evaluated, in order; a later rule that holds overrides an earlier one.")
     lines.append("(Categories an offence table gives a statute appear as their own lines, with the table's citation.)")
