@@ -60,10 +60,8 @@ def is_federal(actor: Actor) -> bool:
 
 def policy_cite(decision: Decision) -> str:
     """The `disclosure_cite` of the most specific policy version the decision consulted, if any names one."""
-    try:
-        from handoff.requests.services import registry  # moves to handoff.policy.registry with issue 13
-    except ImportError:  # pragma: no cover - after the move
-        from handoff.policy.registry import registry  # type: ignore[no-redef]
+    from handoff.policy.registry import registry
+
     reg = registry()
     cites: list[str] = []
     for entry in decision.policies or []:
