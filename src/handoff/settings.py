@@ -257,6 +257,9 @@ HANDOFF_BASE_URL = os.environ.get("HANDOFF_BASE_URL", "http://127.0.0.1:8000")
 
 # Notice delivery (issue 4). Hours before release at which an unacknowledged advance notice escalates.
 HANDOFF_ESCALATE_UNACKED_HOURS = float(os.environ.get("HANDOFF_ESCALATE_UNACKED_HOURS", "24"))
+# a review is due this many hours before the first notice it holds back; a hold warns this many hours before it ends
+HANDOFF_REVIEW_MARGIN_HOURS = float(os.environ.get("HANDOFF_REVIEW_MARGIN_HOURS", "12"))
+HANDOFF_HOLD_WARNING_HOURS = float(os.environ.get("HANDOFF_HOLD_WARNING_HOURS", "4"))
 HANDOFF_WEBHOOK_TIMEOUT = float(os.environ.get("HANDOFF_WEBHOOK_TIMEOUT", "10"))
 HANDOFF_LEASE_SECONDS = int(os.environ.get("HANDOFF_LEASE_SECONDS", "60"))
 # /metrics gives exact counts over every place, confidential ones included (security review M2): only a

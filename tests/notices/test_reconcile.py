@@ -237,12 +237,18 @@ def test_it_corrects_a_notice_that_left_with_the_old_release_time_while_it_was_b
     assert receiver.bodies()[1]["release_at"] == "2025-06-06T00:00:00Z"
 
 
-def test_it_holds_everything_while_a_decision_awaits_review(travel: Any, receiver: Receiver, worker: Any) -> None:
+def test_it_holds_the_notice_pending_review_while_a_decision_awaits_review(travel: Any, receiver: Receiver,
+                                                                         worker: Any) -> None:
+    """Law review X4: a review used to switch every notice off. Now the notice the law would send waits in the
+    outbox as pending review (no delivery) and goes out once a supervisor confirms."""
     world = make_world(webhook_url=receiver.url)
     case = make_case(world, release_at=T0 + timedelta(hours=72), review=True, individual_notice=True)
-    assert notices(case) == []
+    [n] = notices(case)
+    assert (n.kind, n.status, n.due_at) == ("release.advance_notice", "pending_review", T0 + timedelta(hours=24))
+    assert n.deliveries.count() == 0
     redecide(case, review=False)
-    assert [n.kind for n in notices(case)] == ["release.advance_notice", "letter.individual"]
+    assert [(n.kind, n.status) for n in notices(case)] == [("release.advance_notice", "scheduled"),
+                                                            ("letter.individual", "scheduled")]
 
 
 def test_it_cancels_the_notice_when_the_release_time_is_no_longer_known(travel: Any, receiver: Receiver) -> None:

@@ -54,6 +54,11 @@ def _check(case: Any, now: Any, *, notify: bool, lead: int, withdrawn: bool, cha
     if booking.scheduled_release_at is None:
         assert open_release == []
         return
+    if booking.scheduled_release_at <= changed_at:
+        # law review X7: a scheduled release already past while still booked is stale data, never a
+        # "short notice" announcing a time that has gone
+        assert open_release == []
+        return
     [n] = open_release
     assert n.release_at == booking.scheduled_release_at
     wanted = booking.scheduled_release_at - timedelta(hours=lead)

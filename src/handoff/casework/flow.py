@@ -180,6 +180,12 @@ def on_booking_changed(booking: Booking, *, trigger: str) -> None:
     # the caller's booking, instead of joining both into the query above.
     facility = Facility.objects.select_related("jurisdiction__parent__parent", "city").get(pk=booking.facility_id)
     now = clock.now()
+    if booking.released_at is not None:
+        from handoff.casework import alarms
+
+        for req in found:
+            req.facility = facility
+        alarms.on_release(booking, found)  # over-detention is judged on the decision the hold ran under
     for req in found:
         req.facility = facility
         if req.status == RequestStatus.MATCHED:

@@ -65,9 +65,11 @@ OUTCOME_FIELDS: tuple[str, ...] = (
 
 # --- notices ---------------------------------------------------------------------------------------------
 
-NOTICE_KINDS: tuple[str, ...] = ("release.advance_notice", "release.short_notice", "release.occurred", "request.declined", "letter.individual", "letter.attorney")
+NOTICE_KINDS: tuple[str, ...] = ("release.advance_notice", "release.short_notice", "release.occurred", "request.declined", "letter.individual", "letter.attorney", "letter.request_copy")
 
-NOTICE_STATUSES: tuple[str, ...] = ("scheduled", "sending", "sent", "acknowledged", "cancelled", "failed")
+NOTICE_STATUSES: tuple[str, ...] = (
+    "scheduled", "sending", "sent", "acknowledged", "cancelled", "failed", "pending_review",
+)
 
 CHANNELS: tuple[str, ...] = ("webhook", "email", "escalation")
 

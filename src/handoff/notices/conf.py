@@ -74,3 +74,13 @@ def endpoints_per_claim() -> int:
 
 def ack_link_days() -> float:
     return _num("HANDOFF_ACK_LINK_DAYS", 30)
+
+
+def review_margin_hours() -> float:
+    """A review is due this long before the first notice it holds back would be due (issue 9 item 3)."""
+    return _num("HANDOFF_REVIEW_MARGIN_HOURS", 12)
+
+
+def hold_warning_hours() -> float:
+    """A hold's warning goes out this long before the hold ends (issue 9 item 2)."""
+    return _num("HANDOFF_HOLD_WARNING_HOURS", 4)

@@ -27,11 +27,12 @@ class NoticeKind(models.TextChoices):
     DECLINED = "request.declined", "Request declined"
     LETTER_INDIVIDUAL = "letter.individual", "Letter to the person"
     LETTER_ATTORNEY = "letter.attorney", "Letter to the attorney or designee"
+    LETTER_REQUEST_COPY = "letter.request_copy", "Copy of the request to the person"
 
 
 RELEASE_KINDS = (NoticeKind.ADVANCE, NoticeKind.SHORT)
 OFFICE_KINDS = (NoticeKind.ADVANCE, NoticeKind.SHORT, NoticeKind.OCCURRED, NoticeKind.DECLINED)
-LETTER_KINDS = (NoticeKind.LETTER_INDIVIDUAL, NoticeKind.LETTER_ATTORNEY)
+LETTER_KINDS = (NoticeKind.LETTER_INDIVIDUAL, NoticeKind.LETTER_ATTORNEY, NoticeKind.LETTER_REQUEST_COPY)
 
 
 class NoticeStatus(models.TextChoices):
@@ -41,6 +42,9 @@ class NoticeStatus(models.TextChoices):
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
     CANCELLED = "cancelled", "Cancelled"
     FAILED = "failed", "Failed"
+    #: the notice the law would send once a person clears the review: held in the outbox, never delivered
+    #: until a supervisor confirms (issue 9 item 3: a review never silences a deadline)
+    PENDING_REVIEW = "pending_review", "Pending review"
 
 
 OPEN_STATUSES = (NoticeStatus.SCHEDULED, NoticeStatus.SENDING)
@@ -269,3 +273,36 @@ class LetterHandover(models.Model):
 
     def __str__(self) -> str:
         return f"letter {self.notice_id} handed over {self.handed_over_at:%Y-%m-%d %H:%M}"
+
+
+class Alarm(models.Model):
+    """A warning the jail itself must see, raised once: a review that reached its due time, a hold about to
+    end or ended, stale release data, a release after the hold's end (over-detention). Issue 9 items 2-3.
+
+    Why stored: each fires exactly once (unique on kind, request and the time it is about), is e-mailed to
+    the facility's supervisors and listed on the jail dashboard until someone resolves it."""
+
+    KINDS = (
+        ("review.due", "Review due: the notice deadline is near"),
+        ("hold.warning", "Hold ends soon"),
+        ("hold.expired", "Hold expired: release now"),
+        ("release.stale", "Scheduled release passed, person still booked (stale data)"),
+        ("hold.over_detention", "Released after the hold's end (over-detention)"),
+    )
+    kind = models.CharField(max_length=24, choices=KINDS)
+    request = models.ForeignKey("requests.ImmigrationRequest", on_delete=models.PROTECT, related_name="alarms")
+    booking = models.ForeignKey("custody.Booking", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="alarms")
+    about_at = models.DateTimeField(help_text="the deadline the alarm is about (review due, hold end, release)")
+    raised_at = models.DateTimeField()
+    message = models.CharField(max_length=300)
+    mailed_to = models.TextField(blank=True, help_text="supervisors' addresses the alarm was e-mailed to")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["kind", "request", "about_at"], name="uniq_alarm")]
+        indexes = [models.Index(fields=["resolved_at", "raised_at"], name="alarm_open")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for request {self.request_id}"

@@ -182,7 +182,7 @@ def cancel_notice(notice: Notice, reason: str, now: datetime, *, missed: bool = 
     if missed and not notice.missed:
         notice.missed = True
         fields.append("missed")
-    if notice.status in OPEN_STATUSES or notice.status == NoticeStatus.FAILED:
+    if notice.status in OPEN_STATUSES or notice.status in (NoticeStatus.FAILED, NoticeStatus.PENDING_REVIEW):
         states.move(notice, states.CANCELLED)
         notice.cancelled_at = now
         notice.cancel_reason = reason[:200]
@@ -331,38 +331,115 @@ def reconcile_request(req: ImmigrationRequest, *, trigger: str) -> None:
 
 
 def _notifies(decision: Decision) -> bool:
-    """A decision awaiting a person's review sends nothing to the office until someone decides."""
+    """A decision awaiting a person's review sends nothing to the office until someone decides (the notice
+    the law would send waits in the outbox as pending review: `_hold_for_review`)."""
     return bool(decision.notify) and not decision.review
+
+
+def _release_plan(decision: Decision, release_at: datetime, now: datetime, tz: str) -> tuple[str, bool, datetime]:
+    due = advance_due(release_at, decision.lead_time_hours, decision.calendar, tz)
+    short = due <= now
+    return (NoticeKind.SHORT.value if short else NoticeKind.ADVANCE.value), short, (now if short else due)
+
+
+def _stale_release(booking: Booking, now: datetime) -> bool:
+    """A scheduled release already past while the person is still booked: the data is stale (law review X7).
+    Never announce a time that has passed as a 'short notice'; the jail must correct the release time."""
+    return booking.released_at is None and booking.scheduled_release_at is not None and (
+        booking.scheduled_release_at <= now)
+
+
+def _hold_for_review(st: _State) -> None:
+    """The decision would notify but awaits review: keep the notice the law would send in the outbox as
+    `pending review`, with the due time it will have, and no delivery, so dashboards show it and the review
+    has a deadline; a supervisor's answer releases it at once (`_reconcile_release`) or cancels it."""
+    decision, booking, now = st.decision, st.booking, st.now
+    assert decision is not None and booking is not None
+    release_at = booking.scheduled_release_at
+    live = [n for n in st.notices if n.kind in RELEASE_KINDS
+            and (n.status in OPEN_STATUSES or n.status == NoticeStatus.PENDING_REVIEW)]
+    if booking.released_at is not None or release_at is None or _stale_release(booking, now):
+        released = booking.released_at is not None
+        why = ("released before the review was done" if released else
+               "release time no longer known" if release_at is None else "scheduled release already past")
+        for n in live:
+            cancel_notice(n, why, now, missed=released)
+        return
+    kind, short, eff_due = _release_plan(decision, release_at, now, booking.facility.timezone)
+    current = live[-1] if live else None
+    for n in live[:-1]:
+        cancel_notice(n, "replaced by a later notice", now)
+    if current is None:
+        if any(n.kind in RELEASE_KINDS and n.delivered and n.release_at == release_at for n in st.notices):
+            return  # the office already has this release time
+        Notice.objects.create(
+            kind=kind, request=st.req, decision=decision, office_id=st.req.office_id, booking=booking,
+            status=states.initial(states.PENDING_REVIEW), short_notice=short, due_at=eff_due, release_at=release_at,
+            lead_time_hours=decision.lead_time_hours, calendar=decision.calendar, trigger=st.trigger[:120])
+        return
+    if current.status in OPEN_STATUSES:
+        # deliveries stop; the notice waits for the supervisor
+        Delivery.objects.filter(notice=current, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.CANCELLED, next_attempt_at=None, lease_owner="", lease_expires_at=None,
+            last_error="decision under review", updated_at=now)
+        states.move(current, states.PENDING_REVIEW)
+    current.kind, current.short_notice, current.due_at, current.release_at = kind, short, eff_due, release_at
+    current.decision = decision
+    current.lead_time_hours, current.calendar = decision.lead_time_hours, decision.calendar
+    current.save(update_fields=["status", "kind", "short_notice", "due_at", "release_at", "decision",
+                                "lead_time_hours", "calendar", "updated_at"])
+
+
+def _release_after_review(st: _State, current: Notice, kind: str, short: bool, eff_due: datetime,
+                          release_at: datetime) -> None:
+    """A supervisor confirmed: the waiting notice goes out at its due time, at once if that has passed."""
+    decision, now = st.decision, st.now
+    assert decision is not None
+    states.move(current, states.SCHEDULED)
+    current.kind, current.short_notice, current.due_at, current.release_at = kind, short, eff_due, release_at
+    current.decision = decision
+    current.lead_time_hours, current.calendar = decision.lead_time_hours, decision.calendar
+    current.escalate_at = _escalate_at(release_at, eff_due)
+    current.save(update_fields=["status", "kind", "short_notice", "due_at", "release_at", "decision",
+                                "lead_time_hours", "calendar", "escalate_at", "updated_at"])
+    _make_deliveries(current, now)
 
 
 def _reconcile_release(st: _State) -> None:
     decision, booking, now = st.decision, st.booking, st.now
     assert decision is not None
+    if booking is not None and decision.notify and decision.review:
+        _hold_for_review(st)
+        return
     current = _latest(st.notices, RELEASE_KINDS)
     open_ones = [n for n in st.notices if n.kind in RELEASE_KINDS and n.status in OPEN_STATUSES]
     if not _notifies(decision) or booking is None:
         why = "decision under review" if decision.review else "decision no longer notifies"
         # a failed one too: nothing is owed any more, so it must not stay "failed" and at risk
         for n in st.notices:
-            if n.kind in RELEASE_KINDS and (n.status in OPEN_STATUSES or n.status == NoticeStatus.FAILED):
+            if n.kind in RELEASE_KINDS and (n.status in OPEN_STATUSES or n.status in (
+                    NoticeStatus.FAILED, NoticeStatus.PENDING_REVIEW)):
                 cancel_notice(n, why, now)
         return
     if booking.released_at is not None:
         _on_released(st, current)
         return
     release_at = booking.scheduled_release_at
-    if release_at is None:
-        for n in open_ones:
-            cancel_notice(n, "release time no longer known", now)
+    if release_at is None or _stale_release(booking, now):
+        why = "release time no longer known" if release_at is None else (
+            "scheduled release already past: stale release data, no notice announces a past time")
+        for n in st.notices:
+            if n.kind in RELEASE_KINDS and (n.status in OPEN_STATUSES or n.status == NoticeStatus.PENDING_REVIEW):
+                cancel_notice(n, why, now)
         return
-    due = advance_due(release_at, decision.lead_time_hours, decision.calendar, booking.facility.timezone)
-    short = due <= now
-    kind = NoticeKind.SHORT.value if short else NoticeKind.ADVANCE.value
-    eff_due = now if short else due
+    kind, short, eff_due = _release_plan(decision, release_at, now, booking.facility.timezone)
     # an older open notice left behind by an earlier correction: only the latest one is live
     for n in open_ones:
         if current is not None and n.pk != current.pk:
             cancel_notice(n, "replaced by a later notice", now)
+    if current is not None and current.status == NoticeStatus.PENDING_REVIEW:
+        _release_after_review(st, current, kind, short, eff_due, release_at)
+        return
     if current is None:
         _create_office_notice(st.req, decision, booking, kind=kind, due=eff_due, now=now, trigger=st.trigger,
                               release_at=release_at, short=short)
@@ -625,14 +702,15 @@ def at_risk_q(now: datetime) -> Q:
     """Release notices whose release is still ahead and that the office has not acknowledged: not yet
     delivered although due, failing, or delivered and unanswered."""
     return (Q(kind__in=RELEASE_KINDS, release_at__gt=now, due_at__lte=now)
-            & Q(status__in=[NoticeStatus.SCHEDULED, NoticeStatus.SENDING, NoticeStatus.SENT, NoticeStatus.FAILED]))
+            & Q(status__in=[NoticeStatus.SCHEDULED, NoticeStatus.SENDING, NoticeStatus.SENT, NoticeStatus.FAILED,
+                            NoticeStatus.PENDING_REVIEW]))
 
 
 def is_at_risk(notice: Notice, now: datetime) -> bool:
     return (notice.kind in RELEASE_KINDS and notice.release_at is not None and notice.release_at > now
             and notice.due_at is not None and notice.due_at <= now
             and notice.status in (NoticeStatus.SCHEDULED, NoticeStatus.SENDING, NoticeStatus.SENT,
-                                  NoticeStatus.FAILED))
+                                  NoticeStatus.FAILED, NoticeStatus.PENDING_REVIEW))
 
 
 def notice_summary(notice: Notice, now: datetime) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """The notice's states and the moves between them: the one place a notice's status changes.
 
+    pending_review -> scheduled (a supervisor confirmed) / cancelled (declined)
     scheduled -> sending -> sent -> acknowledged
          \\          \\        (letters: scheduled -> sent when handed over)
           +-> failed <-+     failed -> sending / sent (a retry went through) / cancelled
@@ -23,15 +24,17 @@ if TYPE_CHECKING:
 
     from handoff.notices.models import Notice
 
-SCHEDULED, SENDING, SENT, ACKNOWLEDGED, CANCELLED, FAILED = (
-    "scheduled", "sending", "sent", "acknowledged", "cancelled", "failed",
+SCHEDULED, SENDING, SENT, ACKNOWLEDGED, CANCELLED, FAILED, PENDING_REVIEW = (
+    "scheduled", "sending", "sent", "acknowledged", "cancelled", "failed", "pending_review",
 )
 #: the states a notice may be created in (a missed notice is recorded already cancelled)
-INITIAL = frozenset({SCHEDULED, CANCELLED})
+INITIAL = frozenset({SCHEDULED, CANCELLED, PENDING_REVIEW})
 #: from -> the states it may move to
 TRANSITIONS: dict[str, frozenset[str]] = {
-    SCHEDULED: frozenset({SENDING, SENT, FAILED, CANCELLED, ACKNOWLEDGED}),
-    SENDING: frozenset({SCHEDULED, SENT, FAILED, CANCELLED, ACKNOWLEDGED}),
+    SCHEDULED: frozenset({SENDING, SENT, FAILED, CANCELLED, ACKNOWLEDGED, PENDING_REVIEW}),
+    SENDING: frozenset({SCHEDULED, SENT, FAILED, CANCELLED, ACKNOWLEDGED, PENDING_REVIEW}),
+    # a decision awaiting review: the notice waits in the outbox; a supervisor's answer releases or cancels it
+    PENDING_REVIEW: frozenset({SCHEDULED, CANCELLED}),
     FAILED: frozenset({SCHEDULED, SENDING, SENT, CANCELLED, ACKNOWLEDGED}),
     SENT: frozenset({ACKNOWLEDGED}),
     ACKNOWLEDGED: frozenset(),

@@ -49,6 +49,14 @@ def run_daily(name: str, job: Callable[[], Any], *, today: date | None = None) -
     return result
 
 
+def fire_alarms() -> Any:
+    """Review due times, hold warnings and ends, stale release data (casework.alarms; throttled there, not
+    once a day: a hold's end cannot wait for tomorrow)."""
+    from handoff.casework import alarms
+
+    return alarms.fire_due()
+
+
 def recheck_decisions() -> Any | None:
     """Re-decide open requests whose law changed with the date (a new policy version in force)."""
     return run_daily("requests.recheck", recheck)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from handoff.core import clock
 from handoff.notices.metrics import oldest_overdue, prometheus
 
 
@@ -22,6 +23,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
         age, overdue = oldest_overdue()
         body["oldest_overdue_delivery_seconds"] = round(age, 3)
         body["overdue_deliveries"] = overdue
+        from handoff.casework.alarms import oldest_open_review
+
+        reviews = oldest_open_review(clock.now())
+        body["open_reviews"] = reviews["open_reviews"] if reviews else 0
+        body["oldest_open_review_seconds"] = reviews["oldest_open_review_seconds"] if reviews else 0
+        body["overdue_reviews"] = reviews["overdue_reviews"] if reviews else 0
+        body["soonest_review_due_at"] = reviews["soonest_review_due_at"] if reviews else None
     except Exception as exc:  # the database is the service; report, do not crash
         status = 503
         body = {"status": "error", "database": str(exc)}

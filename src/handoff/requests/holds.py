@@ -18,7 +18,7 @@ A booking that has left custody is not listed; a release recorded after `hold_un
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -87,11 +87,6 @@ def over_detained(released_at: datetime, req: ImmigrationRequest) -> tuple[bool,
     """Was a release at `released_at` later than the hold's end under the request's current decision?"""
     decision = req.current_decision if req.current_decision_id else None
     if decision is None or decision.hold not in HOLD_VALUES:
-        # no hold was ever allowed: any custody past the scheduled release is over-detention too
-        booking = req.booking
-        if booking is None or booking.scheduled_release_at is None:
-            return False, None
-        limit = booking.scheduled_release_at + timedelta(hours=1)
-        return released_at > limit, limit
+        return False, None  # no hold ran; a late release without one is the stale-data alarm's business
     until, _ = hold_clock(decision, req)
     return (until is not None and released_at > until), until

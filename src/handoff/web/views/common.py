@@ -42,6 +42,7 @@ STATUS_TAG = {
     "acknowledged": "bg-green",
     "cancelled": "bg-base",
     "failed": "bg-secondary-dark",
+    "pending_review": "bg-gold text-ink",
 }
 
 
