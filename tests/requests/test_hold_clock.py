@@ -76,3 +76,48 @@ def test_it_counts_a_texas_hold_down_and_says_release_now_when_it_ends(world: W.
         holds, code = _holds()
         [h] = [h for h in holds["holds"] if h["request_id"] == req.request_id]
         assert h["state"] == "expired" and h["note"] == "hold expired: release now" and code == 1
+
+
+def test_it_warns_4_hours_before_a_texas_hold_ends_and_says_release_now_at_its_end(world: W.World) -> None:
+    from handoff.casework.alarms import fire_due
+    from handoff.notices.models import Alarm
+
+    release = world.bookings["other"].scheduled_release_at
+    with time_machine.travel(release + timedelta(hours=43, minutes=59), tick=False):
+        fired = fire_due(force=True)
+        assert (fired.hold_warning, fired.hold_expired) == (0, 0)
+    with time_machine.travel(release + timedelta(hours=44), tick=False):
+        assert fire_due(force=True).hold_warning == 1
+        assert fire_due(force=True).hold_warning == 0, "once"
+    with time_machine.travel(release + timedelta(hours=48), tick=False):
+        assert fire_due(force=True).hold_expired == 1
+    expired = Alarm.objects.get(kind="hold.expired")
+    assert expired.message.startswith("hold expired: release now")
+    assert expired.about_at == release + timedelta(hours=48)
+
+
+def test_it_flags_a_release_after_the_hold_end_as_over_detention(world: W.World) -> None:
+    from handoff.audit.models import AuditEvent
+    from handoff.casework import flow
+    from handoff.notices.models import Alarm
+
+    booking = world.bookings["other"]
+    release = booking.scheduled_release_at
+    late = release + timedelta(hours=50)
+    with time_machine.travel(late + timedelta(minutes=5), tick=False):
+        flow.record_release(W.OTHER_FACILITY, booking.booking_number, late.isoformat(), "other", "", source="test")
+    alarm = Alarm.objects.get(kind="hold.over_detention")
+    assert alarm.about_at == release + timedelta(hours=48) and "Over-detention" in alarm.message
+    assert AuditEvent.objects.filter(action="alarm.hold.over_detention").count() == 1
+
+
+def test_it_does_not_flag_a_release_inside_the_hold(world: W.World) -> None:
+    from handoff.casework import flow
+    from handoff.notices.models import Alarm
+
+    booking = world.bookings["other"]
+    on_time = booking.scheduled_release_at + timedelta(hours=47)
+    with time_machine.travel(on_time, tick=False):
+        flow.record_release(W.OTHER_FACILITY, booking.booking_number, on_time.isoformat(), "other", "",
+                            source="test")
+    assert not Alarm.objects.filter(kind="hold.over_detention").exists()
