@@ -5,6 +5,7 @@ and no override; a detainer on anyone else waits for a supervisor as a pending-r
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -15,9 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_schedules_the_montgomery_48_hour_notice_without_an_override(world: World) -> None:
-    from handoff.notices.models import Notice
-
     from handoff.jurisdictions.models import FederalOffice
+    from handoff.notices.models import Notice
 
     FederalOffice.objects.filter(code="BAL").update(email="bal@example.gov")
     booking = add_booking(world.facilities["MC-CF"], last="Vance", first="Ann", dob=date(1981, 2, 2),
@@ -47,3 +47,12 @@ def test_it_holds_a_montgomery_notice_for_an_unlisted_person_pending_review_with
     due = dict((r.pk, d) for r, d in open_reviews())[req.pk]
     assert due == n.due_at - timedelta(hours=12)
     assert due > clock.now()
+
+
+def test_it_shows_the_texas_hold_clock_on_the_jail_dashboard(world: World, client: Any) -> None:
+    from tests.web.conftest import login
+
+    login(client, world.users["clerk_dal"])
+    html = client.get("/jail/").content.decode()
+    section = html.split('id="h-holds"')[1].split('id="h-releases"')[0]
+    assert world.requests["confidential"].request_id in section and 'data-testid="hold-until"' in section

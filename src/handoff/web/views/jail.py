@@ -154,13 +154,26 @@ def dashboard_context(request: HttpRequest, now: datetime | None = None) -> dict
     )
     at_risk, missed = _problem_notices(office_notices, now)
     recent = _recent_decisions(who, chosen, now)
+    # issue 9: each review's due time (the notice it holds back, less the margin), the live holds with their
+    # clocks, and the alarms nobody has resolved
+    from handoff.casework.alarms import pending_due, review_due_at
+    from handoff.notices.models import Alarm
+    from handoff.requests.holds import live_holds
+
+    dues = pending_due([r.pk for r in decision_review])
+    review_due = {r.pk: review_due_at(r, dues.get(r.pk)) for r in decision_review}
+    holds = live_holds(reqs, now)
+    alarms = list(Alarm.objects.filter(request__in=reqs.values("pk"), resolved_at=None)
+                  .select_related("request").order_by("-raised_at")[:LIST_LIMIT])
     shown = {r.request_id for r in match_review + decision_review + release_reqs}
     return {
         "now": now,
         "facilities": facilities,
         "chosen": chosen,
         "match_review": [(r, subject_name(r)) for r in match_review],
-        "decision_review": [(r, subject_name(r)) for r in decision_review],
+        "decision_review": [(r, subject_name(r), review_due.get(r.pk)) for r in decision_review],
+        "holds": holds,
+        "alarms": alarms,
         "releases": releases,
         "overdue": overdue,
         "at_risk": at_risk,
