@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('custody', '0002_booking_ice_hold'),
-        ('notices', '0002_dashboard_indexes'),
+        ('notices', '0003_alter_outcome_kind'),
         ('requests', '0004_decision_evaluated'),
     ]
 
