@@ -21,7 +21,7 @@ When a new Decision row is written, and why notices are reconciled on every call
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -91,57 +91,48 @@ def _react(applied: custody.Applied[T] | custody.UpsertResult[T]) -> None:
     people_changed(applied.people_changed)
 
 
+R = TypeVar("R", bound="custody.Applied[Any] | custody.UpsertResult[Any]")
+
+
+def _written(write: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+    """Why one helper: every custody write is the same step, the write and the re-decisions it causes in
+    one transaction, so a crash between them can never leave a fact without its decision."""
+    with transaction.atomic():
+        result = write(*args, **kwargs)
+        _react(result)
+    return result
+
+
 def apply_bookings(items: list[tuple[int, custody.BookingInput]], *, source: str) -> custody.Applied[Booking]:
     """A batch of bookings (ingest): write them, then re-decide what they change."""
-    with transaction.atomic():
-        applied = custody.apply_bookings(items, source=source, watch=live_request_facilities)
-        _react(applied)
-    return applied
+    return _written(custody.apply_bookings, items, source=source, watch=live_request_facilities)
 
 
 def apply_charges(items: list[tuple[int, custody.ChargeInput]], *, source: str) -> custody.Applied[Charge]:
-    with transaction.atomic():
-        applied = custody.apply_charges(items, source=source)
-        _react(applied)
-    return applied
+    return _written(custody.apply_charges, items, source=source)
 
 
 def apply_convictions(items: list[tuple[int, custody.ConvictionInput]], *,
                       source: str) -> custody.Applied[Conviction]:
-    with transaction.atomic():
-        applied = custody.apply_convictions(items, source=source)
-        _react(applied)
-    return applied
+    return _written(custody.apply_convictions, items, source=source)
 
 
 def upsert_booking(data: Mapping[str, Any], *, source: str) -> custody.UpsertResult[Booking]:
-    with transaction.atomic():
-        result = custody.upsert_booking(data, source=source)
-        _react(result)
-    return result
+    return _written(custody.upsert_booking, data, source=source)
 
 
 def upsert_charge(data: Mapping[str, Any], *, source: str) -> custody.UpsertResult[Charge]:
-    with transaction.atomic():
-        result = custody.upsert_charge(data, source=source)
-        _react(result)
-    return result
+    return _written(custody.upsert_charge, data, source=source)
 
 
 def add_conviction(data: Mapping[str, Any], *, source: str) -> custody.UpsertResult[Conviction]:
-    with transaction.atomic():
-        result = custody.add_conviction(data, source=source)
-        _react(result)
-    return result
+    return _written(custody.add_conviction, data, source=source)
 
 
 def record_release(facility_code: str, booking_number: str, released_at: datetime | str, release_reason: str,
                    release_type: str = "", *, source: str) -> custody.UpsertResult[Booking]:
-    with transaction.atomic():
-        result = custody.record_release(facility_code, booking_number, released_at, release_reason, release_type,
-                                        source=source)
-        _react(result)
-    return result
+    return _written(custody.record_release, facility_code, booking_number, released_at, release_reason,
+                    release_type, source=source)
 
 
 # --- what a changed fact means for requests --------------------------------------------------------------
