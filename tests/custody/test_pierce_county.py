@@ -56,7 +56,23 @@ def test_it_imports_all_three_pierce_county_files(jails: dict, ingest: Callable[
     assert b.release_reason == "transferred_to_ice" and b.facility.code == "WA-PIERCE"
     assert b.person.first_name == f"PIERCE-{sample['booking_id']}"
 
+    # every ICE hold is a historical request, matched to its booking; the Center's flags are its outcome
+    from handoff.notices.models import Outcome
+    from handoff.requests.models import ImmigrationRequest
+
+    assert set(ImmigrationRequest.objects.filter(historical=True).values_list("booking_number", flat=True)) \
+        == expected_holds
+    flags = {r["booking_id"]: (r["release_to_imm"], r["cancel_detainer"]) for r in raw}
+    to_ice = {b for b, (imm, _) in flags.items() if imm == "1"}
+    cancelled = {b for b, (imm, cancel) in flags.items() if cancel == "1" and imm != "1"}
+    assert set(Outcome.objects.filter(kind="transferred_to_ice").values_list("booking__booking_number", flat=True)) \
+        == to_ice
+    assert set(Outcome.objects.filter(kind="detainer_cancelled").values_list("booking__booking_number", flat=True)) \
+        == cancelled
+    counted = (ImmigrationRequest.objects.count(), Outcome.objects.count())
+
     again = ingest("bookings", folder / "allholds.csv.gz", "--mapping", str(MAPPING))
+    assert (ImmigrationRequest.objects.count(), Outcome.objects.count()) == counted
     assert (again.report["accepted"], again.report["updated"]) == (0, 0)
     assert again.report["unchanged"] == len({r["booking_id"] for r in raw[:691]})
 
@@ -83,7 +99,9 @@ def test_it_reproduces_the_uw_center_figures_for_ice_hold_bookings(jails: dict, 
     assert hold["group"] == "ice_hold" and hold["bookings"] == 188
     assert abs(hold["mean_days"] - 73.61813312647755) < 0.005
     assert abs(hold["median_days"] - 34.767361111111114) < 1e-3
-    assert hold["released_to_ice"] == 54  # the final release disposition "Immigration" (the Center's flag: 119)
+    # the Center's release_to_imm flag, carried by the map as the outcome "transferred_to_ice" (the final
+    # release disposition "Immigration" alone gives 54)
+    assert hold["released_to_ice"] == 119
     out = StringIO()
     call_command("report", "custody-time", "--facility", "WA-PIERCE", "--json", stdout=out)
     assert json.loads(out.getvalue())["groups"][0]["bookings"] == 204

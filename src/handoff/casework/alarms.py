@@ -173,7 +173,7 @@ def fire_due(now: datetime | None = None, *, force: bool = False) -> Fired:
                 f"Hold ends at {h.hold_until.isoformat()}: release booking {h.booking_number} by then "
                 f"(request {req.request_id})", now):
             fired.hold_warning += 1
-    stale = (ImmigrationRequest.objects.filter(status=RequestStatus.MATCHED, withdrawn_at=None,
+    stale = (ImmigrationRequest.objects.filter(status=RequestStatus.MATCHED, withdrawn_at=None, historical=False,
                                                booking__released_at=None, booking__scheduled_release_at__lte=now)
              .exclude(current_decision__hold__in=("permitted", "required"))
              .select_related("facility", "booking", "current_decision")[:500])

@@ -35,7 +35,7 @@ from handoff.custody import services as custody
 from handoff.custody.models import Booking, Charge, Conviction, Person
 from handoff.jurisdictions.models import Facility
 from handoff.jurisdictions.services import policy_chain
-from handoff.notices.services import reconcile_request
+from handoff.notices.services import import_outcomes, reconcile_request
 from handoff.policy.facts import Facts
 from handoff.policy.registry import registry
 from handoff.requests import matching
@@ -58,7 +58,7 @@ def live_request_facilities(facility_ids: set[int]) -> set[int]:
     if not facility_ids:
         return set()
     return set(
-        ImmigrationRequest.objects.filter(facility_id__in=facility_ids)
+        ImmigrationRequest.objects.filter(facility_id__in=facility_ids, historical=False)
         .exclude(status=RequestStatus.WITHDRAWN)
         .values_list("facility_id", flat=True)
         .distinct()
@@ -80,7 +80,7 @@ def people_changed(triggers: Mapping[int, tuple[Person, str]]) -> None:
     triggers = {k: v for k, v in triggers.items() if v[0].pk is not None}
     if not triggers:
         return
-    if not ImmigrationRequest.objects.exclude(status=RequestStatus.WITHDRAWN).exists():
+    if not ImmigrationRequest.objects.filter(historical=False).exclude(status=RequestStatus.WITHDRAWN).exists():
         return  # history loaded before any request arrives concerns no request yet
     for person, trigger in triggers.values():
         on_person_changed(person, trigger=trigger)
@@ -115,6 +115,28 @@ def apply_charges(items: list[tuple[int, custody.ChargeInput]], *, source: str) 
 def apply_convictions(items: list[tuple[int, custody.ConvictionInput]], *,
                       source: str) -> custody.Applied[Conviction]:
     return _written(custody.apply_convictions, items, source=source)
+
+
+def record_export_history(items: list[tuple[custody.BookingInput, str]], *, source: str) -> None:
+    """What a jail export says beyond the booking itself (after `apply_bookings` wrote the bookings): each
+    ICE hold becomes a historical request, and an outcome the export states is recorded for the booking.
+    Nothing is decided and no notice is made: it is history. Idempotent, so re-importing changes nothing."""
+    wanted = [(b, kind) for b, kind in items if b.ice_hold or kind]
+    if not wanted:
+        return
+    with transaction.atomic():
+        ids: dict[tuple[int, str], tuple[int, datetime]] = {}
+        for facility_id in {b.facility_id for b, _ in wanted}:
+            numbers = [b.booking_number for b, _ in wanted if b.facility_id == facility_id]
+            for pk, number, booked_at in Booking.objects.filter(facility_id=facility_id, booking_number__in=numbers) \
+                    .values_list("pk", "booking_number", "booked_at"):
+                ids[(facility_id, number)] = (pk, booked_at)
+        held = [requests.HeldBooking(ids[(b.facility_id, b.booking_number)][0], b.facility_id, b.facility_code,
+                                     b.booking_number, ids[(b.facility_id, b.booking_number)][1])
+                for b, _ in wanted if b.ice_hold and (b.facility_id, b.booking_number) in ids]
+        requests.historical_requests(held)
+        import_outcomes([(ids[(b.facility_id, b.booking_number)][0], kind) for b, kind in wanted
+                         if kind and (b.facility_id, b.booking_number) in ids])
 
 
 def upsert_booking(data: Mapping[str, Any], *, source: str) -> custody.UpsertResult[Booking]:
@@ -156,14 +178,16 @@ def _rematch(req: ImmigrationRequest, *, trigger: str, at: datetime) -> None:
 
 
 def open_requests() -> QuerySet[ImmigrationRequest]:
-    """Requests the law still acts on: matched, and their booking not released."""
-    return ImmigrationRequest.objects.filter(status=RequestStatus.MATCHED, booking__released_at__isnull=True)
+    """Requests the law still acts on: matched, and their booking not released (a historical request, from
+    a jail export's record of an ICE hold, is never decided)."""
+    return ImmigrationRequest.objects.filter(status=RequestStatus.MATCHED, booking__released_at__isnull=True,
+                                             historical=False)
 
 
 def on_booking_changed(booking: Booking, *, trigger: str) -> None:
     """Re-decide every live request on this booking, and try to match waiting requests it may fit.
     One query finds both (this runs after every change a jail export makes, in the caller's transaction)."""
-    q = Q(booking_id=booking.pk, status=RequestStatus.MATCHED) | _waiting_q(booking)
+    q = Q(booking_id=booking.pk, status=RequestStatus.MATCHED, historical=False) | _waiting_q(booking)
     found = list(ImmigrationRequest.objects.filter(q).select_related("current_decision").defer(*requests.DEFERRED))
     if not found:
         return

@@ -81,6 +81,10 @@ OUTCOME_KINDS: tuple[str, ...] = (
     "transferred_to_ice", "released_ice_not_present", "released_before_notice", "detainer_cancelled",
     "withdrawn", "transferred_other", "still_in_custody",
 )
+#: what staff, the API or an import may record ("still in custody" is what is left when nothing is)
+RECORDABLE_OUTCOMES: tuple[str, ...] = OUTCOME_KINDS[:-1]
+#: outcomes that can be true while the person is still held (the request ends, the booking goes on)
+OUTCOMES_BEFORE_RELEASE: tuple[str, ...] = ("transferred_to_ice", "detainer_cancelled", "withdrawn")
 
 
 # --- linkage of people across jails ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from handoff.core.vocab import OUTCOME_KINDS
+from handoff.core.vocab import OUTCOME_KINDS, OUTCOMES_BEFORE_RELEASE, RECORDABLE_OUTCOMES
 
 #: every outcome, in the order pages and reports list them (values of notices.OutcomeKind)
 OUTCOMES: tuple[str, ...] = OUTCOME_KINDS
@@ -24,9 +24,9 @@ LABELS = {
     "still_in_custody": "Still in custody",
 }
 #: what a person (or an import) may record; "still in custody" is what is left when nothing is recorded
-RECORDABLE: tuple[str, ...] = OUTCOMES[:-1]
+RECORDABLE: tuple[str, ...] = RECORDABLE_OUTCOMES
 #: outcomes that can be true while the person is still held (the request ends, the booking goes on)
-BEFORE_RELEASE: frozenset[str] = frozenset({"transferred_to_ice", "detainer_cancelled", "withdrawn"})
+BEFORE_RELEASE: frozenset[str] = frozenset(OUTCOMES_BEFORE_RELEASE)
 #: release notices (not the "request declined" answer nor the letters)
 RELEASE_NOTICE_KINDS: tuple[str, ...] = ("release.advance_notice", "release.short_notice")
 

@@ -24,7 +24,16 @@ bookings:              # one section per kind; or put the keys at the top level 
   skip_if: {category: [other]}                                   # source column: values -> skip row
   repeated_rows: reject                                          # reject | merge (see below)
   unknown_if_invalid: [date_of_birth]                            # see below
+  outcomes:                                                      # flag column -> outcome (bookings)
+    release_to_imm: transferred_to_ice                           #   first flag set (1/true/yes) wins
+    cancel_detainer: detainer_cancelled
 ```
+`outcomes` (bookings only) records how the request on a booking ended from the export's own flags, as
+staff would on the outcome page: each source column is a yes/no flag, and the first one set, in the map's
+order, gives the booking's `outcome` (so list the stronger fact first: a detainer cancelled and then a
+release to ICE is a transfer). An outcome can also come from a column (`columns: {outcome: DISPO}` with a
+`values` map). Every outcome a map names must be one of core.vocab.RECORDABLE_OUTCOMES; a map naming any
+other is refused with its file and line before a row is read.
 `unknown_if_invalid` lists fields (optional ones, such as date_of_birth) whose value, when the map's format
 cannot read it (19650231), is taken as unknown instead of rejecting the row; the import's warnings count them.
 Why: jail systems hold impossible birth dates (00/00/0000, a 31 February) for people they did book, and a row
@@ -45,11 +54,14 @@ from typing import Any
 import yaml
 
 from handoff.core.errors import InvalidInput
+from handoff.core.vocab import RECORDABLE_OUTCOMES
 from handoff.ingest.contract import Problem
 
+#: what a set flag column holds (anything else, blank included, is "not set")
+TRUE_FLAGS = frozenset({"1", "true", "t", "yes", "y"})
 KINDS = ("bookings", "charges", "convictions", "requests", "withdrawals")
 _SECTION_KEYS = {"passthrough", "columns", "constants", "derive", "values", "formats", "skip_if", "repeated_rows",
-                 "unknown_if_invalid"}
+                 "unknown_if_invalid", "outcomes"}
 _TOP_KEYS = {"format", "encoding", "delimiter", "gzip", "description", *KINDS, *_SECTION_KEYS}
 
 
@@ -107,6 +119,8 @@ class Section:
     skip_if: dict[str, frozenset[str]] = field(default_factory=dict)
     repeated_rows: str = "reject"
     unknown_if_invalid: frozenset[str] = frozenset()
+    #: source flag column -> the outcome it records, in the map's order (the first flag set wins)
+    outcomes: dict[str, str] = field(default_factory=dict)
     unknowns: dict[str, int] = field(default_factory=dict, repr=False)
     _counters: dict[tuple[str, tuple[Any, ...]], int] = field(default_factory=dict, repr=False)
 
@@ -153,6 +167,10 @@ class Section:
                 continue
             has_time = any(t in fmt for t in ("%H", "%I", "%M", "%S", "%z"))
             out[ours] = parsed.isoformat() if has_time else parsed.date().isoformat()
+        for col, kind in self.outcomes.items():
+            if str(source.get(col) or "").strip().casefold() in TRUE_FLAGS:
+                out["outcome"] = kind
+                break
         return out, problems
 
     def _derive(self, d: Derivation, source: AbcMapping[str, Any]) -> Any:
@@ -189,7 +207,8 @@ def load_mapping(path: str | Path) -> Mapping:
     """Read and check a map. Every mistake is reported with where it is, before any row is read."""
     p = Path(path)
     try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+        text = p.read_text(encoding="utf-8")
+        doc = yaml.safe_load(text)
     except OSError as exc:
         raise InvalidInput(f"cannot read mapping {p}: {exc.strerror or exc}", "mapping") from None
     except yaml.YAMLError as exc:
@@ -220,16 +239,48 @@ def load_mapping(path: str | Path) -> Mapping:
         raise InvalidInput(f"mapping {p}: gzip must be auto, true or false", "mapping")
     m = Mapping(format=fmt, encoding=str(enc) if enc else None, delimiter=None if delim in (None, "auto") else delim,
                 gzip=None if gz == "auto" else bool(gz), path=str(p))
+    root = yaml.compose(text)
     for kind in KINDS:
         if kind in doc:
-            m.sections[kind] = _section(doc[kind], f"{p}: {kind}")
+            m.sections[kind] = _section(doc[kind], f"{p}: {kind}", _Lines(p, root, (kind,)))
+            if kind != "bookings" and m.sections[kind].outcomes:
+                raise InvalidInput(f"{_Lines(p, root, (kind,)).where('outcomes')}: outcomes belong to the "
+                                   "bookings section (an outcome is recorded for a booking)", "mapping")
     top = {k: v for k, v in doc.items() if k in _SECTION_KEYS}
     if top:
-        m.default = _section(top, str(p))
+        m.default = _section(top, str(p), _Lines(p, root, ()))
     return m
 
 
-def _section(doc: Any, where: str) -> Section:
+@dataclass(frozen=True)
+class _Lines:
+    """Where a key of the map is written (file and line), for errors a person must find and fix."""
+
+    path: Path
+    root: Any
+    prefix: tuple[str, ...]
+
+    def where(self, *keys: str) -> str:
+        node, line = self.root, None
+        for key in (*self.prefix, *keys):
+            if not isinstance(node, yaml.MappingNode):
+                break
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value == key:
+                    node, line = v, v.start_mark.line + 1
+                    break
+            else:
+                break
+        dotted = ".".join((*self.prefix, *keys))
+        return f"mapping {self.path}, line {line}: {dotted}" if line else f"mapping {self.path}: {dotted}"
+
+    def check_outcome(self, value: Any, *keys: str) -> None:
+        if str(value) not in RECORDABLE_OUTCOMES:
+            raise InvalidInput(f"{self.where(*keys)}: unknown outcome {value!r}; one of "
+                               f"{', '.join(RECORDABLE_OUTCOMES)}", "mapping")
+
+
+def _section(doc: Any, where: str, lines: _Lines) -> Section:
     if not isinstance(doc, dict):
         raise InvalidInput(f"mapping {where} must be a YAML mapping", "mapping")
     unknown = set(doc) - _SECTION_KEYS
@@ -281,6 +332,20 @@ def _section(doc: Any, where: str) -> Section:
     if {"booked_at", "booking_number", "facility"} & set(listed):
         raise InvalidInput(f"mapping {where}: unknown_if_invalid may not name a required field", "mapping")
     s.unknown_if_invalid = frozenset(listed)
+    flags = _dict(doc, "outcomes", where)
+    for col, kind in flags.items():
+        lines.check_outcome(_scalar(kind), "outcomes", str(col))
+        s.outcomes[str(col)] = str(_scalar(kind))
+    if "outcome" in s.constants:
+        lines.check_outcome(s.constants["outcome"], "constants", "outcome")
+    spec = _dict(doc, "values", where).get("outcome")
+    if isinstance(spec, dict):
+        inner = "map" in spec
+        table = (spec.get("map") or {}) if inner else spec
+        for source, ours in table.items():
+            lines.check_outcome(_scalar(ours), "values", "outcome", *(["map"] if inner else []), str(_scalar(source)))
+        if inner and spec.get("default") not in (None, ""):
+            lines.check_outcome(_scalar(spec["default"]), "values", "outcome", "default")
     return s
 
 

@@ -6,6 +6,7 @@ Contract used by other apps (keep these names and signatures):
     withdrawal changed: schedule, reschedule, cancel, mark missed, send release.occurred / short notice.
 - acknowledge(notice_id, *, office=None, user=None, via="api") -> Notice
 - record_outcome(booking, kind, *, user=None, source="staff", note="", request=None) -> Outcome
+- import_outcomes([(booking_id, kind), ...]) -> int: the outcomes a jail export states (idempotent)
 - record_handover(notice_id, *, language="en", recipient="", handed_over_at=None, user=None, note="")
 - ack_url(notice) / notice_for_ack_token(token): the signed one-click link in e-mails
 
@@ -32,7 +33,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 
-from handoff.core import clock
+from handoff.core import clock, vocab
 from handoff.core.errors import Conflict, InvalidInput, NotFound
 from handoff.custody.models import Booking, ReleaseReason
 from handoff.notices import conf, states, wakeup
@@ -653,8 +654,7 @@ def notice_for_ack_token(token: str) -> Notice:
 # --- outcomes and letters --------------------------------------------------------------------------------
 
 #: outcomes that can be true while the person is still held (the request ends, the booking goes on)
-OUTCOMES_BEFORE_RELEASE = frozenset({OutcomeKind.TRANSFERRED_TO_ICE, OutcomeKind.DETAINER_CANCELLED,
-                                     OutcomeKind.WITHDRAWN})
+OUTCOMES_BEFORE_RELEASE = frozenset(vocab.OUTCOMES_BEFORE_RELEASE)
 
 
 def record_outcome(booking: Booking, kind: str, *, user: User | None = None, source: str = "staff",
@@ -675,6 +675,41 @@ def record_outcome(booking: Booking, kind: str, *, user: User | None = None, sou
                   "source": source[:20], "note": note},
     )
     return outcome
+
+
+#: the Outcome.source of an import; a person's record (staff, api) is never replaced by one
+IMPORT_SOURCE = "import"
+
+
+def import_outcomes(rows: list[tuple[int, str]]) -> int:
+    """Outcomes a jail export states, as (booking id, kind); returns how many rows were written.
+
+    Idempotent: the same kind again writes nothing (a re-run changes nothing), and a kind recorded by a
+    person (staff or the API) stays: the export is older than what staff saw. The request the outcome ends is
+    the booking's latest."""
+    if not rows:
+        return 0
+    wanted = dict(rows)
+    existing = {o.booking_id: o for o in Outcome.objects.filter(booking_id__in=list(wanted))}
+    latest: dict[int, int] = {}
+    for booking_id, req_id in (ImmigrationRequest.objects.filter(booking_id__in=list(wanted))
+                               .order_by("received_at", "pk").values_list("booking_id", "pk")):
+        latest[booking_id] = req_id
+    now = clock.now()
+    new, changed = [], []
+    for booking_id, kind in wanted.items():
+        found = existing.get(booking_id)
+        if found is None:
+            new.append(Outcome(booking_id=booking_id, request_id=latest.get(booking_id), kind=kind, recorded_at=now,
+                               source=IMPORT_SOURCE))
+        elif found.kind != kind and found.source in (IMPORT_SOURCE, "system"):
+            found.kind, found.recorded_at, found.source = kind, now, IMPORT_SOURCE
+            found.request_id = found.request_id or latest.get(booking_id)
+            changed.append(found)
+    Outcome.objects.bulk_create(new)
+    if changed:
+        Outcome.objects.bulk_update(changed, ["kind", "recorded_at", "source", "request"])
+    return len(new) + len(changed)
 
 
 def record_handover(notice_id: str | int | uuid.UUID, *, language: str = "en", recipient: str = "",
@@ -742,5 +777,5 @@ def notice_summary(notice: Notice, now: datetime) -> dict[str, Any]:
 
 __all__ = [
     "acknowledge", "ack_url", "advance_due", "cancel_notice", "escalate", "get_notice", "notice_for_ack_token",
-    "reconcile_request", "record_handover", "record_outcome", "refresh_status",
+    "import_outcomes", "reconcile_request", "record_handover", "record_outcome", "refresh_status",
 ]

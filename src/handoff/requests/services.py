@@ -404,3 +404,56 @@ def override_decision(
     req.current_decision = row
     req.save(update_fields=["current_decision", "updated_at"])
     return row
+
+
+# --- a jail export's own record of ICE holds -------------------------------------------------------------
+
+#: the office every historical request names: a jail export says a hold was placed, not which office placed
+#: it, and naming the office that covers the county today would invent a fact
+HISTORICAL_OFFICE = "JAIL-RECORD"
+HISTORICAL_OFFICE_NAME = "Office not recorded (ICE hold from the jail's own records)"
+
+
+@dataclass(frozen=True, slots=True)
+class HeldBooking:
+    """A booking a jail export marks with an ICE hold."""
+
+    booking_id: int
+    facility_id: int
+    facility_code: str
+    booking_number: str
+    booked_at: datetime
+
+
+def historical_request_id(facility_code: str, booking_number: str) -> str:
+    rid = f"HIST-{facility_code}-{booking_number}"
+    if len(rid) <= 80:
+        return rid
+    return f"HIST-{facility_code}-" + hashlib.sha1(booking_number.encode()).hexdigest()[:24]
+
+
+def historical_requests(held: list[HeldBooking]) -> int:
+    """Make a historical request for every held booking that has no request yet; return how many were made.
+
+    Why: the jail's flag is the only trace of requests that came before Handoff (or on paper), and reports
+    and pages count requests. A historical request is matched to its booking but never decided and never
+    gives rise to a notice (the flow leaves `historical` requests alone). A booking that already has a request,
+    historical or real, gets none, so re-importing the same export changes nothing."""
+    if not held:
+        return 0
+    have = set(ImmigrationRequest.objects.filter(booking_id__in=[h.booking_id for h in held])
+                                   .values_list("booking_id", flat=True))
+    new = {h.booking_id: h for h in held if h.booking_id not in have}
+    if not new:
+        return 0
+    office, _ = FederalOffice.objects.get_or_create(code=HISTORICAL_OFFICE, defaults={"name": HISTORICAL_OFFICE_NAME})
+    ImmigrationRequest.objects.bulk_create([
+        ImmigrationRequest(
+            request_id=historical_request_id(h.facility_code, h.booking_number), kind="detainer",
+            issued_at=h.booked_at, received_at=h.booked_at, office=office, facility_id=h.facility_id,
+            booking_number=h.booking_number, booking_id=h.booking_id, status=RequestStatus.MATCHED,
+            historical=True, match_note="from the jail's own record of an ICE hold")
+        for h in new.values()
+    ], ignore_conflicts=True)
+    return len(new)
+
