@@ -73,3 +73,13 @@ def test_it_adds_charges_and_convictions(jails: dict) -> None:
         flow.add_conviction({"statute": "CA PC 245", "level": "felony", "convicted_on": "2020-02-02"},
                                 source="api")
     assert exc.value.field == "person"
+
+
+def test_it_keeps_a_known_release_when_a_booking_is_reimported_with_a_blank_release(jails: dict) -> None:
+    """A partial export (no scheduled_release_at) must not erase the release the jail already knows."""
+    flow.upsert_booking({**BASE, "scheduled_release_at": "2024-04-01T09:00"}, source="first export")
+    again = flow.upsert_booking({**BASE, "scheduled_release_at": ""}, source="partial export")
+    assert again.outcome == "unchanged"
+    booking = Booking.objects.get(booking_number="API-1")
+    assert booking.scheduled_release_at == datetime(2024, 4, 1, 16, 0, tzinfo=UTC)
+    assert not RecordChange.objects.filter(model="Booking", object_id=booking.pk).exists()

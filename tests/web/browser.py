@@ -121,7 +121,7 @@ def totp_now(bin_key: bytes) -> str:
 def log_on(page: Any, base_url: str, username: str, password: str) -> None:
     """Password, then the authenticator code, exactly as a person would; at first log-on the enrolment page
     shows the key, and the test computes the code from it (as the phone app would)."""
-    page.goto(base_url + "/")
+    page.goto(base_url + "/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")

@@ -68,9 +68,11 @@ def test_it_leaves_confidential_places_out_entirely_when_fewer_than_three(world:
 
 
 @pytest.mark.django_db
-def test_it_sends_visitors_to_log_on_and_users_to_their_dashboard(world: World, client: Client) -> None:
+def test_it_opens_on_transparency_for_the_public_and_on_their_dashboard_for_users(world: World,
+                                                                                  client: Client) -> None:
     response = client.get("/")
-    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert response.status_code == 302 and response["Location"] == "/transparency"
+    assert client.get("/", follow=True).status_code == 200
     assert client.get("/jail/").status_code == 302
     login(client, world.users["clerk_la"])
     assert client.get("/")["Location"] == "/jail/"

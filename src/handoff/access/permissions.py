@@ -102,7 +102,7 @@ JAIL_READERS = frozenset({Role.JAIL_CLERK, Role.JAIL_SUPERVISOR, Role.COUNTY_COU
 OFFICE_READERS = frozenset({Role.FEDERAL_OFFICER, Role.AUDITOR, Role.ADMIN})
 OUTCOME_WRITERS = frozenset({Role.FEDERAL_OFFICER, Role.JAIL_CLERK, Role.JAIL_SUPERVISOR, Role.ADMIN})
 URL_RULES.update({
-    "web:home": Rule(read=R.ANYONE),  # anonymous -> sign-in page; users -> their role's dashboard
+    "web:home": Rule(read=R.ANYONE),  # the public -> /transparency; users -> their role's dashboard
     "web:jail": Rule(read=JAIL_READERS),
     "web:office": Rule(read=OFFICE_READERS),
     "web:office_csv": Rule(read=OFFICE_READERS),

@@ -11,6 +11,8 @@ values equal to the lists here.
 
 from __future__ import annotations
 
+import re
+
 # --- criminal history ------------------------------------------------------------------------------------
 
 #: Offence categories a charge or conviction may carry and a policy rule may name. The first 20 are the
@@ -94,3 +96,45 @@ LINK_METHODS: tuple[str, ...] = ("deterministic", "probabilistic", "manual")
 
 #: a pair in the review band: waiting, or decided one way or the other
 REVIEW_STATUSES: tuple[str, ...] = ("open", "confirmed", "rejected")
+
+
+# --- what made the law decide again ----------------------------------------------------------------------
+
+#: the codes custody and the flow write as a decision's trigger, in words a clerk reads on the pages.
+#: Why here: the codes are stored on every Decision and notice (stable, searchable); the pages, e-mails and
+#: exports show the words, so a new code is one line in this table.
+TRIGGER_WORDS: dict[str, str] = {
+    "booking.created": "a booking was created",
+    "booking.updated": "the booking was changed",
+    "booking.released": "the person was released",
+    "booking.unreleased": "a recorded release was taken back",
+    "booking.corrected": "a clerk corrected the booking",
+    "release.scheduled": "a release date was set",
+    "release.moved": "the release date moved",
+    "release.stale": "the scheduled release has passed",
+    "charge.added": "a charge was added",
+    "charge.updated": "a charge was changed",
+    "charge.disposed": "a charge was disposed of",
+    "conviction.added": "a conviction was added",
+    "conviction.changed": "a conviction was changed",
+    "person.updated": "the person's record was changed",
+    "hold.warning": "a hold is about to end",
+    "hold.expired": "a hold ended",
+    "hold.over_detention": "the person was held past the hold's end",
+    "review.due": "a review is due",
+    "override": "a supervisor decided",
+    "match confirmed": "a clerk confirmed the booking",
+    "request withdrawn": "the request was withdrawn",
+}
+
+_CODE = r"\b[a-z_]+\.[a-z_]+\b"
+
+
+def trigger_words(trigger: str) -> str:
+    """A stored trigger ("conviction.added", "booking LA-1: booking.created", "request received (api)") in
+    words: every known code inside it is replaced, anything else is kept as written (it is already words)."""
+    text = str(trigger or "").strip()
+    if text in TRIGGER_WORDS:
+        return TRIGGER_WORDS[text]
+    return re.sub(_CODE, lambda m: TRIGGER_WORDS.get(m.group(0), m.group(0).replace("_", " ").replace(".", " ")),
+                  text)

@@ -744,6 +744,11 @@ def apply_bookings(items: list[tuple[int, BookingInput]], *, source: str,
             continue
 
         wanted = {f: getattr(b, f) for f in BOOKING_FIELDS}
+        if wanted["scheduled_release_at"] is None and booking.scheduled_release_at is not None:
+            # A blank is "this export does not say", not "the release was cancelled": a partial re-import
+            # (no scheduled_release_at column) erased known releases and people dropped off the 72-hour
+            # list (users review, issue 12). A clerk changes or clears it on the correction page.
+            wanted["scheduled_release_at"] = booking.scheduled_release_at
         person = booking.person
         pchanges = _merge_person(person, b.person, overwrite=booking.person_id not in shared)
         if pchanges:

@@ -11,7 +11,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from handoff.core import clock
+from handoff.core import clock, vocab
 from handoff.web import timefmt
 from handoff.web.nav import nav_for, role_label
 
@@ -108,3 +108,9 @@ def status_class(status: str) -> str:
     from handoff.web.views.common import status_tag
 
     return status_tag(status)
+
+
+@register.filter
+def trigger_words(trigger: str | None) -> str:
+    """What made the law decide again, in words ("a conviction was added"), never the stored code."""
+    return vocab.trigger_words(trigger or "")

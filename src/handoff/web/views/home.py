@@ -1,13 +1,10 @@
-"""The front door: anonymous visitors go to the sign-in page, users to their role's dashboard."""
+"""The front door: the public lands on the transparency page (what the product is for, with nothing to log on
+to), users on their role's dashboard. Staff reach the log-on page from the header's "Sign in"."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from handoff.web.nav import JAIL_ROLES, current_role
@@ -16,11 +13,7 @@ from handoff.web.nav import JAIL_ROLES, current_role
 @require_http_methods(["GET", "HEAD"])
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
-        try:
-            login = reverse("access:login")
-        except NoReverseMatch:
-            login = settings.LOGIN_URL
-        return redirect(f"{login}?{urlencode({'next': '/'})}")
+        return redirect("web:transparency")
     role = current_role(request)
     if role == "federal_officer":
         return redirect("web:office")

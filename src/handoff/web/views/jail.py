@@ -170,6 +170,9 @@ def dashboard_context(request: HttpRequest, now: datetime | None = None) -> dict
         "now": now,
         "facilities": facilities,
         "chosen": chosen,
+        # the tiles count exactly the rows listed below them (review: `a|length|add:b|length` read 0)
+        "review_count": len(match_review) + len(decision_review),
+        "problem_count": len(overdue) + len(at_risk),
         "match_review": [(r, subject_name(r)) for r in match_review],
         "decision_review": [(r, subject_name(r), review_due.get(r.pk)) for r in decision_review],
         "holds": holds,
