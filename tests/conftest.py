@@ -39,3 +39,21 @@ def reference(db: None) -> None:
 
     if not Jurisdiction.objects.filter(fips="us").exists():
         load_reference_data()
+
+
+@pytest.fixture(scope="session")
+def _witness_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("audit-witness")
+
+
+@pytest.fixture(autouse=True)
+def audit_witness(_witness_dir: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's audit heads go to a witness file of its own (the database is emptied between tests, so
+    one shared witness would make every later `audit verify` report a truncated log, rightly)."""
+    from handoff.audit import witness
+
+    target = _witness_dir / f"{abs(hash(request.node.nodeid)):x}.log"
+    target.unlink(missing_ok=True)
+    monkeypatch.setattr(settings, "HANDOFF_AUDIT_WITNESS", str(target))
+    witness.reset_cache()
+    return target

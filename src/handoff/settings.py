@@ -266,6 +266,12 @@ HANDOFF_LEASE_SECONDS = int(os.environ.get("HANDOFF_LEASE_SECONDS", "60"))
 # scraper holding this bearer token may read it; unset, nobody may.
 HANDOFF_METRICS_TOKEN = os.environ.get("HANDOFF_METRICS_TOKEN", "")
 
+# The audit chain's head, witnessed outside the database after every commit and each minute by the worker
+# (security review M3). str: a file path; default var/audit-witness.log; "off" disables it.
+HANDOFF_AUDIT_WITNESS: str = os.environ.get("HANDOFF_AUDIT_WITNESS", str(VAR_DIR / "audit-witness.log"))
+# str: also send each witnessed head to syslog: a socket path (/dev/log) or host:port (UDP); default none.
+HANDOFF_AUDIT_SYSLOG: str = os.environ.get("HANDOFF_AUDIT_SYSLOG", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -14,10 +14,12 @@ import socket
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import IntegrityError, transaction
 
+from handoff.audit import witness
 from handoff.audit.models import AuditEvent, ChainHead
 from handoff.core import clock
 
@@ -178,6 +180,7 @@ def record(
         pk = cursor.fetchone()[0]
         cursor.execute(f'UPDATE "{heads}" SET last_seq = %s, last_hash = %s WHERE id = 1',
                        [fields["seq"], fields["hash"]])
+    witness.note(fields["seq"], fields["hash"], conn.alias)
     event = AuditEvent(pk=pk, **fields)
     event._state.adding = False
     event._state.db = conn.alias
@@ -199,12 +202,46 @@ class VerifyResult:
     head_seq: int
     head_hash: str
     first_bad: Problem | None
+    #: the witness compared against: its path, how many heads it holds, the newest one
+    witness: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok, "checked": self.checked, "head": {"seq": self.head_seq, "hash": self.head_hash},
             "first_bad": asdict(self.first_bad) if self.first_bad else None,
+            "witness": self.witness,
         }
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A head the chain must still contain: from the witness file or given on the command line."""
+
+    seq: int
+    hash: str
+    where: str
+
+
+def _expected(witness_path: Path | None, extra: Iterable[tuple[int, str]]) -> tuple[
+        dict[int, list[Expected]], list[str], dict[str, Any] | None]:
+    """The heads to hold the chain to, keyed by sequence number; malformed witness lines; a summary."""
+    heads: dict[int, list[Expected]] = {}
+    errors: list[str] = []
+    summary: dict[str, Any] | None = None
+    if witness_path is not None:
+        count, newest = 0, 0
+        for item in witness.entries(witness_path):
+            if isinstance(item, str):
+                errors.append(item)
+                continue
+            count += 1
+            newest = max(newest, item.seq)
+            heads.setdefault(item.seq, []).append(
+                Expected(item.seq, item.hash, f"line {item.line} of the witness {witness_path}"))
+        summary = {"path": str(witness_path), "heads": count, "newest_seq": newest}
+    for seq, hash_ in extra:
+        heads.setdefault(seq, []).append(Expected(seq, hash_, "the head given with --expect-head"))
+    return heads, errors, summary
 
 
 def _rows() -> Iterator[dict[str, Any]]:
@@ -213,30 +250,39 @@ def _rows() -> Iterator[dict[str, Any]]:
         yield dict(zip(cols, values, strict=True))
 
 
-def verify() -> VerifyResult:
+def verify(*, witness_path: Path | None | bool = True, expect: Iterable[tuple[int, str]] = ()) -> VerifyResult:
     """Walk the chain from the first entry. Names the first entry that was changed, deleted or inserted.
 
     Why the extra recomputations: when rows were renumbered to hide an insertion or deletion, the first
     renumbered row still hashes correctly under its old number; that tells an insertion (seq - 1) from a
-    deletion (seq + 1)."""
+    deletion (seq + 1).
+
+    Why the witness (security review M3): deleting the newest entries together with the head leaves a chain
+    that is consistent with itself. Every head witnessed outside the database (`witness_path`: True = the
+    configured file, a path = a copy shipped elsewhere, False = none) and every head in `expect` must still be
+    in the chain with the same hash; a chain shorter than any of them, or an empty log, fails."""
+    target = witness.path() if witness_path is True else (witness_path or None)
+    expected, witness_errors, summary = _expected(target, expect)
+    if witness_errors:
+        return VerifyResult(False, 0, 0, "", Problem(0, None, "witness", witness_errors[0]), summary)
     head = ChainHead.objects.filter(pk=1).values_list("last_seq", "last_hash").first()
-    expected = 1
+    expected_seq = 1
     prev = GENESIS
     prev_row: dict[str, Any] | None = None
     checked = 0
 
     def bad(seq: int, row_id: int | None, kind: str, why: str) -> VerifyResult:
         return VerifyResult(False, checked, head[0] if head else 0, head[1] if head else "",
-                            Problem(seq, row_id, kind, why))
+                            Problem(seq, row_id, kind, why), summary)
 
     for row in _rows():
         seq = row["seq"]
         if head is not None and seq > head[0]:
             return bad(seq, row["id"], "inserted",
                        f"entry #{seq} is beyond the chain head #{head[0]}: it was added outside the application")
-        if seq != expected:
-            return bad(expected, None, "deleted",
-                       f"entry #{expected} is missing (the chain jumps from #{expected - 1} to #{seq})")
+        if seq != expected_seq:
+            return bad(expected_seq, None, "deleted",
+                       f"entry #{expected_seq} is missing (the chain jumps from #{expected_seq - 1} to #{seq})")
         computed = entry_hash(row)
         if computed != row["hash"]:
             if entry_hash({**row, "seq": seq - 1}) == row["hash"]:
@@ -251,10 +297,21 @@ def verify() -> VerifyResult:
                 return bad(seq - 1, prev_row["id"], "changed",
                            f"entry #{seq - 1} was changed and re-hashed: entry #{seq} links to a different hash")
             return bad(seq, row["id"], "inserted", f"entry #{seq} does not link to the start of the chain")
+        for want in expected.get(seq, ()):
+            if want.hash != row["hash"]:
+                return bad(seq, row["id"], "changed",
+                           f"entry #{seq} differs from the head witnessed at {want.where}: the log was cut back "
+                           f"and rewritten from there")
         prev = row["hash"]
         prev_row = row
-        expected += 1
+        expected_seq += 1
         checked += 1
+    beyond = [want for seq, wants in expected.items() if seq > checked for want in wants]
+    if beyond:
+        want = max(beyond, key=lambda w: w.seq)
+        return bad(checked + 1, None, "deleted",
+                   f"the log ends at entry #{checked} but {want.where} saw the head at #{want.seq}: "
+                   f"the newest entries were deleted")
     if head is not None:
         if head[0] > checked:
             return bad(checked + 1, None, "deleted",
@@ -263,6 +320,7 @@ def verify() -> VerifyResult:
             return bad(checked, prev_row["id"] if prev_row else None, "changed",
                        f"entry #{checked} does not match the hash recorded in the chain head")
     elif checked:
-        return VerifyResult(False, checked, 0, "", Problem(checked, None, "deleted", "the chain head row is missing"))
-    return VerifyResult(True, checked, head[0] if head else 0, head[1] if head else GENESIS, None)
+        return VerifyResult(False, checked, 0, "", Problem(checked, None, "deleted", "the chain head row is missing"),
+                            summary)
+    return VerifyResult(True, checked, head[0] if head else 0, head[1] if head else GENESIS, None, summary)
 

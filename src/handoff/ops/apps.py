@@ -15,3 +15,4 @@ class OpsConfig(AppConfig):
         worker.register_daily(jobs.recheck_decisions)
         worker.register_daily(jobs.optimize_database)
         worker.register_daily(jobs.fire_alarms)
+        worker.register_daily(jobs.witness_audit_head)
