@@ -351,7 +351,7 @@ def main() -> int:
     os.environ.setdefault("HANDOFF_SECRET_KEY", secrets.token_urlsafe(50))
     os.environ["HANDOFF_DEBUG"] = "0"
     os.environ["DJANGO_SETTINGS_MODULE"] = "handoff.settings"
-    subprocess.run([sys.executable, "-m", "handoff.cli", "migrate", "-v0"], env=child_env(url), check=True,
+    subprocess.run([sys.executable, "-m", "django", "migrate", "-v0"], env=child_env(url), check=True,
                    cwd=ROOT)
     import django
 

@@ -3,6 +3,11 @@
 Why environment variables: the same build runs on a county's single server (SQLite) and on a state's
 PostgreSQL cluster; only the environment differs. Outside debug mode we refuse to start without a real
 secret key, because a default key would let anyone forge sessions and one-click acknowledgement links.
+
+Why every variable is read here and only here: one place holds each variable's type and default, a bad
+value stops start-up naming the variable (not a ValueError deep in the worker), and the README's
+"Configuration" table can be checked against `VARIABLES` (tests/house/test_settings_table.py). The rest
+of the code reads `django.conf.settings`, never `os.environ`.
 """
 
 from __future__ import annotations
@@ -16,23 +21,60 @@ from urllib.parse import parse_qs, urlparse
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent
-WORK_DIR = Path(os.environ.get("HANDOFF_HOME", os.getcwd())).resolve()
-VAR_DIR = WORK_DIR / "var"
+#: every HANDOFF_* variable read below: name -> (type, default as the README states it)
+VARIABLES: dict[str, tuple[str, str]] = {}
+
+
+def _raw(name: str, kind: str, default: object) -> str | None:
+    VARIABLES[name] = (kind, "none" if default in (None, "") else str(default))
+    value = os.environ.get(name)
+    return None if value is None or value.strip() == "" else value.strip()
+
+
+def _text(name: str, default: str = "") -> str:
+    value = _raw(name, "text", default)
+    return default if value is None else value
 
 
 def _flag(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
+    value = _raw(name, "flag", "1" if default else "0")
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be 1 or 0 (true/false, yes/no, on/off), not {value!r}")
 
+
+def _number(name: str, default: float) -> float:
+    value = _raw(name, "number", f"{default:g}")
+    try:
+        return default if value is None else float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+
+
+def _integer(name: str, default: int) -> int:
+    value = _raw(name, "integer", default)
+    try:
+        return default if value is None else int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+
+
+BASE_DIR = Path(__file__).resolve().parent
+WORK_DIR = Path(_text("HANDOFF_HOME", "") or os.getcwd()).resolve()
+VARIABLES["HANDOFF_HOME"] = ("path", "the current directory")
+VAR_DIR = WORK_DIR / "var"
 
 DEBUG = _flag("HANDOFF_DEBUG")
+# Why also pytest: a bare `pytest` run (no Makefile) must not need a production key; no server imports pytest.
 TESTING = _flag("HANDOFF_TESTING") or "pytest" in sys.modules
 
 _INSECURE_KEYS = {"", "change-me", "changeme", "secret", "django-insecure"}
-SECRET_KEY = os.environ.get("HANDOFF_SECRET_KEY", "")
+SECRET_KEY = _text("HANDOFF_SECRET_KEY")
+VARIABLES["HANDOFF_SECRET_KEY"] = ("text", "none (required unless HANDOFF_DEBUG=1)")
 if SECRET_KEY.strip() in _INSECURE_KEYS or SECRET_KEY.startswith("django-insecure"):
     if DEBUG or TESTING:
         SECRET_KEY = "handoff-debug-only-key-not-for-production-use-0123456789abcdef"
@@ -42,12 +84,16 @@ if SECRET_KEY.strip() in _INSECURE_KEYS or SECRET_KEY.startswith("django-insecur
             "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), or set HANDOFF_DEBUG=1 "
             "for local development."
         )
+#: keys the people-search labels (access/scoping.py); a separate key lets it rotate without the session key
+HANDOFF_LABEL_KEY = _text("HANDOFF_LABEL_KEY")
+VARIABLES["HANDOFF_LABEL_KEY"] = ("text", "the secret key")
 
 ALLOWED_HOSTS = [
     h.strip()
-    for h in os.environ.get("HANDOFF_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG or TESTING else "").split(",")
+    for h in _text("HANDOFF_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG or TESTING else "").split(",")
     if h.strip()
 ]
+VARIABLES["HANDOFF_ALLOWED_HOSTS"] = ("text", "none (127.0.0.1,localhost in debug mode)")
 if DEBUG or TESTING:
     ALLOWED_HOSTS += ["testserver", "[::1]"]
 
@@ -118,6 +164,10 @@ TEMPLATES = [
 ]
 
 
+#: tests only: a fixed file for the SQLite test database (the test processes share it); default in memory
+TEST_SQLITE_NAME = _text("HANDOFF_TEST_SQLITE_NAME")
+
+
 def _database(url: str) -> dict[str, Any]:
     """SQLite gets the pragmas that make it safe for several worker processes: WAL so readers never
     block the writer, FULL sync so an acknowledged write survives power loss, a busy timeout so a
@@ -143,16 +193,21 @@ def _database(url: str) -> dict[str, Any]:
                     "PRAGMA busy_timeout=30000;"
                 ),
             },
-            "TEST": {"NAME": os.environ.get("HANDOFF_TEST_SQLITE_NAME") or None},
+            "TEST": {"NAME": TEST_SQLITE_NAME or None},
         }
-    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    try:
+        config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    except (ValueError, KeyError) as exc:
+        raise ImproperlyConfigured(f"HANDOFF_DATABASE_URL is not a database URL Handoff can use ({exc}); "
+                                   "write sqlite:///path or postgresql://user@host:port/name") from None
     query = parse_qs(urlparse(url).query)
     if "test_name" in query:
         config["TEST"] = {"NAME": query["test_name"][0]}
     return config
 
 
-DATABASE_URL = os.environ.get("HANDOFF_DATABASE_URL", "")
+DATABASE_URL = _text("HANDOFF_DATABASE_URL")
+VARIABLES["HANDOFF_DATABASE_URL"] = ("URL", "sqlite:///var/handoff.sqlite3")
 DATABASES = {"default": _database(DATABASE_URL or "sqlite:///" + str(VAR_DIR / "handoff.sqlite3"))}
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -182,11 +237,11 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [p for p in [BASE_DIR / "web" / "static", WORK_DIR / "node_modules" / "@uswds" / "uswds" / "dist"] if p.exists()]
-# htmx from npm (issue 6), served under /static/htmx/ like USWDS: never a committed copy.
+# htmx from npm, served under /static/htmx/ like USWDS: never a committed copy.
 if (WORK_DIR / "node_modules" / "htmx.org" / "dist").exists():
     STATICFILES_DIRS.append(("htmx", WORK_DIR / "node_modules" / "htmx.org" / "dist"))  # type: ignore[arg-type]
 
-# CJIS-style log-on controls (issue 5): lock after 5 failures in 15 minutes until an admin unlocks.
+# CJIS-style log-on controls: lock after 5 failures in 15 minutes until an admin unlocks.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = None
 AXES_RESET_ON_SUCCESS = True
@@ -195,11 +250,12 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_HANDLER = "handoff.access.axes_handler.WindowedAxesHandler"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "handoff.access.views.lockout_response"
-HANDOFF_LOCKOUT_WINDOW_MINUTES = 15
+HANDOFF_LOCKOUT_WINDOW_MINUTES = _integer("HANDOFF_LOCKOUT_WINDOW_MINUTES", 15)
 # axes.W006 asks to lock by IP too; we lock the *account* (CJIS AC-7), whatever address the guesses come from
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
-HANDOFF_INACTIVE_DAYS = 90
-HANDOFF_LOGON_BANNER = os.environ.get("HANDOFF_LOGON_BANNER", "")
+HANDOFF_INACTIVE_DAYS = _integer("HANDOFF_INACTIVE_DAYS", 90)
+HANDOFF_LOGON_BANNER = _text("HANDOFF_LOGON_BANNER")
+VARIABLES["HANDOFF_LOGON_BANNER"] = ("text", "the CJIS-style warning in access/views.py")
 OTP_TOTP_ISSUER = "Handoff"
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_IDLE_SECONDS = 30 * 60
@@ -210,8 +266,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+_SSL_REDIRECT = _flag("HANDOFF_SSL_REDIRECT", True)
 if not DEBUG and not TESTING:
-    SECURE_SSL_REDIRECT = _flag("HANDOFF_SSL_REDIRECT", True)
+    SECURE_SSL_REDIRECT = _SSL_REDIRECT
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000
@@ -251,32 +308,45 @@ def _email(url: str) -> dict[str, Any]:
     }
 
 
-globals().update(_email(os.environ.get("HANDOFF_EMAIL_URL", "")))
-DEFAULT_FROM_EMAIL = os.environ.get("HANDOFF_FROM_EMAIL", "handoff@localhost")
-HANDOFF_BASE_URL = os.environ.get("HANDOFF_BASE_URL", "http://127.0.0.1:8000")
+EMAIL_URL = _text("HANDOFF_EMAIL_URL")
+VARIABLES["HANDOFF_EMAIL_URL"] = ("URL", "none (console in debug mode, else SMTP on localhost:25)")
+globals().update(_email(EMAIL_URL))
+DEFAULT_FROM_EMAIL = _text("HANDOFF_FROM_EMAIL", "handoff@localhost")
+HANDOFF_BASE_URL = _text("HANDOFF_BASE_URL", "http://127.0.0.1:8000")
 
-# Notice delivery (issue 4). Hours before release at which an unacknowledged advance notice escalates.
-HANDOFF_ESCALATE_UNACKED_HOURS = float(os.environ.get("HANDOFF_ESCALATE_UNACKED_HOURS", "24"))
-# a review is due this many hours before the first notice it holds back; a hold warns this many hours before it ends
-HANDOFF_REVIEW_MARGIN_HOURS = float(os.environ.get("HANDOFF_REVIEW_MARGIN_HOURS", "12"))
-HANDOFF_HOLD_WARNING_HOURS = float(os.environ.get("HANDOFF_HOLD_WARNING_HOURS", "4"))
-HANDOFF_WEBHOOK_TIMEOUT = float(os.environ.get("HANDOFF_WEBHOOK_TIMEOUT", "10"))
-HANDOFF_LEASE_SECONDS = int(os.environ.get("HANDOFF_LEASE_SECONDS", "60"))
+# Notice delivery: see notices/conf.py for why each default is what it is.
+HANDOFF_ESCALATE_UNACKED_HOURS = _number("HANDOFF_ESCALATE_UNACKED_HOURS", 24)
+HANDOFF_ESCALATE_GRACE_MINUTES = _number("HANDOFF_ESCALATE_GRACE_MINUTES", 15)
+HANDOFF_ESCALATE_AFTER_FAILURES = _integer("HANDOFF_ESCALATE_AFTER_FAILURES", 3)
+HANDOFF_ESCALATE_OVERDUE_MINUTES = _number("HANDOFF_ESCALATE_OVERDUE_MINUTES", 10)
+HANDOFF_REVIEW_MARGIN_HOURS = _number("HANDOFF_REVIEW_MARGIN_HOURS", 12)
+HANDOFF_HOLD_WARNING_HOURS = _number("HANDOFF_HOLD_WARNING_HOURS", 4)
+HANDOFF_WEBHOOK_TIMEOUT = _number("HANDOFF_WEBHOOK_TIMEOUT", 10)
+HANDOFF_LEASE_SECONDS = _number("HANDOFF_LEASE_SECONDS", 60)
+HANDOFF_RETRY_BASE_SECONDS = _number("HANDOFF_RETRY_BASE_SECONDS", 1)
+HANDOFF_RETRY_CAP_SECONDS = _number("HANDOFF_RETRY_CAP_SECONDS", 60)
+HANDOFF_GIVE_UP_HOURS = _number("HANDOFF_GIVE_UP_HOURS", 72)
+HANDOFF_ACK_LINK_DAYS = _number("HANDOFF_ACK_LINK_DAYS", 30)
+HANDOFF_WORKER_POLL_SECONDS = _number("HANDOFF_WORKER_POLL_SECONDS", 0.5)
+HANDOFF_WORKER_BATCH = _integer("HANDOFF_WORKER_BATCH", 200)
+HANDOFF_WORKER_ENDPOINTS_PER_CLAIM = _integer("HANDOFF_WORKER_ENDPOINTS_PER_CLAIM", 4)
+HANDOFF_WORKER_THREADS = _integer("HANDOFF_WORKER_THREADS", 2)
 # /metrics gives exact counts over every place, confidential ones included (security review M2): only a
 # scraper holding this bearer token may read it; unset, nobody may.
-HANDOFF_METRICS_TOKEN = os.environ.get("HANDOFF_METRICS_TOKEN", "")
+HANDOFF_METRICS_TOKEN = _text("HANDOFF_METRICS_TOKEN")
 
 # The audit chain's head, witnessed outside the database after every commit and each minute by the worker
 # (security review M3). str: a file path; default var/audit-witness.log; "off" disables it.
-HANDOFF_AUDIT_WITNESS: str = os.environ.get("HANDOFF_AUDIT_WITNESS", str(VAR_DIR / "audit-witness.log"))
+HANDOFF_AUDIT_WITNESS: str = _text("HANDOFF_AUDIT_WITNESS", str(VAR_DIR / "audit-witness.log"))
+VARIABLES["HANDOFF_AUDIT_WITNESS"] = ("path", "var/audit-witness.log")
 # str: also send each witnessed head to syslog: a socket path (/dev/log) or host:port (UDP); default none.
-HANDOFF_AUDIT_SYSLOG: str = os.environ.get("HANDOFF_AUDIT_SYSLOG", "")
+HANDOFF_AUDIT_SYSLOG: str = _text("HANDOFF_AUDIT_SYSLOG")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("HANDOFF_LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"], "level": _text("HANDOFF_LOG_LEVEL", "WARNING")},
 }
 
 # In development and tests serve static files straight from the finders (no collectstatic needed).

@@ -152,7 +152,7 @@ class ProcDb:
 
 def migrate(url: str, home: Path) -> None:
     env = {**os.environ, "HANDOFF_DATABASE_URL": url, "HANDOFF_TESTING": "1", "HANDOFF_HOME": str(home)}
-    done = subprocess.run([sys.executable, "-m", "handoff.cli", "migrate", "--noinput", "-v0"], cwd=REPO, env=env,
+    done = subprocess.run([sys.executable, "-m", "django", "migrate", "--noinput", "-v0"], cwd=REPO, env=env,
                           capture_output=True, timeout=300)
     if done.returncode != 0:
         raise AssertionError(f"migrate failed: {done.stderr.decode()[-3000:]}")

@@ -25,7 +25,7 @@ from handoff.core import clock
 
 
 def failure_window() -> timedelta:
-    return timedelta(minutes=int(getattr(settings, "HANDOFF_LOCKOUT_WINDOW_MINUTES", 15)))
+    return timedelta(minutes=int(settings.HANDOFF_LOCKOUT_WINDOW_MINUTES))
 
 
 class WindowedAxesHandler(AxesDatabaseHandler):

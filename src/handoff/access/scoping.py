@@ -240,7 +240,7 @@ def notices_for(actor: Actor) -> QuerySet[Any]:
 def label_code(jurisdiction: Jurisdiction) -> str:
     """A stable, neutral code for a confidential jurisdiction: lets a reader tell two withheld places
     apart in a table without learning which they are."""
-    key = str(getattr(settings, "HANDOFF_LABEL_KEY", "") or settings.SECRET_KEY).encode()
+    key = str(settings.HANDOFF_LABEL_KEY or settings.SECRET_KEY).encode()
     digest = hmac.new(key, f"confidential:{jurisdiction.fips}".encode(), hashlib.sha256).hexdigest()
     return "C-" + digest[:4].upper()
 

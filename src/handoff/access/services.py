@@ -28,13 +28,13 @@ from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
 
 TOKEN_PREFIX = "hnd_"
 DEFAULT_TOKEN_DAYS = 90
-INACTIVE_DAYS = 90  # CJIS: disable accounts unused this long (settings.HANDOFF_INACTIVE_DAYS)
 
 
 def inactive_days() -> int:
+    """CJIS: accounts unused this long are disabled (HANDOFF_INACTIVE_DAYS, 90)."""
     from django.conf import settings
 
-    return int(getattr(settings, "HANDOFF_INACTIVE_DAYS", INACTIVE_DAYS))
+    return int(settings.HANDOFF_INACTIVE_DAYS)
 
 
 @dataclass(frozen=True)

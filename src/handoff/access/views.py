@@ -48,7 +48,7 @@ DEFAULT_BANNER = (
 
 
 def banner() -> str:
-    return str(getattr(settings, "HANDOFF_LOGON_BANNER", "") or DEFAULT_BANNER)
+    return str(settings.HANDOFF_LOGON_BANNER or DEFAULT_BANNER)
 
 
 class LoginForm(forms.Form):
@@ -79,7 +79,7 @@ def _mark_invalid(form: forms.Form, described_by: str = "form-error") -> None:
 
 def _lockout_context() -> dict[str, Any]:
     return {"banner": banner(), "failure_limit": int(getattr(settings, "AXES_FAILURE_LIMIT", 5)),
-            "window_minutes": int(getattr(settings, "HANDOFF_LOCKOUT_WINDOW_MINUTES", 15))}
+            "window_minutes": int(settings.HANDOFF_LOCKOUT_WINDOW_MINUTES)}
 
 
 def _ip(request: HttpRequest) -> str:

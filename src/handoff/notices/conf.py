@@ -1,4 +1,5 @@
-"""Delivery settings, read at call time so tests and worker processes can tune them by environment.
+"""Delivery settings, read from django.conf.settings (settings.py reads the environment, once) at call time,
+so `override_settings` in tests reaches them.
 
 Why these defaults: a lease of a minute outlives any single webhook timeout (10 s) with room for the write
 that follows; retries start at a second and cap at a minute, so a receiver back from an outage is found again
@@ -8,79 +9,68 @@ before release (HANDOFF_ESCALATE_UNACKED_HOURS), failing ones after three attemp
 
 from __future__ import annotations
 
-import os
-
 from django.conf import settings
 
 
-def _num(name: str, default: float) -> float:
-    value = getattr(settings, name, None)
-    if value is None:
-        value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return float(value)
-
-
 def lease_seconds() -> float:
-    return _num("HANDOFF_LEASE_SECONDS", 60)
+    return float(settings.HANDOFF_LEASE_SECONDS)
 
 
 def webhook_timeout() -> float:
-    return _num("HANDOFF_WEBHOOK_TIMEOUT", 10)
+    return float(settings.HANDOFF_WEBHOOK_TIMEOUT)
 
 
 def escalate_unacked_hours() -> float:
-    return _num("HANDOFF_ESCALATE_UNACKED_HOURS", 24)
+    return float(settings.HANDOFF_ESCALATE_UNACKED_HOURS)
 
 
 def escalate_grace_minutes() -> float:
     """An office gets at least this long to acknowledge before an unacknowledged notice escalates."""
-    return _num("HANDOFF_ESCALATE_GRACE_MINUTES", 15)
+    return float(settings.HANDOFF_ESCALATE_GRACE_MINUTES)
 
 
 def escalate_after_failures() -> int:
-    return int(_num("HANDOFF_ESCALATE_AFTER_FAILURES", 3))
+    return int(settings.HANDOFF_ESCALATE_AFTER_FAILURES)
 
 
 def escalate_overdue_minutes() -> float:
-    return _num("HANDOFF_ESCALATE_OVERDUE_MINUTES", 10)
+    return float(settings.HANDOFF_ESCALATE_OVERDUE_MINUTES)
 
 
 def retry_base_seconds() -> float:
-    return _num("HANDOFF_RETRY_BASE_SECONDS", 1)
+    return float(settings.HANDOFF_RETRY_BASE_SECONDS)
 
 
 def retry_cap_seconds() -> float:
-    return _num("HANDOFF_RETRY_CAP_SECONDS", 60)
+    return float(settings.HANDOFF_RETRY_CAP_SECONDS)
 
 
 def give_up_hours() -> float:
     """For notices without a release deadline (release.occurred, request.declined)."""
-    return _num("HANDOFF_GIVE_UP_HOURS", 72)
+    return float(settings.HANDOFF_GIVE_UP_HOURS)
 
 
 def poll_seconds() -> float:
-    return _num("HANDOFF_WORKER_POLL_SECONDS", 0.5)
+    return float(settings.HANDOFF_WORKER_POLL_SECONDS)
 
 
 def batch_size() -> int:
-    return int(_num("HANDOFF_WORKER_BATCH", 200))
+    return int(settings.HANDOFF_WORKER_BATCH)
 
 
 def endpoints_per_claim() -> int:
-    return int(_num("HANDOFF_WORKER_ENDPOINTS_PER_CLAIM", 4))
+    return int(settings.HANDOFF_WORKER_ENDPOINTS_PER_CLAIM)
 
 
 def ack_link_days() -> float:
-    return _num("HANDOFF_ACK_LINK_DAYS", 30)
+    return float(settings.HANDOFF_ACK_LINK_DAYS)
 
 
 def review_margin_hours() -> float:
-    """A review is due this long before the first notice it holds back would be due (issue 9 item 3)."""
-    return _num("HANDOFF_REVIEW_MARGIN_HOURS", 12)
+    """A review is due this long before the first notice it holds back would be due."""
+    return float(settings.HANDOFF_REVIEW_MARGIN_HOURS)
 
 
 def hold_warning_hours() -> float:
-    """A hold's warning goes out this long before the hold ends (issue 9 item 2)."""
-    return _num("HANDOFF_HOLD_WARNING_HOURS", 4)
+    """A hold's warning goes out this long before the hold ends."""
+    return float(settings.HANDOFF_HOLD_WARNING_HOURS)

@@ -4,7 +4,7 @@ Why tables at all: jail exports name statutes ("CA PC 211", "Cal. Penal Code 245
 in categories ("a serious felony as defined in Penal Code 1192.7(c)"). A table entry is the cited bridge
 between the two; a conviction's explicit categories are added to whatever the tables infer.
 
-Matching (also in /work/notes/policy-spec.md, "Changes by engine"): a leading prefix naming the table's own
+Matching: a leading prefix naming the table's own
 state is dropped, a code alias ("Cal. Penal Code", "Penal Code", "PC") becomes its canonical code, and the
 section and each parenthesised subdivision become tokens. The longest entry whose tokens are a prefix of the
 statute's tokens wins, so "PC 245" matches "PC 245(a)(1)" but never "PC 2450", and "HS 11351" never matches

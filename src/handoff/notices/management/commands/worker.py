@@ -8,6 +8,7 @@ import signal
 import threading
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from handoff.core import clock
@@ -31,8 +32,9 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print a JSON summary (with --once)")
         parser.add_argument("--processes", type=int, default=1,
                             help="run this many worker processes (forked, restarted when one dies)")
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("HANDOFF_WORKER_THREADS", "2")),
-                            help="senders per process, each serving a different office at a time (default 2)")
+        parser.add_argument("--threads", type=int, default=settings.HANDOFF_WORKER_THREADS,
+                            help="senders per process, each serving a different office at a time "
+                                 "(default HANDOFF_WORKER_THREADS, 2)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()

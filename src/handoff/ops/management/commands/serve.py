@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 import threading
 from typing import Any
 
@@ -25,6 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=8)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        _check_port(options["host"], options["port"])  # before setup's minutes of work, not after
         call_command("setup", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         if options["demo"]:
@@ -54,3 +57,15 @@ class Command(BaseCommand):
             serve(application, host=options["host"], port=options["port"], threads=options["threads"], ident="handoff")
         finally:
             stop.set()
+
+
+def _check_port(host: str, port: int) -> None:
+    """A busy port is told at once, as one line (handoff.cli turns EADDRINUSE into it), with the port named."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise OSError(errno.EADDRINUSE, f"{host}:{port} is already in use") from None
+            raise

@@ -35,7 +35,13 @@ EXAMPLES = """examples:
 
 
 class Command(BaseCommand):
-    help = "List, show and validate policy documents; run policy scenario files."
+    help = (
+        "List, show and validate policy documents; run policy scenario files.\n\n"
+        "Examples:\n"
+        "  handoff policy list\n"
+        "  handoff policy test tests/scenarios/*.yaml\n"
+        "  handoff policy stale --days 180"
+    )
     requires_system_checks: list[str] = []  # pure files in, text out: no database, no checks
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:

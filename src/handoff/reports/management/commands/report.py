@@ -11,7 +11,12 @@ from handoff.reports.commands import SUBCOMMANDS
 
 
 class Command(BaseCommand):
-    help = "Write a report: the statutory filings (il-trust, ca-transfers, ca-truth, or-declined, fl-287g) and others."
+    help = (
+        "Write a report: the statutory filings (il-trust, ca-transfers, ca-truth, or-declined, fl-287g) and others.\n\n"
+        "Examples:\n"
+        "  handoff report il-trust --year 2026 --out filings/\n"
+        "  handoff report rearrest --as-of 2026-12-01 --json"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="report", required=True)
