@@ -53,7 +53,7 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
         for i in range(args.n):
             offset = args.first + args.spread * i / max(args.n - 1, 1)
             case = make_case(worlds[i % args.offices], release_at=now + timedelta(hours=48, seconds=offset))
-            notice = case.request.notices.get()
+            notice = case.request.notices.exclude(kind="letter.request_copy").get()
             out[str(notice.uid)] = notice.office.code
             requests.append(case.request.request_id)
     return {"notices": out, "requests": requests, "seeded_at": time.time()}

@@ -224,7 +224,7 @@ class Case:
 
 
 def make_case(world: World, *, release_at: datetime | None, office: Any = None, kind: str = "detainer",
-              reconcile: bool = True, **decision: Any) -> Case:
+              reconcile: bool = True, policies: list[str] | None = None, **decision: Any) -> Case:
     from django.db import transaction
 
     from handoff.core import clock
@@ -244,7 +244,8 @@ def make_case(world: World, *, release_at: datetime | None, office: Any = None, 
         subject_first_name="Ana", subject_date_of_birth=date(1990, 2, 3), subject_a_number="A123456789",
         status="matched")
     values = {**DECISION_DEFAULTS, **decision}
-    d = Decision.objects.create(request=req, evaluated_at=now, trigger="test", policies=["us-ca@2018-01-01"],
+    d = Decision.objects.create(request=req, evaluated_at=now, trigger="test",
+                                policies=policies if policies is not None else ["us-ca@2018-01-01"],
                                 reasons=[{"rule": "ca-7282.5-a1", "cite": "Cal. Gov. Code 7282.5(a)(1)",
                                           "holds": True, "detail": "test"}], **values)
     req.current_decision = d
@@ -314,10 +315,14 @@ def withdraw(case: Case, at: datetime) -> None:
         reconcile_request(case.request, trigger="withdrawn")
 
 
-def notices(case: Case) -> list[Any]:
+def notices(case: Case, *, copies: bool = False) -> list[Any]:
+    """The request's notices, oldest first. The cases here are decided under us-ca, which owes the person a
+    copy of every request (letter.request_copy, Cal. Gov. Code 7283.1(b)); the outbox tests leave it out
+    unless they ask for it (`copies=True`; tests/notices/test_request_copy.py is about it)."""
     from handoff.notices.models import Notice
 
-    return list(Notice.objects.filter(request=case.request).order_by("pk"))
+    qs = Notice.objects.filter(request=case.request).order_by("pk")
+    return list(qs if copies else qs.exclude(kind="letter.request_copy"))
 
 
 def body_json(raw: bytes) -> dict[str, Any]:

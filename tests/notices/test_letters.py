@@ -46,8 +46,10 @@ def test_it_says_so_when_the_jail_will_not_comply(travel: Any) -> None:
     world = make_world(email="ero@example.gov")
     case = make_case(world, release_at=T0 + timedelta(hours=72), notify=False, individual_notice=True,
                      transfer="prohibited")
-    letter = _letter(case, "letter.individual")
+    assert not [n for n in notices(case) if n.kind == "letter.individual"], "no release date, no release letter"
+    letter = next(n for n in notices(case, copies=True) if n.kind == "letter.request_copy")
     en = render_html(letter, "en")
+    assert "the copy of the request and the statement of whether the jail intends to comply" in en
     assert "does not intend to comply" in en and "will not transfer you to ICE custody" in en
     assert "scheduled to be released" not in en, "no release date is given to ICE, so none is repeated"
     assert "no tiene la intención de cumplir" in render_html(letter, "es")

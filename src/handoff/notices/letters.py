@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 from django.template.loader import render_to_string
 
 from handoff.core import clock
-from handoff.notices.models import Notice, NoticeKind
+from handoff.notices.models import LETTER_KINDS, Notice, NoticeKind
+from handoff.policy.registry import setting_in_force
 
 LANGUAGES = ("en", "es")
 
@@ -30,6 +31,21 @@ _MONTHS_ES = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "a
 TEXT: dict[str, dict[str, str]] = {
     "en": {
         "title": "Notice of an immigration request",
+        "title_request_copy": "Copy of an immigration request and whether the jail will comply",
+        "title_release_notice": "Notice of the release date given to immigration authorities",
+        "which_request_copy": "Which notice this is: the copy of the request and the statement of whether the "
+                              "jail intends to comply with it ({cite}).",
+        "which_release_individual": "Which notice this is: the written notice of the release date the jail gives "
+                                    "ICE ({cite}).",
+        "which_release_attorney": "Which notice this is: the written notice, to the attorney or designee, of the "
+                                  "release date the jail gives ICE ({cite}).",
+        "which_request_individual": "Which notice this is: the notice to you of the request ({cite}).",
+        "which_request_attorney": "Which notice this is: the notice of the request, to the attorney or designee "
+                                  "({cite}).",
+        "review_individual": "Whether the jail will comply with this request is being reviewed by a supervisor. "
+                             "You will be given a new notice once it is decided.",
+        "review_attorney": "Whether the jail will comply with this request is being reviewed by a supervisor. "
+                           "A new notice will follow once it is decided.",
         "to_individual": "To: {name}, date of birth {dob}, booking {booking}",
         "to_attorney": "To: the attorney or designee of {name}, date of birth {dob}, booking {booking}",
         "intro_individual": "On {received}, {facility} received {kind} from {office} of U.S. Immigration and "
@@ -75,6 +91,21 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "es": {
         "title": "Aviso sobre una solicitud de inmigración",
+        "title_request_copy": "Copia de una solicitud de inmigración y si la cárcel la cumplirá",
+        "title_release_notice": "Aviso de la fecha de liberación comunicada a las autoridades de inmigración",
+        "which_request_copy": "Qué aviso es este: la copia de la solicitud y la declaración de si la cárcel tiene "
+                              "la intención de cumplirla ({cite}).",
+        "which_release_individual": "Qué aviso es este: el aviso por escrito de la fecha de liberación que la "
+                                    "cárcel comunica a ICE ({cite}).",
+        "which_release_attorney": "Qué aviso es este: el aviso por escrito, para el abogado o la persona "
+                                  "designada, de la fecha de liberación que la cárcel comunica a ICE ({cite}).",
+        "which_request_individual": "Qué aviso es este: el aviso a usted de la solicitud ({cite}).",
+        "which_request_attorney": "Qué aviso es este: el aviso de la solicitud, para el abogado o la persona "
+                                  "designada ({cite}).",
+        "review_individual": "Un supervisor está revisando si la cárcel cumplirá con esta solicitud. Usted "
+                             "recibirá un nuevo aviso cuando se decida.",
+        "review_attorney": "Un supervisor está revisando si la cárcel cumplirá con esta solicitud. Se enviará un "
+                           "nuevo aviso cuando se decida.",
         "to_individual": "Para: {name}, fecha de nacimiento {dob}, registro {booking}",
         "to_attorney": "Para: el abogado o la persona designada por {name}, fecha de nacimiento {dob}, "
                        "registro {booking}",
@@ -137,10 +168,24 @@ def _date(value: datetime, lang: str) -> str:
     return value.strftime("%B %-d, %Y")
 
 
+def _cites(notice: Notice) -> tuple[str, str]:
+    """The law behind the request copy and behind the release-date notice, from the policies the decision
+    consulted (settings `request_copy_cite`, `release_notice_cite`); "" where none names one."""
+    d = notice.decision
+    if d is None:
+        return "", ""
+    policies, at = d.policies or [], d.evaluated_at
+    return (str(setting_in_force(policies, at, "request_copy_cite") or ""),
+            str(setting_in_force(policies, at, "release_notice_cite") or ""))
+
+
 def context(notice: Notice, lang: str) -> dict[str, Any]:
+    """The letter's words. Each letter says which notice it is (issue 9 item 4): the copy of the request
+    (Cal. Gov. Code 7283.1(b), first sentence), the release-date notice (its second sentence), or, where no
+    request copy is owed, the notice of the request the policy names."""
     if lang not in LANGUAGES:
         raise ValueError(f"letters are written in {', '.join(LANGUAGES)}, not {lang!r}")
-    if notice.kind not in (NoticeKind.LETTER_INDIVIDUAL, NoticeKind.LETTER_ATTORNEY):
+    if notice.kind not in LETTER_KINDS:
         raise ValueError("only letters have a letter")
     t = TEXT[lang]
     who = "attorney" if notice.kind == NoticeKind.LETTER_ATTORNEY else "individual"
@@ -162,24 +207,36 @@ def context(notice: Notice, lang: str) -> dict[str, Any]:
         "issued": _date(clock.now().astimezone(tz), lang),
     }
     d = notice.decision
-    paragraphs = [t[f"intro_{who}"].format(**fields), t["copy"]]
-    if d is not None:
+    copy_cite, release_cite = _cites(notice)
+    policies = [str(p) for p in (d.policies or [])] if d is not None else []
+    if notice.kind == NoticeKind.LETTER_REQUEST_COPY:
+        title, which = t["title_request_copy"], t["which_request_copy"].format(cite=copy_cite or "-")
+    elif copy_cite:  # where a request copy is owed, these letters are the release-date notice
+        title = t["title_release_notice"]
+        which = t[f"which_release_{who}"].format(cite=release_cite or copy_cite)
+    else:
+        title = t["title"]
+        which = t[f"which_request_{who}"].format(cite=", ".join(policies) or "-")
+    paragraphs = [which, t[f"intro_{who}"].format(**fields), t["copy"]]
+    if d is not None and d.review:
+        paragraphs.append(t[f"review_{who}"])
+    elif d is not None:
         paragraphs.append(t[f"notify_{'yes' if d.notify else 'no'}_{who}"].format(**fields))
         if req.kind == "detainer" and f"hold_{d.hold}_{who}" in t:
             paragraphs.append(t[f"hold_{d.hold}_{who}"].format(**fields))
         if f"transfer_{d.transfer}_{who}" in t:
             paragraphs.append(t[f"transfer_{d.transfer}_{who}"].format(**fields))
-        if d.notify and notice.release_at is not None:
+        if d.notify and notice.release_at is not None and notice.kind != NoticeKind.LETTER_REQUEST_COPY:
             local = notice.release_at.astimezone(tz)
             paragraphs.append(t[f"release_{who}"].format(date=_date(local, lang), time=local.strftime("%H:%M"),
                                                          tz=local.tzname() or facility.timezone, **fields))
-        policies = [str(p) for p in (d.policies or [])]
+    if d is not None:
         if any(p.startswith("us-ca") for p in policies):
             paragraphs.append(t["basis_ca"])
         else:
             paragraphs.append(t["basis_other"].format(policies=", ".join(policies) or "-"))
     return {
-        "lang": lang, "title": t["title"], "to": t[f"to_{who}"].format(**fields), "paragraphs": paragraphs,
+        "lang": lang, "title": title, "to": t[f"to_{who}"].format(**fields), "paragraphs": paragraphs,
         "footer": t["footer"].format(**fields), "handover": t["handover"], "facility": facility.name,
     }
 

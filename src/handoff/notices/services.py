@@ -55,6 +55,7 @@ from handoff.notices.models import (
     OutcomeKind,
 )
 from handoff.notices.payloads import iso
+from handoff.policy.registry import setting_in_force
 from handoff.requests.models import Decision, ImmigrationRequest
 
 if TYPE_CHECKING:
@@ -547,31 +548,55 @@ def _letter_release(st: _State) -> datetime | None:
     return b.scheduled_release_at
 
 
-def _letter_facts(decision: Decision | None, release_at: datetime | None) -> tuple[Any, ...]:
+def _letter_facts(decision: Decision | None, release_at: datetime | None, *, review: bool = False) -> tuple[Any, ...]:
     if decision is None:
-        return (None, None, None, release_at)
-    return (decision.notify, decision.hold, decision.transfer, release_at)
+        return (None, None, None, release_at, None)
+    return (decision.notify, decision.hold, decision.transfer, release_at, bool(decision.review) if review else None)
+
+
+def request_copy_cite(decision: Decision | None) -> str:
+    """The law that owes the person a copy of every request and a statement of whether the jail will comply
+    (Cal. Gov. Code 7283.1(b), first sentence), read from the policy versions the decision consulted (setting
+    `request_copy_cite`); "" where no policy in the chain owes one."""
+    if decision is None:
+        return ""
+    value = setting_in_force(decision.policies or [], decision.evaluated_at, "request_copy_cite")
+    return str(value or "")
 
 
 def _reconcile_letters(st: _State) -> None:
-    """The written notice to the person and to their attorney or designee (TRUTH Act): one when the request
-    arrives saying whether the jail will comply, and a new one whenever that answer or the release time the
-    office is told changes after a letter was handed over. Staff hand letters over (record_handover)."""
+    """The written notices to the person and to their attorney or designee. Staff hand letters over
+    (record_handover); a new letter supersedes one already handed over whenever what it says changes.
+
+    - `letter.request_copy`: where the law owes it (Cal. Gov. Code 7283.1(b), first sentence), the person gets
+      a copy of every request and is told whether the jail will comply, whatever the decision, also while a
+      supervisor reviews it (the letter then says the answer is under review).
+    - `letter.individual` / `letter.attorney`: the notice the decision's `individual_notice` / `attorney_notice`
+      owe. Where a request copy is owed, `letter.individual` is the release-date notice of 7283.1(b)'s second
+      sentence, so it is written only when ICE is (to be) told a release date; elsewhere it is the notice the
+      policy names (e.g. Tex. CCP 2.251(a)(2): the person is told they are held on a detainer).
+    Nothing is written while the decision awaits review except the request copy."""
     decision, now = st.decision, st.now
     assert decision is not None
     if st.booking is not None and st.booking.released_at is not None:
         return  # the person has left; letters already prepared stay for staff to send on
-    for kind, required in ((NoticeKind.LETTER_INDIVIDUAL, decision.individual_notice),
-                           (NoticeKind.LETTER_ATTORNEY, decision.attorney_notice)):
+    copy_owed = bool(request_copy_cite(decision))
+    individual = bool(decision.individual_notice) and (_notifies(decision) if copy_owed else True)
+    plan: list[tuple[str, bool, bool]] = [  # kind, required, written while under review
+        (NoticeKind.LETTER_REQUEST_COPY, copy_owed, True),
+        (NoticeKind.LETTER_INDIVIDUAL, individual, False),
+        (NoticeKind.LETTER_ATTORNEY, bool(decision.attorney_notice), False),
+    ]
+    for kind, required, during_review in plan:
         letters = [n for n in st.notices if n.kind == kind and n.status != NoticeStatus.CANCELLED]
         latest = letters[-1] if letters else None
-        if not required or decision.review:
+        if not required or (decision.review and not during_review):
             for n in letters:
                 if n.status == NoticeStatus.SCHEDULED:
-                    cancel_notice(n, "decision under review" if decision.review else "letter no longer required",
-                                  now)
+                    cancel_notice(n, "decision under review" if decision.review and required
+                                  else "letter no longer required", now)
             continue
-        release_at = _letter_release(st)
+        release_at = None if kind == NoticeKind.LETTER_REQUEST_COPY else _letter_release(st)
         if latest is None:
             Notice.objects.create(kind=kind, request=st.req, decision=decision, office_id=st.req.office_id,
                                   booking=st.booking, status=states.initial(states.SCHEDULED), due_at=now,
@@ -581,7 +606,8 @@ def _reconcile_letters(st: _State) -> None:
                 latest.decision = decision
                 latest.release_at = release_at
                 latest.save(update_fields=["decision", "release_at", "updated_at"])
-        elif _letter_facts(latest.decision, latest.release_at) != _letter_facts(decision, release_at):
+        elif (_letter_facts(latest.decision, latest.release_at, review=during_review)
+              != _letter_facts(decision, release_at, review=during_review)):
             Notice.objects.create(kind=kind, request=st.req, decision=decision, office_id=st.req.office_id,
                                   booking=st.booking, status=states.initial(states.SCHEDULED), due_at=now,
                                   release_at=release_at, supersedes=latest, trigger=st.trigger[:120])

@@ -8,6 +8,10 @@ library is *the* one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
 from handoff.policy.engine import Registry, load_library
 
 _registry: Registry | None = None
@@ -48,3 +52,28 @@ def use_registry(reg: Registry | None) -> None:
     None forgets it, so the next caller loads the shipped library again."""
     global _registry
     _registry = reg
+
+
+def setting_in_force(policies: Iterable[str], at: date | datetime, name: str, reg: Registry | None = None) -> Any:
+    """The value of the version setting `name` in the most specific of `policies` (chain order, general first;
+    entries are "id" or "id@since", as a decision records them) whose version in force at `at` sets it; None
+    when none does.
+
+    Why a setting and not an outcome field: some duties of the law are not part of what the jail answers ICE
+    (the TRUTH Act copy of the request, the fields a jail may not collect, the interview consent form). They are
+    law all the same, so they live in the policy file with their citation, and the app that performs the duty
+    asks here rather than hard-coding a state."""
+    reg = reg if reg is not None else registry()
+    found: Any = None
+    for entry in policies:
+        pid = str(entry).partition("@")[0]
+        doc = reg.policies.get(pid)
+        if doc is None:
+            continue
+        version = doc.version_at(at)
+        if version is None:
+            continue
+        value = version.settings.get(name)
+        if value not in (None, "", [], {}):
+            found = value
+    return found
