@@ -61,9 +61,9 @@ def test_it_takes_a_request_from_review_to_an_acknowledged_notice(
     assert "Review the match" in page.inner_text("main")
     _check(page, "request-review", problems)
     booking = world.requests["review_booking"]
-    page.select_option("select[name=booking]", str(booking.pk))
+    page.check(f"input[name=booking][value='{booking.pk}']")
     page.fill("input[name=note]", "FBI number and photo checked against the booking record")
-    page.click("text=Confirm this booking")
+    page.click("text=Record my choice")
     page.wait_for_load_state()
     main = page.inner_text("main")
     assert "confirmed" in main and "Notify before release: Yes" in main, main[:1500]

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from handoff.core import clock
+from handoff.custody import names
 from handoff.custody import services as custody
 from handoff.custody.models import Booking, Charge, Conviction, Person
 from handoff.jurisdictions.models import Facility
@@ -212,15 +213,17 @@ def on_booking_changed(booking: Booking, *, trigger: str) -> None:
 
 
 def _waiting_q(booking: Booking) -> Q:
-    """Waiting requests at the booking's facility that name this booking or its person."""
+    """Waiting requests at the booking's facility that name this booking or its person. By name, any
+    request whose date of birth is near the person's (`custody.names.dob_variants`): matching.could_fit
+    then compares the names as a clerk would (accents, compound names, order), which SQL cannot."""
     person = booking.person
     q = Q(booking_number=booking.booking_number)
     if person.a_number:
         q |= Q(subject_a_number__in=a_number_variants(person.a_number))
     if person.fbi_number:
         q |= Q(subject_fbi_number__iexact=person.fbi_number)
-    q |= Q(subject_last_name__iexact=person.last_name, subject_first_name__iexact=person.first_name,
-           subject_date_of_birth=person.date_of_birth)
+    if person.date_of_birth is not None:
+        q |= Q(subject_date_of_birth__in=names.dob_variants(person.date_of_birth))
     return q & Q(facility_id=booking.facility_id, status=RequestStatus.WAITING)
 
 
@@ -269,6 +272,26 @@ def confirm_match(req: ImmigrationRequest, booking: Booking, *, by: Any, note: s
     with transaction.atomic():
         requests.confirm_match(req, booking, by=by, note=note, at=at)
         reconcile_request(req, trigger="match confirmed")
+    return req
+
+
+def reject_candidates(req: ImmigrationRequest, *, by: Any, reason: str, at: datetime | None = None) -> None:
+    """A clerk rules out every candidate in review ("none of these"); the request is matched again against
+    the rest, usually to wait for its booking, and its notices follow."""
+    with transaction.atomic():
+        if requests.reject_candidates(req, by=by, reason=reason, at=at):
+            reconcile_request(req, trigger="candidates ruled out")
+
+
+def link_by_hand(req: ImmigrationRequest, booking: Booking, *, by: Any, reason: str,
+                 at: datetime | None = None) -> ImmigrationRequest:
+    """A clerk links a request (waiting, in review, or matched to the wrong booking) to a booking found by
+    searching; the law is then applied and the notices follow. Who may see the booking is the caller's check
+    (access.scoping); the booking must be in the request's facility."""
+    with transaction.atomic():
+        requests.confirm_match(req, booking, by=by, note=reason, at=at, how="linked by hand",
+                               trigger="linked by hand")
+        reconcile_request(req, trigger="linked by hand")
     return req
 
 
@@ -355,7 +378,7 @@ def _lookback_rolled(req: ImmigrationRequest, before: datetime, after: datetime)
 
 __all__ = [
     "RecheckResult", "Received", "add_conviction", "apply_bookings", "apply_charges", "apply_convictions",
-    "bookings_changed", "confirm_match", "decide", "live_request_facilities", "on_booking_changed",
+    "bookings_changed", "confirm_match", "decide", "link_by_hand", "live_request_facilities", "on_booking_changed",
     "on_person_changed", "open_requests", "override_decision", "people_changed", "receive", "recheck",
-    "record_release", "upsert_booking", "upsert_charge", "withdraw",
+    "record_release", "reject_candidates", "upsert_booking", "upsert_charge", "withdraw",
 ]

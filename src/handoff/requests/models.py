@@ -60,6 +60,13 @@ class ImmigrationRequest(models.Model):
     status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.WAITING)
     match_candidates = models.JSONField(default=list, blank=True, help_text="booking ids when the match is ambiguous")
     match_note = models.CharField(max_length=300, blank=True)
+    match_details = models.JSONField(
+        default=list, blank=True,
+        help_text="per candidate in review: booking id, score (0-100) and the differences a clerk reads "
+                  "side by side (requests.matching)")
+    match_rejected = models.JSONField(
+        default=list, blank=True,
+        help_text="booking ids a clerk ruled out for this request ('none of these'); never proposed again")
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     historical = models.BooleanField(
         default=False,

@@ -193,14 +193,15 @@ def rematch(req: ImmigrationRequest, *, trigger: str, at: datetime) -> bool:
     req.status = result.status
     req.booking = result.booking
     req.match_candidates = result.candidates
+    req.match_details = result.details
     req.match_note = result.note[:300]
     if result.booking is None:
         had_decision = req.current_decision_id is not None
         req.current_decision = None
-        req.save(update_fields=["status", "booking", "match_candidates", "match_note", "current_decision",
-                                "updated_at"])
+        req.save(update_fields=["status", "booking", "match_candidates", "match_details", "match_note",
+                                "current_decision", "updated_at"])
         return had_decision or previous_booking is not None
-    req.save(update_fields=["status", "booking", "match_candidates", "match_note", "updated_at"])
+    req.save(update_fields=["status", "booking", "match_candidates", "match_details", "match_note", "updated_at"])
     if previous_booking is not None and previous_booking != result.booking.pk and req.current_decision_id:
         req.current_decision = None  # that decision was about another booking; never compare against it
     decide(req, trigger=trigger, at=at)
@@ -208,10 +209,12 @@ def rematch(req: ImmigrationRequest, *, trigger: str, at: datetime) -> bool:
 
 
 def confirm_match(req: ImmigrationRequest, booking: Booking, *, by: AbstractBaseUser | None, note: str,
-                  at: datetime | None = None) -> ImmigrationRequest:
+                  at: datetime | None = None, how: str = "confirmed",
+                  trigger: str = "match confirmed") -> ImmigrationRequest:
     """A person resolves a request in review by naming its booking (one of the candidates, or any booking
-    of the request's facility). Why a note is required: the match decides whom the law is applied to.
-    The flow reconciles the request's notices afterwards."""
+    of the request's facility), or links a waiting request by hand (how="linked by hand"). Why a note is
+    required: the match decides whom the law is applied to. The flow reconciles the request's notices
+    afterwards."""
     at = at or clock.now()
     note = (note or "").strip()
     if not note:
@@ -226,11 +229,39 @@ def confirm_match(req: ImmigrationRequest, booking: Booking, *, by: AbstractBase
     req.status = RequestStatus.MATCHED
     req.booking = booking
     req.match_candidates = []
-    req.match_note = f"confirmed by {who or 'a user'}: {note}"[:300]
-    req.save(update_fields=["status", "booking", "match_candidates", "match_note", "updated_at"])
-    _record(req, changes, f"match confirmed by {who}: {note}", at)
-    decide(req, trigger="match confirmed", at=at)
+    req.match_details = []
+    req.match_note = f"{how} by {who or 'a user'}: {note}"[:300]
+    req.save(update_fields=["status", "booking", "match_candidates", "match_details", "match_note", "updated_at"])
+    _record(req, changes, f"{how} by {who}: {note}", at)
+    decide(req, trigger=trigger, at=at)
     return req
+
+
+def reject_candidates(req: ImmigrationRequest, *, by: AbstractBaseUser | None, reason: str,
+                      at: datetime | None = None) -> bool:
+    """A clerk says none of the candidates in review is the request's subject ("none of these"). The
+    candidates are remembered as ruled out, so a later change to their bookings cannot put them back, and
+    the request is matched again against everything else (usually: waiting). True when the request's
+    notices must be reconciled. Why a reason is required: ruling out the person may let them walk out with
+    no notice; the reason is kept in the record history."""
+    at = at or clock.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("say why none of these bookings is the request's subject", "note")
+    if req.status != RequestStatus.REVIEW:
+        raise Conflict(f"request {req.request_id} has no candidates to rule out ({req.status})")
+    who = getattr(by, "get_username", lambda: "")() if by is not None else ""
+    ruled_out = sorted({*[int(i) for i in req.match_rejected or []], *[int(i) for i in req.match_candidates or []]})
+    changes: dict[str, list[Any]] = {"match_rejected": [list(req.match_rejected or []), ruled_out]}
+    req.match_rejected = ruled_out
+    req.save(update_fields=["match_rejected", "updated_at"])
+    touched = rematch(req, trigger="candidates ruled out", at=at)
+    changes["status"] = [str(RequestStatus.REVIEW), req.status]
+    if req.status == RequestStatus.WAITING:
+        req.match_note = f"none of these, said {who or 'a user'}: {reason}"[:300]
+        req.save(update_fields=["match_note", "updated_at"])
+    _record(req, changes, f"none of these, said {who}: {reason}", at)
+    return touched
 
 
 # --- withdrawal ------------------------------------------------------------------------------------------

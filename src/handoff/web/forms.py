@@ -42,15 +42,25 @@ class OverrideForm(forms.Form):
         return {"notify": notify, "hold": data.get("hold") or None, "transfer": data.get("transfer") or None}
 
 
+#: the review form's "none of these" choice (no booking has id 0)
+NONE_OF_THESE = 0
+
+
 class ConfirmMatchForm(forms.Form):
+    """Pick the candidate booking the request is about, or "none of these" (the candidates are ruled out and
+    the request waits for its booking). The note is required and kept in the record history."""
+
     booking = forms.TypedChoiceField(coerce=int, label="The booking this request is about",
-                                     widget=_usa(forms.Select(), "usa-select"))
+                                     widget=forms.RadioSelect())
     note = forms.CharField(label="How you checked (required)", min_length=5, max_length=300,
                            widget=_usa(forms.TextInput(), "usa-input"))
 
     def __init__(self, *args: Any, candidates: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["booking"].choices = candidates  # type: ignore[attr-defined]
+        choices = list(candidates)
+        if choices:
+            choices.append((NONE_OF_THESE, "None of these: none is the person the request names"))
+        self.fields["booking"].choices = choices  # type: ignore[attr-defined]
 
 
 OUTCOME_CHOICES = [("transferred_to_ice", "Transferred to federal custody"),

@@ -18,7 +18,9 @@ from handoff.casework import flow
 from handoff.core.errors import Conflict, InvalidInput, NotFound
 from handoff.notices import letters
 from handoff.notices.models import LETTER_KINDS
+from handoff.web import forms as web_forms
 from handoff.web.forms import ConfirmMatchForm, OverrideForm
+from handoff.web.views import compare
 from handoff.web.views.common import actor, audit_read, person_name, staff_user, subject_name
 
 
@@ -30,11 +32,12 @@ def _get(request: HttpRequest, request_id: str) -> Any:
 
 
 def _candidates(req: Any, who: Any) -> list[tuple[int, str]]:
-    ids = [int(i) for i in (req.match_candidates or []) if str(i).isdigit()]
-    bookings = scoping.bookings_for(who).filter(pk__in=ids, facility=req.facility).select_related("person")
-    return [(b.pk, f"Booking {b.booking_number}: {person_name(b)}, born "
-             f"{b.person.date_of_birth.isoformat() if b.person.date_of_birth else 'unknown'}")
-            for b in bookings]
+    """The review form's choices, best score first, each telling the candidates apart (name, birth date,
+    booking date) with the comparison table above the form showing every field."""
+    return [(c.booking.pk, f"{c.label}: {person_name(c.booking)}, born "
+             f"{c.booking.person.date_of_birth.isoformat() if c.booking.person.date_of_birth else 'unknown'}, "
+             f"booked {c.booking.booked_at.date().isoformat()}")
+            for c in compare.build(req, who).candidates]
 
 
 def detail_context(request: HttpRequest, req: Any) -> dict[str, Any]:
@@ -91,6 +94,7 @@ def detail_context(request: HttpRequest, req: Any) -> dict[str, Any]:
         "can_confirm": bool(req.status == "review" and who.has_role("jail_clerk", "jail_supervisor", "admin")),
         "match_note": "" if federal else req.match_note,
         "confirm_form": ConfirmMatchForm(candidates=_candidates(req, who)) if req.status == "review" else None,
+        "comparison": compare.build(req, who) if req.status == "review" and not federal else None,
         "can_ack": who.has_role("federal_officer"),
     }
 
@@ -113,6 +117,20 @@ def request_review(request: HttpRequest, request_id: str) -> HttpResponse:
         ctx = detail_context(request, req)
         ctx["confirm_form"] = form
         return render(request, "web/request_detail.html", ctx, status=400)
+    if form.cleaned_data["booking"] == web_forms.NONE_OF_THESE:
+        try:
+            with transaction.atomic():
+                ruled_out = list(req.match_candidates or [])
+                flow.reject_candidates(req, by=staff_user(request), reason=form.cleaned_data["note"])
+                record(who, "request.match_reject", object_type="request", object_ids=[req.request_id, *ruled_out],
+                       detail={"note_chars": len(form.cleaned_data["note"]), "status": req.status},
+                       request=request)
+        except (InvalidInput, Conflict) as exc:
+            messages.error(request, str(exc))
+            return redirect("web:request_detail", request_id=req.request_id)
+        messages.success(request, "None of these: the candidates are ruled out; the request "
+                                  + ("waits for its booking." if req.status == "waiting" else "has other candidates."))
+        return redirect("web:request_detail", request_id=req.request_id)
     booking = scoping.bookings_for(who).get(pk=form.cleaned_data["booking"])
     try:
         with transaction.atomic():

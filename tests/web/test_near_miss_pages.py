@@ -1,0 +1,78 @@
+"""The review form for a near miss (issue 12.1): the request beside each candidate, and "none of these"."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tests.web.conftest import login
+from tests.web.world import World, add_booking
+
+pytestmark = pytest.mark.django_db
+
+
+def near_miss(world: World, request_id: str = "LOS-2025-0101") -> tuple[Any, Any]:
+    """A detainer for "GARCIA, JOSE" born a day later than the booking of "García López, José"."""
+    from handoff.casework.flow import receive
+    from handoff.core import clock
+    from handoff.requests.inputs import RequestInput, SubjectInput
+
+    booking = add_booking(world.facilities["LA-MCJ"], last="García López", first="José", dob=date(1985, 3, 4),
+                          release_in=timedelta(hours=30))
+    data = RequestInput(
+        request_id=request_id, kind="detainer", issued_at=clock.now() - timedelta(hours=1), office="LOS",
+        facility="LA-MCJ", booking_number="",
+        subject=SubjectInput(last_name="GARCIA", first_name="JOSE", date_of_birth=date(1985, 3, 5)),
+        form="I-247A", warrant_type="administrative", warrant_form="I-200", basis=("biometric_match",),
+    )
+    return receive(data, source="test").request, booking
+
+
+def test_it_shows_the_request_beside_each_candidate_with_what_differs(world: World, client: Client) -> None:
+    req, booking = near_miss(world)
+    assert req.status == "review"
+    login(client, world.users["clerk_la"])
+    html = client.get(f"/requests/{req.request_id}/").content.decode()
+    table = html.split('data-testid="match-compare"')[1].split("</table>")[0]
+    assert "García López" in table and "GARCIA" in table
+    assert "1985-03-05" in table and "1985-03-04" in table
+    assert "differs" in table
+    assert "date of birth: one day apart" in table
+    assert "family name: one is part of the other&#x27;s compound family name" in table
+    assert f"Booking {booking.booking_number} (score" in table
+    assert "None of these" in html
+
+
+def test_it_records_none_of_these_with_the_clerks_note_in_the_audit_log(world: World, client: Client) -> None:
+    from handoff.audit.models import AuditEvent
+
+    req, booking = near_miss(world)
+    login(client, world.users["clerk_la"])
+    response = client.post(f"/requests/{req.request_id}/review",
+                           {"booking": "0", "note": "different person: the I-247A photo shows a scar"})
+    assert response.status_code == 302
+    req.refresh_from_db()
+    assert req.status == "waiting" and req.match_rejected == [booking.pk]
+    event = AuditEvent.objects.filter(action="request.match_reject").get()
+    assert req.request_id in event.object_ids and event.outcome == "success"
+    page = client.get(f"/requests/{req.request_id}/").content.decode()
+    assert "none of these" in page
+
+
+def test_it_refuses_a_review_without_a_note_and_saves_nothing(world: World, client: Client) -> None:
+    req, booking = near_miss(world)
+    login(client, world.users["clerk_la"])
+    response = client.post(f"/requests/{req.request_id}/review", {"booking": str(booking.pk), "note": ""})
+    assert response.status_code == 400
+    req.refresh_from_db()
+    assert req.status == "review"
+
+
+def test_it_never_shows_the_comparison_to_the_federal_office(world: World, client: Client) -> None:
+    req, _ = near_miss(world)
+    login(client, world.users["officer_los"])
+    html = client.get(f"/requests/{req.request_id}/").content.decode()
+    assert "match-compare" not in html and "García López" not in html
