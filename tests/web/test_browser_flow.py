@@ -61,7 +61,7 @@ def test_it_takes_a_request_from_review_to_an_acknowledged_notice(
     assert "Review the match" in page.inner_text("main")
     _check(page, "request-review", problems)
     booking = world.requests["review_booking"]
-    page.check(f"input[name=booking][value='{booking.pk}']")
+    page.click(f"label:has-text('Booking {booking.booking_number}')")
     page.fill("input[name=note]", "FBI number and photo checked against the booking record")
     page.click("text=Record my choice")
     page.wait_for_load_state()
