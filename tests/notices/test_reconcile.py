@@ -323,7 +323,6 @@ def test_it_cancels_everything_unsent_when_the_request_loses_its_booking(travel:
 
 def test_it_cancels_a_failed_notice_when_the_request_is_withdrawn_or_no_longer_notifies(travel: Any) -> None:
     from handoff.notices.models import Notice
-    from handoff.notices.services import at_risk_q
 
     world = make_world()  # an office with no contact at all: its notice fails at once
     withdrawn = make_case(world, release_at=T0 + timedelta(hours=72))
@@ -334,5 +333,5 @@ def test_it_cancels_a_failed_notice_when_the_request_is_withdrawn_or_no_longer_n
     redecide(declined, notify=False)
     assert [(n.status, n.cancel_reason) for n in notices(withdrawn)] == [("cancelled", "request withdrawn")]
     assert [(n.status, n.cancel_reason) for n in notices(declined)] == [("cancelled", "decision no longer notifies")]
-    assert not Notice.objects.filter(at_risk_q(T0 + timedelta(hours=30))).exists(), \
+    assert not Notice.objects.at_risk(T0 + timedelta(hours=30)).exists(), \
         "nothing is owed any more, so nothing is at risk on the dashboard"

@@ -14,10 +14,11 @@ Portable SQL only: partial indexes and plain columns that SQLite and PostgreSQL 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 
 
 class NoticeKind(models.TextChoices):
@@ -78,6 +79,47 @@ class OutcomeKind(models.TextChoices):
     STILL_IN_CUSTODY = "still_in_custody", "Still in custody"
 
 
+#: an open notice due this soon whose channel already failed an attempt is at risk
+AT_RISK_HOURS = 6
+
+
+class NoticeQuerySet(models.QuerySet["Notice"]):
+    """The outbox's shared questions, asked the same way by every caller (the jail dashboard, /healthz,
+    /metrics, `handoff notices --at-risk`): before this there were three meanings of "at risk", and the
+    dashboard and the command line disagreed about the same notice (house review d4)."""
+
+    @staticmethod
+    def at_risk_q(now: datetime) -> Q:
+        """A release notice whose release is still ahead and that may not reach the office in time:
+        (a) due and not delivered (scheduled, sending, pending review); (b) failed (every channel gave up);
+        (c) due within AT_RISK_HOURS on a channel that already failed an attempt; (d) delivered but not
+        acknowledged with the release within HANDOFF_ESCALATE_UNACKED_HOURS. A release already past is no
+        longer at risk: it is missed or done (`missed`)."""
+        unacked_until = now + timedelta(hours=settings.HANDOFF_ESCALATE_UNACKED_HOURS)
+        attempted = Exists(Delivery.objects.filter(notice=OuterRef("pk"), attempts__gt=0))
+        due_undelivered = Q(status__in=[*OPEN_STATUSES, NoticeStatus.PENDING_REVIEW], due_at__lte=now)
+        failing_soon = Q(status__in=OPEN_STATUSES, due_at__gt=now,
+                         due_at__lte=now + timedelta(hours=AT_RISK_HOURS)) & attempted
+        unanswered = Q(status=NoticeStatus.SENT, acknowledged_at__isnull=True, release_at__lte=unacked_until)
+        return Q(kind__in=RELEASE_KINDS, release_at__gt=now) & (
+            due_undelivered | Q(status=NoticeStatus.FAILED) | failing_soon | unanswered)
+
+    @staticmethod
+    def overdue_q(now: datetime) -> Q:
+        """Due and still waiting to go out (any notice to an office, not only release notices)."""
+        return Q(status__in=OPEN_STATUSES, due_at__lt=now)
+
+    def at_risk(self, now: datetime) -> NoticeQuerySet:
+        return self.filter(self.at_risk_q(now))
+
+    def overdue(self, now: datetime) -> NoticeQuerySet:
+        return self.filter(self.overdue_q(now))
+
+    def with_at_risk(self, now: datetime) -> NoticeQuerySet:
+        """Each row with `is_at_risk`, for listings that show the flag beside every notice."""
+        return self.annotate(is_at_risk=ExpressionWrapper(self.at_risk_q(now), output_field=BooleanField()))
+
+
 class Notice(models.Model):
     """A message the jail owes because of a decision. The ones to the office travel as deliveries; the
     letters to the person and the attorney are handed over by staff (LetterHandover)."""
@@ -119,6 +161,8 @@ class Notice(models.Model):
     cancel_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NoticeQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_at", "pk"]

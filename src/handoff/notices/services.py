@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core import signing
 from django.db import connection, transaction
-from django.db.models import Q
 from django.urls import reverse
 
 from handoff.core import clock, vocab
@@ -759,22 +758,10 @@ def record_handover(notice_id: str | int | uuid.UUID, *, language: str = "en", r
 
 # --- listing ---------------------------------------------------------------------------------------------
 
-def at_risk_q(now: datetime) -> Q:
-    """Release notices whose release is still ahead and that the office has not acknowledged: not yet
-    delivered although due, failing, or delivered and unanswered."""
-    return (Q(kind__in=RELEASE_KINDS, release_at__gt=now, due_at__lte=now)
-            & Q(status__in=[NoticeStatus.SCHEDULED, NoticeStatus.SENDING, NoticeStatus.SENT, NoticeStatus.FAILED,
-                            NoticeStatus.PENDING_REVIEW]))
-
-
-def is_at_risk(notice: Notice, now: datetime) -> bool:
-    return (notice.kind in RELEASE_KINDS and notice.release_at is not None and notice.release_at > now
-            and notice.due_at is not None and notice.due_at <= now
-            and notice.status in (NoticeStatus.SCHEDULED, NoticeStatus.SENDING, NoticeStatus.SENT,
-                                  NoticeStatus.FAILED, NoticeStatus.PENDING_REVIEW))
-
-
 def notice_summary(notice: Notice, now: datetime) -> dict[str, Any]:
+    """One notice as `handoff notices` prints it. `at_risk` is the manager's (Notice.objects.at_risk): read
+    from the row when the listing annotated it (`with_at_risk`), else asked of the database."""
+    flag = getattr(notice, "is_at_risk", None)
     return {
         "notice_id": str(notice.uid),
         "kind": notice.kind,
@@ -790,7 +777,7 @@ def notice_summary(notice: Notice, now: datetime) -> dict[str, Any]:
         "sent_at": iso(notice.sent_at),
         "acknowledged_at": iso(notice.acknowledged_at),
         "escalated_at": iso(notice.escalated_at),
-        "at_risk": is_at_risk(notice, now),
+        "at_risk": bool(flag) if flag is not None else Notice.objects.at_risk(now).filter(pk=notice.pk).exists(),
         "supersedes": str(notice.supersedes.uid) if notice.supersedes_id and notice.supersedes else None,
         "deliveries": [
             {"channel": d.channel, "status": d.status, "attempts": d.attempts, "webhook_id": d.webhook_id,

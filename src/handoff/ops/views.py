@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from handoff.core import clock
 from handoff.notices.metrics import oldest_overdue, prometheus
+from handoff.notices.models import Notice
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -23,6 +24,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         age, overdue = oldest_overdue()
         body["oldest_overdue_delivery_seconds"] = round(age, 3)
         body["overdue_deliveries"] = overdue
+        body["at_risk_notices"] = Notice.objects.at_risk(clock.now()).count()
         from handoff.casework.alarms import oldest_open_review
 
         reviews = oldest_open_review(clock.now())

@@ -7,21 +7,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from handoff.access import scoping
 from handoff.core import clock
-from handoff.notices.models import LETTER_KINDS, OPEN_STATUSES, Delivery, Notice, NoticeStatus
+from handoff.notices.models import (
+    AT_RISK_HOURS,
+    LETTER_KINDS,
+    OPEN_STATUSES,
+    Notice,
+    NoticeQuerySet,
+    NoticeStatus,
+)
 from handoff.requests.models import RequestStatus
 from handoff.web.queries import Likely
 from handoff.web.views.common import actor, audit_read, subject_name
 
 WINDOW_HOURS = 72
-AT_RISK_HOURS = 6  # an open notice due this soon whose channel is failing, or sent and unacknowledged this close to release
 MISSED_DAYS = 30
 LIST_LIMIT = 50
 
@@ -72,18 +77,14 @@ def _recent_decisions(who: Any, chosen: Any | None, now: datetime) -> list[Any]:
 
 
 def _problem_notices(office_notices: Any, now: datetime) -> tuple[list[Any], list[Any]]:
-    """At-risk and missed notices. Why one narrow pass and then a fetch: both can only be found by looking at
-    each of the place's notices (no index serves "failed", "sent and not acknowledged near release" or
-    "missed" yet), so they share one look that reads a few columns, and only the rows shown are loaded."""
-    from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef
-
-    unacked_hours = float(getattr(settings, "HANDOFF_ESCALATE_UNACKED_HOURS", 24))
-    attempted = Exists(Delivery.objects.filter(notice=OuterRef("pk"), attempts__gt=0))
-    at_risk = (
-        Q(status=NoticeStatus.FAILED, release_at__gte=now - timedelta(days=1))
-        | Q(status=NoticeStatus.SENT, release_at__gte=now, release_at__lte=now + timedelta(hours=unacked_hours))
-        | (Q(status__in=OPEN_STATUSES, due_at__gte=now, due_at__lte=now + timedelta(hours=AT_RISK_HOURS)) & attempted)
-    )
+    """At-risk and missed notices. At risk is the manager's one definition (Notice.objects.at_risk), less
+    the overdue ones, which have their own table above it. Why one narrow pass and then a fetch: both can
+    only be found by looking at each of the place's notices (no index serves "failed", "sent and not
+    acknowledged near release" or "missed" yet), so they share one look that reads a few columns, and only
+    the rows shown are loaded."""
+    # not overdue (NoticeQuerySet.overdue_q), written so this pass never reads as the overdue list's query
+    not_overdue = Q(due_at__gte=now) | ~Q(status__in=OPEN_STATUSES)
+    at_risk = NoticeQuerySet.at_risk_q(now) & not_overdue
     missed = Q(missed=True, release_at__gte=now - timedelta(days=MISSED_DAYS))
     rows = list(
         office_notices.annotate(
@@ -149,7 +150,7 @@ def dashboard_context(request: HttpRequest, now: datetime | None = None) -> dict
         "request", "request__facility", "booking", "booking__person"
     ).defer(*(f"request__{f}" for f in REQUEST_UNUSED))
     overdue = list(
-        office_notices.filter(Likely(Q(due_at__lt=now), RARE), status__in=OPEN_STATUSES)
+        office_notices.filter(Likely(Q(due_at__lt=now), RARE)).filter(NoticeQuerySet.overdue_q(now))
         .order_by("due_at", "pk")[:LIST_LIMIT]
     )
     at_risk, missed = _problem_notices(office_notices, now)
@@ -183,7 +184,7 @@ def dashboard_context(request: HttpRequest, now: datetime | None = None) -> dict
         "missed": missed,
         "recent": recent,
         "window_hours": WINDOW_HOURS,
-        "at_risk_seconds": AT_RISK_HOURS * 3600,
+        "at_risk_seconds": AT_RISK_HOURS * 3600,  # the countdown turns amber: the same 6 h as at risk
         "missed_days": MISSED_DAYS,
         "shown_ids": shown,
         "Notice": Notice,

@@ -35,13 +35,14 @@ class Command(BaseCommand):
         parser.add_argument("--kind", choices=NoticeKind.values)
         parser.add_argument("--office", help="office code")
         parser.add_argument("--request", help="request id")
-        parser.add_argument("--at-risk", action="store_true", help="release notices due and not acknowledged")
+        parser.add_argument("--at-risk", action="store_true", help="release notices that may not reach the office in time (as on the jail dashboard)")
         parser.add_argument("--limit", type=int, default=500)
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = clock.now()
-        qs = Notice.objects.select_related("request", "request__facility", "office", "booking", "supersedes")
+        qs = Notice.objects.with_at_risk(now).select_related("request", "request__facility", "office", "booking",
+                                                                "supersedes")
         if options["status"]:
             qs = qs.filter(status=options["status"])
         if options["due_before"]:
@@ -53,7 +54,7 @@ class Command(BaseCommand):
         if options["request"]:
             qs = qs.filter(request__request_id=options["request"])
         if options["at_risk"]:
-            qs = qs.filter(services.at_risk_q(now))
+            qs = qs.at_risk(now)
         total = qs.count()
         rows = [services.notice_summary(n, now)
                 for n in qs.prefetch_related("deliveries").order_by("due_at", "pk")[: options["limit"]]]
