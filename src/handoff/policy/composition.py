@@ -3,7 +3,7 @@
 Why its own module: the law (COMPOSITION.md) is what counsel reads and argues about; the engine's speed-up
 layer (memo, decomposition, layouts) is what a benchmark justifies. Kept apart, each can be read without the
 other. The engine calls `compose` once per policy version it consulted, in chain order, then `withdraw` and
-`no_policy_in_force`.
+`no_policy_in_force` (when no state-level version is in force).
 
 - notify / hold / transfer: the most specific policy decides, but a county or city may not loosen a state
   prohibition nor restrict a state mandate (the value stays, with a "composition" reason) - the state's stance
@@ -133,8 +133,18 @@ def withdraw(composed: dict[str, Any], reasons: list[Reason]) -> None:
     reasons.append(_WITHDRAWN)
 
 
+NO_POLICY = "no policy on file for this place and date"
+NO_POLICY_CITE = "8 CFR 287.7(a) (a detainer is a request); Galarza v. Szalczyk, 745 F.3d 634 (3d Cir. 2014)"
+
+
 def no_policy_in_force(composed: dict[str, Any], reasons: list[Reason], chain: Sequence[str], day: date) -> None:
-    """No policy of the chain is in force: a person must decide."""
-    composed["review"] = True
-    reasons.append(Reason(ENGINE, "no-policy", "-", True,
-                          f"No policy of the chain {list(chain)} is in force on {day.isoformat()}: a person must decide."))
+    """No state-level version is in force for this place on this day (no state policy in the chain, a date
+    before the state's first encoded version, a territory): a person must decide, and nothing is permitted
+    meanwhile. Why not the federal baseline: a detainer is only a request (8 CFR 287.7(a)); holding on it is
+    a new arrest that needs arrest authority under state law (Galarza, Lunn, Wells v. DeMarco), so where
+    Handoff holds no state law it cannot say a hold, a notice or a hand-over is permitted (issue 10 item 3,
+    law review X2). Protective duties (notice to the person or attorney) that a policy set are kept."""
+    composed.update(notify=False, hold="prohibited", transfer="prohibited", review=True)
+    # `chain` and `day` stay out of the text: a decision must not change only because the date did.
+    del chain, day
+    reasons.append(Reason(ENGINE, "no-policy", NO_POLICY_CITE, True, NO_POLICY, True))

@@ -544,6 +544,7 @@ class Registry:
         consulted: list[str] = []
         reasons: list[Reason] = []
         regime: Regime | None = None  # the nearest state prohibition or mandate above, with its stance that day
+        state_in_force = False  # no state-level version in force: no policy, no permission
         for doc in docs:
             compiled = None
             for start, end, candidate in self._timeline[doc.id]:
@@ -556,11 +557,14 @@ class Registry:
                 continue
             decided = self._run(doc, compiled, req, reasons)
             consulted.append(compiled.label)
+            if doc.level == "state":
+                state_in_force = True
             compose(composed, decided, doc, regime, reasons)
             regime = regime_after(doc, regime, compiled.version.stance)
         if facts.request.withdrawn:
             withdraw(composed, reasons)
-        if not consulted:
+        if not state_in_force and (not consulted or not facts.request.withdrawn):
+            # a withdrawn request under some law in force still means nothing to do
             no_policy_in_force(composed, reasons, chain, day)
         return Decision(
             request_id=facts.request_id if request_id is None else request_id,
