@@ -34,10 +34,13 @@ SUCCESS = {
     "GET /notices": 200,
     "POST /notices/{notice_id}/ack": 200,
     "GET /me": 200,
+    "GET /people/search": 200,
+    "POST /requests/{request_id}/link": 200,
 }
 # reads first, destructive writes (withdrawal) last, so each cell finds the world as it expects
 ORDER = ["GET /me", "GET /requests/{request_id}", "GET /notices", "POST /notices/{notice_id}/ack",
-         "POST /requests/{request_id}/override", "POST /bookings", "POST /charges", "POST /convictions",
+         "POST /requests/{request_id}/override", "GET /people/search", "POST /requests/{request_id}/link",
+         "POST /bookings", "POST /charges", "POST /convictions",
          "POST /bookings/{facility}/{booking_number}/release", "POST /requests",
          "POST /requests/{request_id}/withdraw"]
 GLOBAL = {"auditor", "admin"}
@@ -69,7 +72,11 @@ def api_call(w: W.World, key: str, side: str, role: str, n: int) -> tuple[str, s
                            "subject": {"last_name": "Roe", "first_name": "Pat", "date_of_birth": "1990-02-03"}},
         "POST /requests/{request_id}/withdraw": {"withdrawn_at": iso()},
         "POST /requests/{request_id}/override": {"reason": "counsel advised: notify", "notify": True},
+        "POST /requests/{request_id}/link": {"booking": f"{facility}/{booking.booking_number}",
+                                             "reason": "checked the A-number on the faxed form"},
     }.get(key)
+    if key == "GET /people/search":
+        path += f"?q={booking.booking_number}"
     return key.split(" ", 1)[0], "/api/v1" + path, body
 
 

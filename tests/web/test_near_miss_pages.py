@@ -76,3 +76,74 @@ def test_it_never_shows_the_comparison_to_the_federal_office(world: World, clien
     login(client, world.users["officer_los"])
     html = client.get(f"/requests/{req.request_id}/").content.decode()
     assert "match-compare" not in html and "García López" not in html
+
+
+def waiting_request(world: World, request_id: str = "LOS-2025-0102") -> Any:
+    """A detainer whose subject's date of birth is keyed three days off: nothing fits, it waits."""
+    from handoff.casework.flow import receive
+    from handoff.core import clock
+    from handoff.requests.inputs import RequestInput, SubjectInput
+
+    data = RequestInput(
+        request_id=request_id, kind="detainer", issued_at=clock.now() - timedelta(hours=1), office="LOS",
+        facility="LA-MCJ", booking_number="",
+        subject=SubjectInput(last_name="GARCIA", first_name="JOSE", date_of_birth=date(1985, 3, 8)),
+        form="I-247A", warrant_type="administrative", warrant_form="I-200", basis=("biometric_match",),
+    )
+    return receive(data, source="test", at=clock.now() - timedelta(hours=5)).request
+
+
+def test_it_lists_waiting_requests_on_the_jail_dashboard_with_age_and_a_search(world: World, client: Client) -> None:
+    req = waiting_request(world)
+    assert req.status == "waiting"
+    login(client, world.users["clerk_la"])
+    html = client.get("/jail/").content.decode()
+    section = html.split('data-testid="waiting"')[1].split("</section>")[0]
+    assert req.request_id in section and "GARCIA, JOSE" in section
+    assert "5 h 0 min" in section  # received five hours ago
+    found = client.get("/jail/?waiting=garcia").content.decode().split('data-testid="waiting"')[1]
+    assert req.request_id in found.split("</section>")[0]
+    none = client.get("/jail/?waiting=nobody-by-that-name").content.decode().split('data-testid="waiting"')[1]
+    assert req.request_id not in none.split("</section>")[0]
+
+
+def test_it_finds_people_by_name_without_accents_and_a_date_a_day_off(world: World, client: Client) -> None:
+    from handoff.audit.models import AuditEvent
+
+    _, booking = near_miss(world)
+    login(client, world.users["clerk_la"])
+    html = client.get("/people/search", {"q": "garcia lopez 1985-03-05"}).content.decode()
+    results = html.split('data-testid="search-results"')[1].split("</table>")[0]
+    assert booking.booking_number in results and "date of birth one day apart" in results
+    assert booking.booking_number in client.get("/people/search", {"q": booking.booking_number}).content.decode()
+    # Montgomery County's bookings are not the Los Angeles clerk's to search
+    mc = client.get("/people/search", {"q": "lopez ana"}).content.decode()
+    assert "MC-CF" not in mc
+    event = AuditEvent.objects.filter(action="person.search").order_by("seq").first()
+    assert event is not None and "garcia" not in str(event.detail).lower()
+
+
+def test_it_links_a_waiting_request_by_hand_and_refuses_another_countys_booking(world: World, client: Client) -> None:
+    from handoff.audit.models import AuditEvent
+
+    req = waiting_request(world)
+    _, booking = near_miss(world, "LOS-2025-0103")
+    login(client, world.users["clerk_la"])
+    page = client.get(f"/requests/{req.request_id}/?link=LA-MCJ/{booking.booking_number}").content.decode()
+    assert f'value="LA-MCJ/{booking.booking_number}"' in page
+    mc_booking = world.requests["montgomery"].booking
+    refused = client.post(f"/requests/{req.request_id}/link",
+                          {"booking": f"MC-CF/{mc_booking.booking_number}", "reason": "same man, I think so"})
+    assert refused.status_code == 404
+    bad = client.post(f"/requests/{req.request_id}/link", {"booking": "no slash", "reason": "x"})
+    assert bad.status_code == 400 and "FACILITY/NUMBER" in bad.content.decode()
+    req.refresh_from_db()
+    assert req.status == "waiting"
+    done = client.post(f"/requests/{req.request_id}/link",
+                       {"booking": f"LA-MCJ/{booking.booking_number}",
+                        "reason": "date of birth keyed wrong on the fax; A-number agrees"})
+    assert done.status_code == 302
+    req.refresh_from_db()
+    assert (req.status, req.booking_id) == ("matched", booking.pk)
+    assert req.current_decision is not None
+    assert AuditEvent.objects.filter(action="request.link", outcome="success").exists()

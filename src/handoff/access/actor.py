@@ -10,11 +10,14 @@ from __future__ import annotations
 import getpass
 import socket
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import get_user_model
+
 from handoff.access.models import GLOBAL_ROLES, Account, Membership, Role
+from handoff.core.errors import NotFound
 from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
 
 if TYPE_CHECKING:
@@ -200,3 +203,16 @@ def actor_for_request(request: HttpRequest) -> Actor:
 
 
 SYSTEM = Actor(kind="system", username="system", ip="local", internal=True)
+
+
+def for_command(username: str, tool: str) -> Actor:
+    """The actor a command runs as: the named user (`--as NAME`: scoped to their places, as on the pages and
+    the API), or the system (global) when no name is given. Why a command may act as a user: a clerk at the
+    terminal must see what the pages would show them, and the audit log must name them."""
+    if not username:
+        return Actor.system(tool)
+    user = get_user_model().objects.filter(username=username).first()
+    actor = actor_for_user(user) if user is not None else ANONYMOUS
+    if not actor.is_authenticated:
+        raise NotFound(f"no active account {username!r} (see `handoff user list`)")
+    return replace(actor, ip=f"cli@{socket.gethostname()}"[:80])

@@ -109,6 +109,11 @@ URL_RULES.update({
     "web:request_detail": Rule(read=R.READERS, scope="request"),
     "web:request_review": Rule(read=R.JAIL, write=R.JAIL, scope="request"),
     "web:request_override": Rule(read=R.SUPERVISOR, write=R.SUPERVISOR, scope="request"),
+    "web:request_link": Rule(read=R.JAIL, write=R.JAIL, scope="request",
+                             note="jail staff link a request of their facility to a booking they may read, with "
+                                  "a reason (audited); another county's booking is answered 404"),
+    "web:people_search": Rule(read=R.JAIL, note="jail staff search the people and bookings of their own "
+                                                "facilities (audited: kinds of search and bookings shown)"),
     "web:request_outcome": Rule(read=OUTCOME_WRITERS, write=OUTCOME_WRITERS, scope="request"),
     "web:letter": Rule(read=R.JAIL, scope="notice"),
     "web:notice_ack": Rule(read=R.FEDERAL, write=R.FEDERAL, scope="notice"),
@@ -149,6 +154,11 @@ API_RULES: dict[str, Rule] = {
     "POST /requests/{request_id}/withdraw": Rule(write=R.REQUEST_WRITERS, scope="request"),
     "POST /requests/{request_id}/override": Rule(write=R.SUPERVISOR, scope="request",
                                                  note="a supervisor overrides a decision under review"),
+    "POST /requests/{request_id}/link": Rule(write=R.JAIL, scope="request",
+                                             note="link a request to a booking by hand, with a reason; another "
+                                                  "county's booking is answered 404"),
+    "GET /people/search": Rule(read=R.JAIL, note="people and bookings of the caller's own facilities only "
+                                                "(access.scoping.bookings_for); audited"),
     "GET /notices": Rule(read=R.CASE_READERS),
     "POST /notices/{notice_id}/ack": Rule(write=R.FEDERAL, scope="notice"),
     "GET /me": Rule(read=R.ANY_USER),

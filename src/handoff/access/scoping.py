@@ -175,6 +175,19 @@ def can_read_booking(actor: Actor, booking: Booking) -> bool:
     return False
 
 
+def get_booking(actor: Actor, reference: str) -> Booking:
+    """One booking by "FACILITY/NUMBER" (as the link command and route take it), or NotFound when it does not
+    exist or is outside the actor's scope: a booking in another county is as absent as one never made."""
+    facility, sep, number = (reference or "").strip().partition("/")
+    if not sep or not facility.strip() or not number.strip():
+        raise InvalidInput(f"booking {reference!r} is not FACILITY/NUMBER (e.g. LA-MCJ/24-001)", "booking")
+    booking = (bookings_for(actor).filter(facility__code=facility.strip(), booking_number=number.strip())
+               .select_related("person", "facility").first())
+    if booking is None:
+        raise NotFound(f"booking {reference.strip()!r} not found")
+    return booking
+
+
 def _county_ids(actor: Actor) -> list[int]:
     """The counties of the facilities a place role may read: a Person belongs to one of them or to none."""
     return sorted(set(Facility.objects.filter(pk__in=sorted(actor.place_facility_ids))

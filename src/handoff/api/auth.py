@@ -23,6 +23,7 @@ from handoff.core.errors import InvalidInput
 #: query parameters each route declares; any other is refused (strict input, like unknown body fields)
 QUERY_PARAMETERS: dict[str, frozenset[str]] = {
     "GET /notices": frozenset({"status", "due_before", "request_id", "limit", "offset"}),
+    "GET /people/search": frozenset({"q"}),
 }
 
 

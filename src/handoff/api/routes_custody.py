@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Path, Router, Status
+from ninja import Path, Query, Router, Status
 
 from handoff.access import scoping
 from handoff.access.errors import Forbidden
 from handoff.api import present
 from handoff.api.common import actor_of, audited, source
 from handoff.api.schemas import (
+    ERRORS,
     ERRORS_409,
     BookingIn,
     BookingNumber,
@@ -22,8 +23,11 @@ from handoff.api.schemas import (
     ConvictionIn,
     ConvictionWrite,
     ReleaseIn,
+    SearchOut,
+    SearchText,
 )
 from handoff.casework import flow
+from handoff.custody import search as custody_search
 
 router = Router(tags=["custody"])
 
@@ -110,3 +114,27 @@ def post_release(
         return out, [result.obj.pk], {"outcome": result.outcome, "fields": sorted(result.changes)}
 
     return Status(200, audited(actor, "booking.release", "booking", run, target=[booking_number]))
+
+
+@router.get("/people/search", response={200: SearchOut, **ERRORS}, url_name="api_people_search")
+def get_people_search(request: HttpRequest, q: Annotated[SearchText, Query(example="garcia jose 1985-03-04")]
+                      ) -> Status[dict[str, Any]]:
+    """People and bookings of the caller's facilities by name, date of birth (YYYY-MM-DD or MM/DD/YYYY),
+    booking number, A-number or FBI number; in custody first. A date also finds the dates one day apart or
+    with day and month swapped (found_by says so). Audited by the kinds of search and the bookings shown."""
+    actor = actor_of(request)
+
+    def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
+        found = custody_search.search(scoping.bookings_for(actor), q)
+        results = [{
+            "facility": h.booking.facility.code, "booking_number": h.booking.booking_number,
+            "last_name": h.booking.person.last_name, "first_name": h.booking.person.first_name,
+            "middle_name": h.booking.person.middle_name, "date_of_birth": h.booking.person.date_of_birth,
+            "a_number": h.booking.person.a_number, "fbi_number": h.booking.person.fbi_number,
+            "booked_at": h.booking.booked_at, "released_at": h.booking.released_at,
+            "in_custody": h.booking.released_at is None, "found_by": h.why,
+        } for h in found.hits]
+        return ({"total": found.total, "shown": len(results), "results": results},
+                [h.booking.pk for h in found.hits], {"kinds": found.kinds, "results": found.total})
+
+    return Status(200, audited(actor, "person.search", "booking", run))

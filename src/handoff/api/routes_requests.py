@@ -18,6 +18,7 @@ from handoff.api.common import actor_of, audited, source
 from handoff.api.schemas import (
     ERRORS,
     ERRORS_409,
+    LinkIn,
     MeOut,
     OverrideIn,
     RequestId,
@@ -143,6 +144,27 @@ def post_override(request: HttpRequest, request_id: Annotated[RequestId, Path(ex
         return detail, [req.pk], {"decision": row.pk, "overrides": row.overrides_id, "changed": sorted(choices)}
 
     return Status(200, audited(actor, "decision.override", "request", run, target=[request_id]))
+
+
+@router.post("/requests/{request_id}/link", response={200: RequestOut, **ERRORS_409}, url_name="api_request_link")
+def post_link(request: HttpRequest, request_id: Annotated[RequestId, Path(example="LOS-2025-0001")],
+              body: LinkIn) -> Status[dict[str, Any]]:
+    """Jail staff link a request (waiting, in review, or matched to the wrong booking) to a booking of its
+    facility by hand, with a reason; the law is applied at once. A booking outside the caller's facilities
+    (another county's) is 404, as if it did not exist."""
+    actor = actor_of(request)
+
+    def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
+        req = scoping.get_request(actor, request_id)
+        _check_request_write(actor, req)
+        booking = scoping.get_booking(actor, body.booking)
+        user = get_user_model().objects.filter(pk=actor.user_id).first() if actor.user_id else None
+        flow.link_by_hand(req, booking, by=user, reason=body.reason)
+        req = scoping.get_request(actor, request_id)
+        detail, notices = _detail(actor, req)
+        return detail, [req.pk], {"booking": booking.pk, "reason": body.reason, **_read_ids(req, notices)}
+
+    return Status(200, audited(actor, "request.link", "request", run, target=[request_id]))
 
 
 @router.get("/me", response={200: MeOut, **ERRORS}, url_name="api_me")

@@ -479,3 +479,38 @@ class MeOut(Out):
     facilities: list[str]
     jurisdictions: list[str]
     offices: list[str]
+
+
+# --- people search and linking by hand (issue 12.1) ----------------------------------------------------------
+
+BookingRef = Annotated[str, StringConstraints(min_length=3, max_length=130, pattern=r"^[^\x00-\x1f\x7f/]+/[^\x00-\x1f\x7f]+$")]
+SearchText = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$")]
+
+
+class LinkIn(StrictIn):
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
+        {"booking": "LA-MCJ/24-001", "reason": "A-number on the faxed I-213 matches the jail record"}]})
+
+    booking: BookingRef
+    reason: Reason
+
+
+class SearchHitOut(Out):
+    facility: str
+    booking_number: str
+    last_name: str
+    first_name: str
+    middle_name: str
+    date_of_birth: date | None
+    a_number: str
+    fbi_number: str
+    booked_at: datetime
+    released_at: datetime | None
+    in_custody: bool
+    found_by: list[str]
+
+
+class SearchOut(Out):
+    total: int
+    shown: int
+    results: list[SearchHitOut]

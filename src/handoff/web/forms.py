@@ -151,3 +151,26 @@ class TryItForm(forms.Form):
         # compose under the policies above it, as a real facility would be: nation, then state
         chain = chain_for_policy(d["policy"], self.registry)
         return facts, chain, d.get("as_of") or clock.now().date()
+
+
+class LinkForm(forms.Form):
+    """Link a request to a booking by hand (a waiting request whose person was found by searching). The
+    reason is required and kept in the audit log and the record history."""
+
+    booking = forms.CharField(label="Booking (FACILITY/NUMBER, as people search shows it)", max_length=130,
+                              widget=_usa(forms.TextInput(attrs={"autocomplete": "off"}), "usa-input"))
+    reason = forms.CharField(label="Why this booking is the request's subject (required; audited)", min_length=10,
+                             max_length=300, widget=_usa(forms.TextInput(), "usa-input"))
+
+    def clean_booking(self) -> str:
+        value = str(self.cleaned_data["booking"]).strip()
+        facility, sep, number = value.partition("/")
+        if not sep or not facility.strip() or not number.strip():
+            raise forms.ValidationError("Give the facility code and booking number as FACILITY/NUMBER, "
+                                        "e.g. LA-MCJ/24-001.")
+        return value
+
+
+class PeopleSearchForm(forms.Form):
+    q = forms.CharField(label="Name, date of birth, booking number, A-number or FBI number", max_length=120,
+                        required=False, widget=_usa(forms.TextInput(attrs={"type": "search"}), "usa-input"))

@@ -15,6 +15,7 @@ urlpatterns = [
     path("requests/<str:request_id>/review", views.request_review, name="request_review"),
     path("requests/<str:request_id>/override", views.request_override, name="request_override"),
     path("requests/<str:request_id>/outcome", views.request_outcome, name="request_outcome"),
+    path("requests/<str:request_id>/link", views.request_link, name="request_link"),
     path("notices/<str:notice_id>/letter", views.letter, name="letter"),
     path("notices/<str:notice_id>/acknowledge", views.notice_ack, name="notice_ack"),
     path("policies", views.policies, name="policies"),
@@ -27,4 +28,5 @@ urlpatterns = [
     path("transparency/codebook.csv", views.transparency_codebook_csv, name="transparency_codebook_csv"),
     path("session/keepalive", views.keepalive, name="keepalive"),
     path("people/review", views.people_review, name="people_review"),
+    path("people/search", views.people_search, name="people_search"),
 ]

@@ -6,6 +6,7 @@ from handoff.web.views.office import notice_ack, office_csv, office_dashboard, r
 from handoff.web.views.people import people_review
 from handoff.web.views.policies import policies, policy_detail, policy_try
 from handoff.web.views.requests import letter, request_detail, request_override, request_review
+from handoff.web.views.search import people_search, request_link
 from handoff.web.views.transparency import (
     transparency,
     transparency_codebook,
@@ -18,5 +19,5 @@ __all__ = [
     "home", "keepalive", "jail_dashboard", "office_dashboard", "office_csv", "notice_ack", "request_outcome", "policies",
     "policy_detail", "policy_try", "letter", "request_detail", "request_override", "request_review",
     "transparency", "transparency_csv", "transparency_parquet", "transparency_codebook", "transparency_codebook_csv",
-    "people_review",
+    "people_review", "people_search", "request_link",
 ]

@@ -24,6 +24,7 @@ from handoff.notices.models import (
 )
 from handoff.requests.models import RequestStatus
 from handoff.web.queries import Likely
+from handoff.web.views import waiting
 from handoff.web.views.common import actor, audit_read, subject_name
 
 WINDOW_HOURS = 72
@@ -196,6 +197,8 @@ def dashboard_context(request: HttpRequest, now: datetime | None = None) -> dict
 @require_http_methods(["GET", "HEAD"])
 def jail_dashboard(request: HttpRequest) -> HttpResponse:
     ctx = dashboard_context(request)
-    audit_read(request, ctx["who"], "request.list", "request", sorted(ctx["shown_ids"]))
+    ctx.update(waiting.context(request, ctx["who"], ctx["chosen"], ctx["now"]))
+    shown = set(ctx["shown_ids"]) | {row.request.request_id for row in ctx["waiting"]}
+    audit_read(request, ctx["who"], "request.list", "request", sorted(shown))
     template = "web/_jail_live.html" if getattr(request, "htmx", False) else "web/jail.html"
     return render(request, template, ctx)

@@ -19,7 +19,7 @@ from handoff.core.errors import Conflict, InvalidInput, NotFound
 from handoff.notices import letters
 from handoff.notices.models import LETTER_KINDS
 from handoff.web import forms as web_forms
-from handoff.web.forms import ConfirmMatchForm, OverrideForm
+from handoff.web.forms import ConfirmMatchForm, LinkForm, OverrideForm
 from handoff.web.views import compare
 from handoff.web.views.common import actor, audit_read, person_name, staff_user, subject_name
 
@@ -96,6 +96,9 @@ def detail_context(request: HttpRequest, req: Any) -> dict[str, Any]:
         "confirm_form": ConfirmMatchForm(candidates=_candidates(req, who)) if req.status == "review" else None,
         "comparison": compare.build(req, who) if req.status == "review" and not federal else None,
         "can_ack": who.has_role("federal_officer"),
+        "can_link": bool(req.status != "withdrawn" and not req.historical and who.can_write
+                         and who.has_role("jail_clerk", "jail_supervisor", "admin")),
+        "link_form": LinkForm(initial={"booking": (request.GET.get("link") or "")[:130]}),
     }
 
 

@@ -1,4 +1,5 @@
-"""`handoff people link|export|review|confirm|reject`: the same person across jails."""
+"""`handoff people link|export|review|confirm|reject`: the same person across jails; `handoff people search`:
+find people and their bookings (issue 12.1)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
-from handoff.access.actor import Actor
+from handoff.access import scoping
+from handoff.access.actor import Actor, for_command
+from handoff.audit import record
 from handoff.core.errors import HandoffError
+from handoff.custody import search as custody_search
 from handoff.linkage import engine, services
 
 #: the steps of a link run, for the progress bar (services.link and engine.score announce them in this order)
@@ -51,12 +56,21 @@ class Command(BaseCommand):
         "  handoff people export --out people.csv    # facility, booking_number, person_id, match_weight\n"
         "  handoff people review --json              # the open review list\n"
         "  handoff people confirm 12 --reason 'same tattoo and booking photo'\n"
-        "  handoff people reject 13 --reason 'twins: different SSNs on the jail record'\n\n"
+        "  handoff people reject 13 --reason 'twins: different SSNs on the jail record'\n"
+        "  handoff people search 'garcia jose 1985-03-04'   # name, date of birth, booking, A- or FBI number\n"
+        "  handoff people search A012345678 --as clerk_la --json   # as that clerk sees it\n\n"
         "Exit codes: 0 done; 2 bad input (a message says which)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
+        search = sub.add_parser("search", help="find people and bookings by name, date of birth, booking number, "
+                                               "A-number or FBI number")
+        search.add_argument("query", help='e.g. "garcia jose 1985-03-04", LA-MCJ booking number, A012345678')
+        search.add_argument("--as", dest="as_user", default="",
+                            help="search as this user, within their facilities (default: every facility)")
+        search.add_argument("--limit", type=int, default=custody_search.LIMIT)
+        search.add_argument("--json", action="store_true")
         link = sub.add_parser("link", help="link people across jails and refresh the review list")
         link.add_argument("--json", action="store_true", help="print one JSON object; no progress bar")
         link.add_argument("--threshold", type=float, default=engine.THRESHOLD,
@@ -83,9 +97,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
-        actor = Actor.system(f"cli:people {action}")
         try:
-            if action == "link":
+            actor = for_command(options.get("as_user") or "", f"cli:people {action}")
+            if action == "search":
+                self._search(actor, options)
+            elif action == "link":
                 self._link(actor, options)
             elif action == "export":
                 n = services.export_csv(options["out"], actor=actor)
@@ -98,6 +114,37 @@ class Command(BaseCommand):
                           f"Pair {rp.pk}: {rp.status}. It takes effect at the next `handoff people link`.")
         except HandoffError as exc:
             raise CommandError(str(exc), returncode=2) from exc
+
+    def _search(self, actor: Actor, options: dict[str, Any]) -> None:
+        if not actor.is_global and not actor.has_role("jail_clerk", "jail_supervisor", "admin"):
+            raise CommandError("only jail staff search people", returncode=2)
+        found = custody_search.search(scoping.bookings_for(actor), options["query"],
+                                      limit=max(1, min(options["limit"], 500)))
+        with transaction.atomic():
+            record(actor, "person.search", object_type="booking", object_ids=[h.booking.pk for h in found.hits],
+                   detail={"kinds": found.kinds, "results": found.total})
+        rows: list[dict[str, Any]] = [{
+            "booking": f"{h.booking.facility.code}/{h.booking.booking_number}",
+            "last_name": h.booking.person.last_name, "first_name": h.booking.person.first_name,
+            "date_of_birth": h.booking.person.date_of_birth.isoformat() if h.booking.person.date_of_birth else None,
+            "a_number": h.booking.person.a_number, "fbi_number": h.booking.person.fbi_number,
+            "booked_at": h.booking.booked_at.isoformat(),
+            "released_at": h.booking.released_at.isoformat() if h.booking.released_at else None,
+            "found_by": h.why,
+        } for h in found.hits]
+        if options["json"]:
+            self.stdout.write(json.dumps({"total": found.total, "shown": len(rows), "results": rows}))
+            return
+        if not rows:
+            self.stdout.write("No booking found.")
+            return
+        for r in rows:
+            custody = "released " + r["released_at"][:10] if r["released_at"] else "in custody"
+            self.stdout.write(f"{r['booking']}  {r['last_name']}, {r['first_name']}  born {r['date_of_birth'] or '?'}"
+                              f"  {r['a_number'] or '-'}  {r['fbi_number'] or '-'}  {custody}"
+                              f"  [{', '.join(r['found_by'])}]")
+        if found.total > len(rows):
+            self.stdout.write(f"... {found.total - len(rows)} more; narrow the search (add a date of birth).")
 
     def _say(self, options: dict[str, Any], data: dict[str, Any], text: str) -> None:
         self.stdout.write(json.dumps(data) if options.get("json") else text)
