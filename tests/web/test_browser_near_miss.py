@@ -78,7 +78,7 @@ def test_it_lets_a_clerk_resolve_a_near_miss_and_link_a_waiting_request(live_ser
     page.wait_for_load_state()
     assert booking.booking_number in page.inner_text("[data-testid=search-results]")
     _check(page, "people-search", problems)
-    page.click(f"text=Link to {far.request_id}")
+    page.click(f"a:has-text('Link to {far.request_id}')")
     page.wait_for_load_state()
     assert page.input_value("input[name=booking]") == f"LA-MCJ/{booking.booking_number}"
     page.fill("input[name=reason]", "Date of birth keyed wrong on the fax; the A-number agrees")
