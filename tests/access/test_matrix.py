@@ -31,6 +31,7 @@ SUCCESS = {
     "GET /requests/{request_id}": 200,
     "POST /requests/{request_id}/withdraw": 200,
     "POST /requests/{request_id}/override": 200,
+    "POST /requests/{request_id}/outcome": 200,
     "GET /notices": 200,
     "POST /notices/{notice_id}/ack": 200,
     "GET /me": 200,
@@ -39,8 +40,8 @@ SUCCESS = {
 }
 # reads first, destructive writes (withdrawal) last, so each cell finds the world as it expects
 ORDER = ["GET /me", "GET /requests/{request_id}", "GET /notices", "POST /notices/{notice_id}/ack",
-         "POST /requests/{request_id}/override", "GET /people/search", "POST /requests/{request_id}/link",
-         "POST /bookings", "POST /charges", "POST /convictions",
+         "POST /requests/{request_id}/override", "POST /requests/{request_id}/outcome", "GET /people/search",
+         "POST /requests/{request_id}/link", "POST /bookings", "POST /charges", "POST /convictions",
          "POST /bookings/{facility}/{booking_number}/release", "POST /requests",
          "POST /requests/{request_id}/withdraw"]
 GLOBAL = {"auditor", "admin"}
@@ -74,6 +75,7 @@ def api_call(w: W.World, key: str, side: str, role: str, n: int) -> tuple[str, s
         "POST /requests/{request_id}/override": {"reason": "counsel advised: notify", "notify": True},
         "POST /requests/{request_id}/link": {"booking": f"{facility}/{booking.booking_number}",
                                              "reason": "checked the A-number on the faxed form"},
+        "POST /requests/{request_id}/outcome": {"outcome": "detainer_cancelled", "note": "matrix"},
     }.get(key)
     if key == "GET /people/search":
         path += f"?q={booking.booking_number}"

@@ -78,3 +78,34 @@ def test_it_keeps_the_whatif_page_to_counsel(world: World) -> None:
     for name in ("clerk_la", "officer_los", "auditor"):
         assert login(Client(), world.users[name]).get("/counsel/whatif").status_code == 403, name
     assert login(Client(), world.users["admin"]).get("/counsel/whatif").status_code == 200
+
+
+def test_it_takes_a_clerk_from_the_request_page_to_the_outcome_page(world: World) -> None:
+    c = login(Client(), world.users["clerk_la"])
+    html = c.get("/requests/LOS-2025-0002/").content.decode()
+    assert "How the request ended" in html and "Still in custody" in html
+    assert f'href="{URL}"' in html  # reachable from the request page
+    assert c.post(URL, {"outcome": "withdrawn"}).status_code == 302
+    html = c.get("/requests/LOS-2025-0002/").content.decode()
+    assert "<strong>Withdrawn</strong> (recorded)" in html
+    officer = login(Client(), world.users["officer_los"]).get("/requests/LOS-2025-0002/").content.decode()
+    assert f'href="{URL}"' not in officer
+
+
+def test_it_offers_the_office_every_outcome_it_may_record_and_refuses_one_before_release(world: World) -> None:
+    from handoff.core import clock
+    from handoff.evidence.outcomes import LABELS, RECORDABLE
+
+    c = login(Client(), world.users["officer_los"])
+    booking = world.requests["notify"].booking
+    booking.released_at = clock.now()
+    booking.save(update_fields=["released_at"])
+    html = c.get("/office/").content.decode()
+    for kind in RECORDABLE:  # all six: a released person's request can have ended any of these ways
+        assert f'<option value="{kind}"' in html and LABELS[kind] in html, kind
+    assert 'value="still_in_custody"' not in html
+    # security review M14: not for a person the jail still holds
+    c.post("/requests/LOS-2025-0002/outcome", {"outcome": "transferred_to_ice"})
+    assert not Outcome.objects.filter(request__request_id="LOS-2025-0002").exists()
+    assert c.post("/requests/LOS-2025-0001/outcome", {"outcome": "released_ice_not_present"}).status_code == 302
+    assert Outcome.objects.get(request__request_id="LOS-2025-0001").kind == "released_ice_not_present"

@@ -159,6 +159,8 @@ API_RULES: dict[str, Rule] = {
                                                   "county's booking is answered 404"),
     "GET /people/search": Rule(read=R.JAIL, note="people and bookings of the caller's own facilities only "
                                                 "(access.scoping.bookings_for); audited"),
+    "POST /requests/{request_id}/outcome": Rule(write=R.JAIL_WRITERS, scope="request",
+                                                note="jail staff of the request's facility (as the outcome page)"),
     "GET /notices": Rule(read=R.CASE_READERS),
     "POST /notices/{notice_id}/ack": Rule(write=R.FEDERAL, scope="notice"),
     "GET /me": Rule(read=R.ANY_USER),

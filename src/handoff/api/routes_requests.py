@@ -20,6 +20,8 @@ from handoff.api.schemas import (
     ERRORS_409,
     LinkIn,
     MeOut,
+    OutcomeIn,
+    OutcomeOut,
     OverrideIn,
     RequestId,
     RequestIn,
@@ -29,8 +31,10 @@ from handoff.api.schemas import (
 )
 from handoff.audit import record
 from handoff.casework import flow
-from handoff.core.errors import NotFound
+from handoff.core.errors import Conflict, NotFound
+from handoff.evidence.outcomes import LABELS
 from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
+from handoff.notices.services import record_outcome
 from handoff.requests.inputs import parse_request
 from handoff.requests.models import ImmigrationRequest
 
@@ -165,6 +169,30 @@ def post_link(request: HttpRequest, request_id: Annotated[RequestId, Path(exampl
         return detail, [req.pk], {"booking": booking.pk, "reason": body.reason, **_read_ids(req, notices)}
 
     return Status(200, audited(actor, "request.link", "request", run, target=[request_id]))
+
+
+@router.post("/requests/{request_id}/outcome", response={200: OutcomeOut, **ERRORS_409},
+             url_name="api_request_outcome")
+def post_outcome(request: HttpRequest, request_id: Annotated[RequestId, Path(example="LOS-2025-0001")],
+                 body: OutcomeIn) -> Status[dict[str, Any]]:
+    """Jail staff of the request's facility record how it ended (issue 11). Recording again replaces the earlier
+    record; the request's page and the reports show it. While the person is held only transferred_to_ice,
+    detainer_cancelled or withdrawn are accepted (409 otherwise)."""
+    actor = actor_of(request)
+
+    def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
+        req = scoping.get_request(actor, request_id)
+        _check_request_write(actor, req)
+        booking = req.booking
+        if booking is None:
+            raise Conflict("the request has no booking yet: match it to a booking first")
+        user = get_user_model().objects.filter(pk=actor.user_id).first() if actor.user_id else None
+        outcome = record_outcome(booking, body.outcome, user=user, source="api", note=body.note, request=req)
+        out = {"request_id": req.request_id, "outcome": outcome.kind, "label": LABELS[outcome.kind],
+               "source": outcome.source, "recorded_at": outcome.recorded_at, "note": outcome.note}
+        return out, [req.pk], {"outcome": outcome.kind, "outcome_id": outcome.pk}
+
+    return Status(200, audited(actor, "outcome.record", "request", run, target=[request_id]))
 
 
 @router.get("/me", response={200: MeOut, **ERRORS}, url_name="api_me")

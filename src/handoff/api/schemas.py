@@ -108,6 +108,7 @@ if TYPE_CHECKING:
     Hold: TypeAlias = str
     Transfer: TypeAlias = str
     NoticeStatus: TypeAlias = str
+    RecordableOutcome: TypeAlias = str
 else:
     Sex = Literal[*vocab.SEXES]
     ReleaseType = Literal[*vocab.RELEASE_TYPE_VALUES]
@@ -121,6 +122,7 @@ else:
     Hold = Literal[*vocab.HOLD_VALUES]
     Transfer = Literal[*vocab.TRANSFER_VALUES]
     NoticeStatus = Literal[*vocab.NOTICE_STATUSES]
+    RecordableOutcome = Literal[*vocab.RECORDABLE_OUTCOMES]
 Categories = Annotated[list[Category], Field(max_length=20)]
 
 
@@ -456,6 +458,26 @@ class RequestOut(Out):
 class RequestWrite(Out):
     outcome: Literal["created", "updated", "unchanged"]
     request: RequestOut
+
+
+class OutcomeIn(StrictIn):
+    """How the request ended (one of six; "still_in_custody" is what is left when nothing is recorded). While
+    the person is held only transferred_to_ice, detainer_cancelled or withdrawn can be recorded."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
+        {"outcome": "released_ice_not_present", "note": "No officer came by the release time."}]})
+
+    outcome: RecordableOutcome
+    note: Str500 = ""
+
+
+class OutcomeOut(Out):
+    request_id: str
+    outcome: str
+    label: str
+    source: str
+    recorded_at: datetime
+    note: str
 
 
 class NoticeList(Out):

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from handoff.core import clock
+from handoff.evidence.outcomes import LABELS, RECORDABLE
 from handoff.policy.facts import Facts
 from handoff.policy.registry import chain_for_policy
 
@@ -63,9 +64,9 @@ class ConfirmMatchForm(forms.Form):
         self.fields["booking"].choices = choices  # type: ignore[attr-defined]
 
 
-OUTCOME_CHOICES = [("transferred_to_ice", "Transferred to federal custody"),
-                   ("released_ice_not_present", "Released: federal officers were not present"),
-                   ("released_before_notice", "Released before any notice")]
+#: every outcome a person may record (the seven of issue 11 less "still in custody", which is only derived);
+#: the office's quick form lists releases, so all six can be true of its rows
+OUTCOME_CHOICES = [(k, LABELS[k]) for k in RECORDABLE]
 
 
 class OutcomeForm(forms.Form):

@@ -201,6 +201,10 @@ def request_outcome(request: HttpRequest, request_id: str) -> HttpResponse:
     if not form.is_valid() or req.booking is None:
         messages.error(request, "Choose what happened at the release." if req.booking else "The request has no booking.")
         return _back(request)
+    if who.role == "federal_officer" and req.booking.released_at is None:
+        # security review M14: an office cannot record how a request ended while the jail still holds the person
+        messages.error(request, "The person has not been released: the jail records the outcome while it holds them.")
+        return _back(request)
     try:
         with transaction.atomic():
             outcome = record_outcome(req.booking, form.cleaned_data["outcome"], user=staff_user(request),

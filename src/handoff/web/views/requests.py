@@ -16,6 +16,8 @@ from handoff.access import disclosure, scoping
 from handoff.audit import record
 from handoff.casework import flow
 from handoff.core.errors import Conflict, InvalidInput, NotFound
+from handoff.evidence.outcomes import LABELS as OUTCOME_LABELS
+from handoff.evidence.services import outcome_of
 from handoff.notices import letters
 from handoff.notices.models import LETTER_KINDS
 from handoff.web import forms as web_forms
@@ -99,7 +101,17 @@ def detail_context(request: HttpRequest, req: Any) -> dict[str, Any]:
         "can_link": bool(req.status != "withdrawn" and not req.historical and who.can_write
                          and who.has_role("jail_clerk", "jail_supervisor", "admin")),
         "link_form": LinkForm(initial={"booking": (request.GET.get("link") or "")[:130]}),
+        # how the request ended (issue 11): shown where the reader may see the booking, since an outcome tells
+        # whether and how the person left; jail staff go on to the outcome page to record it
+        "outcome": _outcome(req) if seen.allowed and booking is not None else None,
+        "can_record_outcome": bool(booking is not None and who.can_write
+                                   and who.has_role("jail_clerk", "jail_supervisor", "admin")),
     }
+
+
+def _outcome(req: Any) -> dict[str, Any]:
+    kind, recorded = outcome_of(req)
+    return {"kind": kind, "label": OUTCOME_LABELS[kind], "recorded": recorded}
 
 
 @require_http_methods(["GET", "HEAD"])
