@@ -50,6 +50,9 @@ def test_it_builds_a_spread_of_outcomes_through_the_real_services(shipped_librar
     assert decisions.filter(hold="required").exists() or decisions.filter(hold="permitted").exists()
     review = [r for r in requests.filter(status="review") if len(r.match_candidates) == 2]
     assert review, "the demo shows a request with two candidate bookings"
+    near = [r for r in requests.filter(status="review")
+            if any("one day apart" in d for m in r.match_details for d in m.get("differences", []))]
+    assert near, "the demo shows a near miss (a date of birth one day off) in review with its differences"
     # every place's law is in play
     chains = {tuple(p.split("@")[0] for p in d.policies) for d in decisions}
     assert any("us-ga" in c for c in chains)  # Fulton County: Georgia's state law (issue 10), no longer the bare baseline
