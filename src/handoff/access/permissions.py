@@ -125,6 +125,15 @@ URL_RULES.update({
     "web:transparency_parquet": PUBLIC_READ,
     "web:transparency_codebook": PUBLIC_READ,
     "web:transparency_codebook_csv": PUBLIC_READ,
+    # the records clerk's pages (issue 12): paper requests with their scan, releases, corrections; the
+    # view checks the facility is one the user records for (scoping.writable_facility)
+    "web:request_new": Rule(read=R.JAIL, write=R.JAIL, scope="facility",
+                            note="a request that came by fax or e-mail, keyed in by jail staff"),
+    "web:request_scan": Rule(read=JAIL_READERS, scope="request",
+                             note="the scanned form; the jail's copy, not shown to the federal side"),
+    "web:booking_release": Rule(read=R.JAIL, write=R.JAIL, scope="booking"),
+    "web:booking_correct": Rule(read=R.JAIL, write=R.JAIL, scope="booking",
+                                note="the old value stays in the record history"),
     "web:keepalive": Rule(read=R.ANY_USER, write=R.ANY_USER),
     "web:people_review": Rule(read=frozenset({*R.JAIL, Role.AUDITOR.value}), write=R.JAIL,
                               note="linkage review: pairs whose two people the reader may both read (H4)"),

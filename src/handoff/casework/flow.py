@@ -158,6 +158,23 @@ def record_release(facility_code: str, booking_number: str, released_at: datetim
                     release_type, source=source)
 
 
+def correct_booking(booking: Booking, field_name: str, value: str, *, reason: str,
+                    source: str) -> custody.UpsertResult[Booking]:
+    """A clerk's correction of one booking (or person) field; the old value stays in the record history and
+    the requests it concerns are decided again, in the same transaction."""
+    return _written(custody.correct_booking, booking, field_name, value, reason=reason, source=source)
+
+
+def record_release_to(facility_code: str, booking_number: str, released_at: datetime | str, release_reason: str,
+                      release_type: str = "", *, released_to: str, source: str) -> custody.UpsertResult[Booking]:
+    """A release recorded on the clerk's page: when, how, and to whom; then the flow as for any release."""
+    with transaction.atomic():
+        result = record_release(facility_code, booking_number, released_at, release_reason, release_type,
+                                source=source)
+        custody.record_released_to(result.obj, released_to, source=source)
+    return result
+
+
 # --- what a changed fact means for requests --------------------------------------------------------------
 
 def _reconcile(touched: Iterable[tuple[ImmigrationRequest, str]]) -> None:
@@ -378,7 +395,8 @@ def _lookback_rolled(req: ImmigrationRequest, before: datetime, after: datetime)
 
 __all__ = [
     "RecheckResult", "Received", "add_conviction", "apply_bookings", "apply_charges", "apply_convictions",
-    "bookings_changed", "confirm_match", "decide", "link_by_hand", "live_request_facilities", "on_booking_changed",
-    "on_person_changed", "open_requests", "override_decision", "people_changed", "receive", "recheck",
-    "record_release", "reject_candidates", "upsert_booking", "upsert_charge", "withdraw",
+    "bookings_changed", "confirm_match", "correct_booking", "decide", "link_by_hand", "live_request_facilities",
+    "on_booking_changed", "on_person_changed", "open_requests", "override_decision", "people_changed", "receive",
+    "recheck", "record_release", "record_release_to", "reject_candidates", "upsert_booking", "upsert_charge",
+    "withdraw",
 ]

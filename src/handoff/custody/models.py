@@ -79,6 +79,9 @@ class Booking(models.Model):
     release_type = models.CharField(max_length=12, choices=ReleaseType.choices, blank=True)
     released_at = models.DateTimeField(null=True, blank=True)
     release_reason = models.CharField(max_length=24, choices=ReleaseReason.choices, blank=True)
+    # db_default: the bulk import writes rows with plain SQL that does not name this column
+    released_to = models.CharField(max_length=200, blank=True, default="", db_default="",
+                                   help_text="who the person was released to (a clerk records it on the release page)")
     ice_hold = models.BooleanField(
         default=False,
         help_text="The jail's own record flags an immigration hold on this booking (e.g. an export's hold "

@@ -1170,6 +1170,92 @@ def record_release(facility_code: str, booking_number: str, released_at: datetim
     return _single(apply_bookings([(1, b)], source=source, want_objects=True))
 
 
+#: what a clerk may correct on a booking page, and on the booked person
+CORRECTABLE_BOOKING = ("booked_at", "scheduled_release_at", "release_type", "released_at", "release_reason",
+                       "released_to")
+CORRECTABLE_PERSON = ("last_name", "first_name", "middle_name", "date_of_birth", "a_number", "fbi_number",
+                      "state_id")
+CORRECTABLE = (*CORRECTABLE_BOOKING, *CORRECTABLE_PERSON)
+
+
+def _corrected_value(booking: Booking, name: str, value: str) -> Any:
+    """The typed value of one corrected field, checked by the same rules as a file row. Raises InvalidInput."""
+    c = _Collector({name: value})
+    tz = ZoneInfo(booking.facility.timezone)
+    new: Any
+    if name in ("booked_at", "scheduled_release_at", "released_at"):
+        new = c.when(name, tz, required=name == "booked_at")
+    elif name == "release_type":
+        new = c.enum(name, _RELEASE_TYPES)
+    elif name == "release_reason":
+        new = c.enum(name, _RELEASE_REASONS)
+    elif name == "released_to":
+        new = c.text(name, 200)
+    elif name in ("last_name", "first_name", "middle_name"):
+        new = c.text(name, 100)
+    elif name in ("date_of_birth", "a_number", "fbi_number", "state_id"):
+        person = _person(c, names_required=False, today=clock.now().date())
+        new = getattr(person, name)
+    else:
+        raise InvalidInput(f"{name!r} is not a field that can be corrected here", "field")
+    if not c.problems:
+        booked = new if name == "booked_at" else booking.booked_at
+        released = new if name == "released_at" else booking.released_at
+        scheduled = new if name == "scheduled_release_at" else booking.scheduled_release_at
+        if released is not None and released < booked:
+            c.fail(name, "released before booked")
+        elif scheduled is not None and scheduled < booked:
+            c.fail(name, "scheduled release is before the booking")
+        elif name in ("booked_at", "released_at") and new is not None and new > clock.now() + _GRACE:
+            c.fail(name, "in the future" + (" (use scheduled_release_at)" if name == "released_at" else ""))
+        elif name == "last_name" and not new and not booking.person.first_name:
+            c.fail(name, "give last_name or first_name (or both)")
+    if c.problems:
+        _raise_invalid(c.problems)
+    return new
+
+
+def correct_booking(booking: Booking, name: str, value: str, *, reason: str,
+                    source: str) -> UpsertResult[Booking]:
+    """A clerk corrects one field of a booking or of its person. The old value stays in the record history
+    (RecordChange, with the reason), and a changed release time in the release schedule history, so a
+    correction never rewrites the past silently. Runs in the caller's transaction; the flow re-decides."""
+    new = _corrected_value(booking, name, value)
+    target: Any = booking.person if name in CORRECTABLE_PERSON else booking
+    old = getattr(target, name)
+    if old == new:
+        return UpsertResult(booking, "unchanged")
+    now = clock.now()
+    changes = {name: [_jsonable(old), _jsonable(new)]}
+    setattr(target, name, new)
+    target.updated_at = now
+    target.save(update_fields=[name, "updated_at"])
+    RecordChange.objects.create(model=type(target).__name__, object_id=target.pk, changes=changes,
+                                source=f"{source}; reason: {reason}"[:300], changed_at=now)
+    if name == "scheduled_release_at":
+        ReleaseScheduleChange.objects.create(booking=booking, previous=old, scheduled_release_at=new,
+                                             changed_at=now, source=source[:200])
+    if target is booking:
+        trigger = _booking_trigger(False, changes) or "booking.corrected"
+        return UpsertResult(booking, "updated", changes, bookings_changed={booking.pk: (booking, trigger)})
+    return UpsertResult(booking, "updated", {f"person.{name}": changes[name]},
+                        people_changed={booking.person.pk: (booking.person, "person.updated")},
+                        bookings_changed={booking.pk: (booking, "person.updated")})
+
+
+def record_released_to(booking: Booking, released_to: str, *, source: str) -> None:
+    """Who the person was released to, kept on the booking with its history (the release page)."""
+    released_to = released_to.strip()[:200]
+    if released_to == booking.released_to:
+        return
+    now = clock.now()
+    RecordChange.objects.create(model="Booking", object_id=booking.pk,
+                                changes={"released_to": [booking.released_to, released_to]},
+                                source=source[:300], changed_at=now)
+    booking.released_to = released_to
+    Booking.objects.filter(pk=booking.pk).update(released_to=released_to, updated_at=now)
+
+
 def _strip_unknown(data: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k in known}
 

@@ -89,6 +89,31 @@ class ImmigrationRequest(models.Model):
         return f"Request {self.request_id}"
 
 
+class RequestAttachment(models.Model):
+    """The scanned form a request arrived on (a faxed or e-mailed I-247A / I-247N), kept with the request.
+
+    Why in the database rather than on disk: it is personal data under the same scoping, backup and audit as
+    the request, and a deployment then needs no writable media directory. Only PDF, PNG and JPEG up to
+    10 MB are accepted, judged by their first bytes (handoff.web.clerk_forms)."""
+
+    request = models.ForeignKey(ImmigrationRequest, on_delete=models.PROTECT, related_name="attachments")
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.content_type}) for request #{self.request_id}"
+
+
 class Decision(models.Model):
     """One evaluation of the law for one request at one moment. Never updated after it is written."""
 

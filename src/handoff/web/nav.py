@@ -46,6 +46,8 @@ def nav_for(request: HttpRequest, path: str) -> list[NavItem]:
     items: list[tuple[str, str]] = []
     if role in JAIL_ROLES:
         items.append(("Jail dashboard", reverse("web:jail")))
+    if role in ("jail_clerk", "jail_supervisor", "admin"):
+        items.append(("Enter a request", reverse("web:request_new")))
     if role in ("jail_clerk", "jail_supervisor", "auditor", "admin"):
         items.append(("People to review", reverse("web:people_review")))
     if role in OFFICE_ROLES:

@@ -73,7 +73,11 @@ def detail_context(request: HttpRequest, req: Any) -> dict[str, Any]:
     if not seen.allowed:  # a rule's detail repeats the facts (charges, history) the reader may not see
         reasons = [{**r, "detail": ""} if isinstance(r, dict) else r for r in reasons]
     is_supervisor = who.has_role("jail_supervisor", "admin")
+    jail_side = who.has_role("jail_clerk", "jail_supervisor", "county_counsel", "auditor", "admin")
+    scans = list(req.attachments.defer("content").order_by("uploaded_at", "pk")) if jail_side else []
     return {
+        "scans": scans,
+        "can_record": bool(who.has_role("jail_clerk", "jail_supervisor", "admin") and who.can_write),
         "req": req,
         "who": who,
         "booking": booking,
