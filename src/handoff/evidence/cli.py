@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from handoff.cli import progress_bar
 from handoff.core.errors import HandoffError, InvalidInput
 from handoff.evidence import render, services
 from handoff.evidence.rearrest import RearrestResult
-from handoff.evidence.services import Progress
 
 
 def _date(value: str) -> date:
@@ -26,26 +23,6 @@ def _date(value: str) -> date:
         import argparse
 
         raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
-
-
-@contextmanager
-def progress_bar(enabled: bool, steps: int) -> Iterator[Progress]:
-    """A rich progress bar on a terminal (stderr), nothing otherwise: JSON output and pipes stay clean."""
-    if not enabled or not sys.stderr.isatty():
-        yield lambda _msg: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
-    from rich.progress import Progress as Bar
-
-    with Bar(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-             console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("starting", total=steps)
-
-        def step(msg: str) -> None:
-            bar.update(task, description=msg, advance=1)
-
-        yield step
 
 
 REARREST_HELP = "re-arrest after release (BJS definitions, Kaplan-Meier, log-rank)"

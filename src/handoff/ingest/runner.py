@@ -166,8 +166,10 @@ def _key_text(key: Hashable) -> str:
 
 def run_ingest(path: str | Path, handler: Handler, *, fmt: str | None = None, mapping: Mapping | None = None,
                rejects_path: str | Path | None = None, delimiter: str | None = None, encoding: str | None = None,
-               batch_size: int = BATCH_SIZE, warn: Callable[[str], None] | None = None) -> Report:
-    """Import one file. Never raises for bad input: the report says what happened (exit_code 0/1/2)."""
+               batch_size: int = BATCH_SIZE, warn: Callable[[str], None] | None = None,
+               progress: Callable[..., None] | None = None) -> Report:
+    """Import one file. Never raises for bad input: the report says what happened (exit_code 0/1/2).
+    `progress(advance=n)` is told after each batch how many more rows were read (the command's progress bar)."""
     p = Path(path)
     report = Report(kind=handler.kind, path=str(p))
     warnings = report.warnings
@@ -188,7 +190,7 @@ def run_ingest(path: str | Path, handler: Handler, *, fmt: str | None = None, ma
         return report
     report.format = info.format
     with _sqlite_cache():
-        _run(info, p, handler, section, report, rejects_path, batch_size, _warn)
+        _run(info, p, handler, section, report, rejects_path, batch_size, _warn, progress)
     return report
 
 
@@ -214,12 +216,14 @@ def _sqlite_cache() -> Iterator[None]:
 
 
 def _run(info: Any, p: Path, handler: Handler, section: Section | None, report: Report,
-         rejects_path: str | Path | None, batch_size: int, _warn: Callable[[str], None]) -> None:
+         rejects_path: str | Path | None, batch_size: int, _warn: Callable[[str], None],
+         progress: Callable[..., None] | None = None) -> None:
     rejects = _Rejects(Path(rejects_path) if rejects_path else default_rejects_path(p), always=bool(rejects_path))
     seen = _SeenKeys()
     merge = section is not None and section.repeated_rows == "merge"
     unknown: set[str] = set()
     batch: list[tuple[Row, Any, str, str]] = []  # row, cleaned, key text, digest
+    shown = 0  # rows the progress bar has been told about
     try:
         try:
             known = handler.known_fields
@@ -246,6 +250,9 @@ def _run(info: Any, p: Path, handler: Handler, section: Section | None, report: 
                 if len(batch) >= batch_size:
                     _flush(batch, handler, seen, merge, report, rejects)
                     batch = []
+                    if progress is not None:
+                        progress(advance=report.rows - shown)
+                        shown = report.rows
         except EmptyInput as exc:
             report.error, report.error_line = str(exc), exc.line
         except ReadError as exc:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from handoff.cli import progress_bar
+
 
 @dataclass(frozen=True)
 class Subcommand:
@@ -39,8 +41,11 @@ def _statutory(name: str) -> Callable[[dict[str, Any], TextIO], int]:
     def handle(options: dict[str, Any], stdout: TextIO) -> int:
         from handoff.reports.statutory import build, write
 
-        filing = build(name, options["year"], options.get("jurisdiction"), public=options.get("public"))
-        paths = write(filing, Path(options["out"]))
+        with progress_bar(True, 2, f"{name}: reading {options['year']}") as step:
+            filing = build(name, options["year"], options.get("jurisdiction"), public=options.get("public"))
+            step("writing the filing")
+            paths = write(filing, Path(options["out"]))
+            step()
         state = filing.certification if filing.zero else f"{len(filing.records)} {'rows' if filing.public else 'records'}"
         stdout.write(f"{filing.title}, {filing.year}: {state}\n")
         for p in paths:

@@ -276,7 +276,7 @@ def ca_transfers(year: int, jurisdiction: str | None = None, *, public: bool = F
         ],
         uncertain=[
             "The text of Gov. Code 7284.6(c)(2) could not be re-read from a primary source in this session; the "
-            "quoted words (\"the offense that allowed for the transfer\") follow DOMAIN.md. Whether the "
+            "quoted words (\"the offense that allowed for the transfer\") follow a secondary summary of the law. Whether the "
             "Department of Justice prescribes a form was not verified.",
         ],
         public=public, public_table=("offense_basis", "", "transfers"),

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from handoff.cli import progress_bar
 from handoff.core.errors import HandoffError
 from handoff.ingest.contract import Handler
 from handoff.ingest.handlers import BookingHandler, ChargeHandler, ConvictionHandler
@@ -93,9 +94,11 @@ class Command(BaseCommand):
         def warn(msg: str) -> None:
             self.stderr.write(f"warning: {msg}")
 
-        report = run_ingest(path, handler, fmt=options.get("format"), mapping=mapping,
-                            rejects_path=options.get("rejects"), delimiter=delimiter,
-                            encoding=options.get("encoding"), batch_size=options["batch_size"], warn=warn)
+        with progress_bar(not as_json, None, f"importing {kind}") as step:
+            report = run_ingest(path, handler, fmt=options.get("format"), mapping=mapping,
+                                rejects_path=options.get("rejects"), delimiter=delimiter,
+                                encoding=options.get("encoding"), batch_size=options["batch_size"], warn=warn,
+                                progress=step)
         if as_json:
             self.stdout.write(json.dumps(report.as_json()))
         else:

@@ -4,8 +4,6 @@ find people and their bookings (issue 12.1)."""
 from __future__ import annotations
 
 import json
-import sys
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -14,35 +12,13 @@ from django.db import transaction
 from handoff.access import scoping
 from handoff.access.actor import Actor, for_command
 from handoff.audit import record
+from handoff.cli import progress_bar
 from handoff.core.errors import HandoffError
 from handoff.custody import search as custody_search
 from handoff.linkage import engine, services
 
 #: the steps of a link run, for the progress bar (services.link and engine.score announce them in this order)
 LINK_STEPS = 10
-
-
-class _Bar(AbstractContextManager["_Bar"]):
-    """A rich progress bar over the run's steps, drawn on the terminal's stderr only."""
-
-    def __init__(self, total: int) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                 TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-        self.task = self.progress.add_task("linking", total=total)
-
-    def __enter__(self) -> _Bar:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.update(self.task, completed=self.progress.tasks[0].total)
-        self.progress.stop()
-
-    def step(self, text: str) -> None:
-        self.progress.update(self.task, description=text, advance=1)
 
 
 class Command(BaseCommand):
@@ -150,12 +126,9 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(data) if options.get("json") else text)
 
     def _link(self, actor: Actor, options: dict[str, Any]) -> None:
-        quiet = options["json"] or not sys.stderr.isatty()
-        bar: AbstractContextManager[Any] = nullcontext() if quiet else _Bar(LINK_STEPS)
-        with bar as b:
+        with progress_bar(not options["json"], LINK_STEPS, "linking") as step:
             report = services.link(actor=actor, threshold=options["threshold"],
-                                   review_floor=options["review_floor"], train=options["train"],
-                                   step=b.step if b is not None else services._quiet)
+                                   review_floor=options["review_floor"], train=options["train"], step=step)
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict()))
             return

@@ -24,7 +24,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         show = sub.add_parser("show", help="print the current decision for a request")
         show.add_argument("request_id")
-        show.add_argument("--json", action="store_true", help="print the decision JSON (INTERFACES.md)")
+        show.add_argument("--json", action="store_true", help="print the decision as JSON (the API's decision object)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         request_id = options["request_id"]
