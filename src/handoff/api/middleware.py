@@ -13,8 +13,11 @@ import json
 from collections.abc import Callable
 from functools import cache
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
+
+from handoff.core import ids
 
 CODES = {
     400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
@@ -55,11 +58,50 @@ def _is_json(response: HttpResponse) -> bool:
     return response.get("Content-Type", "").split(";")[0].strip() in ("application/json", "application/problem+json")
 
 
+#: the largest JSON body the API reads (bytes); Django's DATA_UPLOAD_MAX_MEMORY_SIZE still applies on top
+MAX_BODY_BYTES = 1 << 20
+_JSON_TYPES = ("application/json", "application/problem+json")
+
+
+def _refuse(status: int, detail: str) -> HttpResponse:
+    return HttpResponse(json.dumps({"error": error_code(status), "detail": detail}), status=status,
+                        content_type="application/json")
+
+
+def _refuse_body(request: HttpRequest) -> HttpResponse | None:
+    """A body the API does not read, refused before any route sees it (review L5, M10): not JSON by its
+    Content-Type (a `text/plain` body was parsed as JSON), over MAX_BODY_BYTES, nested deeper than
+    core.ids.MAX_JSON_DEPTH, or naming a key twice (last-wins would let `"facility"` be said twice)."""
+    if request.method not in ("POST", "PUT", "PATCH") or not request.path.startswith(api_prefix()):
+        return None
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        return _refuse(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return _refuse(413, "the request body is too large")
+    if not body:
+        return None
+    if len(body) > MAX_BODY_BYTES:
+        return _refuse(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+    if request.content_type not in _JSON_TYPES:
+        return _refuse(415, "send the body as JSON with Content-Type: application/json")
+    try:
+        ids.loads(body, unique_keys=True)
+    except ValueError as exc:
+        return _refuse(400, str(exc))
+    return None
+
+
 class ApiErrorMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        refused = _refuse_body(request)
+        if refused is not None:
+            return refused
         response = self.get_response(request)
         status = response.status_code
         if status < 300 or status == 304 or not request.path.startswith(api_prefix()) or _is_json(response):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
-from handoff.core import vocab
+from handoff.core import ids, vocab
 
 # --- building blocks ------------------------------------------------------------------------------------
 
@@ -24,7 +24,7 @@ _DATETIME_RE = re.compile(
 )
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 MIN_YEAR, MAX_YEAR = 1880, 2199
-NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+NO_CONTROL = ids.NO_CONTROL_PATTERN
 NO_NUL = r"^[^\x00]*$"
 
 
@@ -82,10 +82,11 @@ Statute = Annotated[str, StringConstraints(min_length=1, max_length=120, pattern
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=r"^[^\x00]*\S[^\x00]*$")]
 
 
-Code = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=r"^[^\x00-\x1f\x7f/]+$")]
-BookingNumber = Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"^[^\x00-\x1f\x7f/]+$")]
-RequestId = Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=r"^[^\x00-\x1f\x7f/]+$")]
-ANumber = Annotated[str, StringConstraints(pattern=r"^A\d{8,9}$")]
+# identifiers: the one pattern of core.ids, as at every other door (review H5, L3)
+Code = Annotated[str, StringConstraints(min_length=1, max_length=ids.CODE_MAX, pattern=ids.ID_PATTERN)]
+BookingNumber = Annotated[str, StringConstraints(min_length=1, max_length=ids.BOOKING_NUMBER_MAX, pattern=ids.ID_PATTERN)]
+RequestId = Annotated[str, StringConstraints(min_length=1, max_length=ids.REQUEST_ID_MAX, pattern=ids.ID_PATTERN)]
+ANumber = Annotated[str, StringConstraints(pattern=ids.A_NUMBER_PATTERN)]
 FbiNumber = Annotated[str, StringConstraints(max_length=20, pattern=r"^[A-Za-z0-9-]*$")]
 StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
 UUIDText = Annotated[
@@ -316,7 +317,8 @@ class RequestIn(StrictIn):
     office: Code
     subject: SubjectIn
     facility: Code
-    booking_number: Annotated[str, StringConstraints(max_length=60, pattern=r"^[^\x00-\x1f\x7f/]*$")] = ""
+    booking_number: Annotated[str, StringConstraints(max_length=ids.BOOKING_NUMBER_MAX,
+                                                     pattern=ids.OPTIONAL_ID_PATTERN)] = ""
     basis: Annotated[list[Basis], Field(max_length=4)] = []
     warrant: WarrantIn | None = None
     judicial_probable_cause: bool = False

@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
+from handoff.core import ids
+
 MISSING = "missing required field"
-A_NUMBER = re.compile(r"^A\d{8,9}$")
+A_NUMBER = ids.A_NUMBER_RE  # the one A-number pattern (core.ids)
 # The ISO 8601 forms we accept: a date, optionally a time to the minute, second or microsecond, optionally
 # an offset. (Python's fromisoformat alone also takes week dates and hour-only times, which no export means.)
 ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?")
@@ -41,6 +43,18 @@ def text(value: Any, *, max_length: int | None = None) -> str:
         raise FieldError(f"longer than {max_length} characters")
     if "\x00" in s:
         raise FieldError("contains a NUL character")
+    problem = ids.text_problem(s)
+    if problem:
+        raise FieldError(problem)
+    return s
+
+
+def identifier(value: Any, max_length: int) -> str:
+    """A request id, booking number or code: the one shape of core.ids (no slash, no control character)."""
+    s = text(value)
+    problem = ids.id_problem(s, max_length) if s else None
+    if problem:
+        raise FieldError(problem)
     return s
 
 

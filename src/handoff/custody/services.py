@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 from django.db.models import Count
 
-from handoff.core import clock, vocab
+from handoff.core import clock, ids, vocab
 from handoff.core.errors import BatchResult, InvalidInput, NotFound, Problem
 from handoff.custody import fields as F
 from handoff.custody.models import (
@@ -223,6 +223,9 @@ class _Collector:
             if "\x00" in s:
                 self.fail(name, "contains a NUL character")
                 return ""
+            if not s.isprintable() and (problem := ids.text_problem(s)):  # CR/LF, ESC... (review L3)
+                self.fail(name, problem)
+                return ""
         else:
             try:
                 s = F.text(v, max_length=max_length)
@@ -232,6 +235,14 @@ class _Collector:
         if not s:
             self._missing(name, required)
         return s.upper() if upper else s
+
+    def ident(self, name: str, max_length: int, *, required: bool = False) -> str:
+        """An identifier (booking number, facility code): the one shape of core.ids (review H5, L3)."""
+        s = self.text(name, max_length, required=required)
+        if s and (problem := ids.id_problem(s, max_length)):
+            self.fail(name, problem)
+            return ""
+        return s
 
     def enum(self, name: str, allowed: frozenset[str], *, required: bool = False) -> str:
         v = self.values.get(name)
@@ -362,7 +373,7 @@ def _person(c: _Collector, *, names_required: bool, today: date) -> PersonInput:
 
 
 def _facility(c: _Collector, facilities: Facilities) -> Facility | None:
-    code = c.text("facility", 40, required=True)
+    code = c.ident("facility", ids.CODE_MAX, required=True)
     if not code:
         return None
     facility = facilities.get(code)
@@ -376,7 +387,7 @@ def validate_booking(values: Mapping[str, Any], facilities: Facilities) -> Booki
     facility = _facility(c, facilities)
     tz = facilities.zone(facility) if facility is not None else _UTC
     now = clock.now()
-    booking_number = c.text("booking_number", 60, required=True)
+    booking_number = c.ident("booking_number", ids.BOOKING_NUMBER_MAX, required=True)
     booked_at = c.when("booked_at", tz, required=True)
     person = _person(c, names_required=True, today=now.date())
     scheduled = c.when("scheduled_release_at", tz)
@@ -405,7 +416,7 @@ def validate_booking(values: Mapping[str, Any], facilities: Facilities) -> Booki
 def validate_charge(values: Mapping[str, Any], facilities: Facilities) -> ChargeInput | list[Problem]:
     c = _Collector(values)
     facility = _facility(c, facilities)
-    booking_number = c.text("booking_number", 60, required=True)
+    booking_number = c.ident("booking_number", ids.BOOKING_NUMBER_MAX, required=True)
     seq = c.parsed("seq", lambda v: F.parse_int(v, minimum=0, maximum=MAX_SEQ), required=True)
     statute = c.text("statute", 120, required=True)
     # a row that is not an offence (a hold, a violation) has no offence level; every offence must have one

@@ -11,18 +11,27 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
-import json
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from handoff.core import ids
 from handoff.ingest.contract import Problem
 
 GZIP_MAGIC = b"\x1f\x8b"
 DELIMITERS = (",", "|", "\t", ";")
-csv.field_size_limit(1 << 20)
+#: the longest line read (bytes). Why: nothing capped it, and a 300 KB .gz holding one 300 MB line took
+#: 737 MB of memory (review L4). A real booking or request row is under 4 KB; a longer line is refused
+#: with its number and the lines around it are read on.
+MAX_LINE_BYTES = 1 << 20
+csv.field_size_limit(MAX_LINE_BYTES)
+#: decompression limits for gzip input (review M10/L4): at most this many bytes in all, and never more than
+#: GZIP_MAX_RATIO times the compressed bytes read once past GZIP_RATIO_FLOOR (ordinary exports compress 5-20x)
+GZIP_MAX_BYTES = 16 << 30
+GZIP_MAX_RATIO = 200
+GZIP_RATIO_FLOOR = 16 << 20
 
 
 class ReadError(Exception):
@@ -91,41 +100,71 @@ def _gunzip_head(path: Path) -> bytes:
         return fh.read(512)
 
 
-def _open_binary(info: SourceInfo) -> IO[bytes]:
+def _open_binary(info: SourceInfo) -> tuple[IO[bytes], IO[bytes] | None]:
+    """The decoded byte stream, and for gzip the compressed file under it (to measure the ratio)."""
     try:
         if info.gzip:
-            return gzip.open(info.path, "rb")  # type: ignore[return-value]
-        return info.path.open("rb")
+            raw = info.path.open("rb")
+            return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
+        return info.path.open("rb"), None
     except OSError as exc:
         raise ReadError(f"cannot open {info.path}: {exc.strerror or exc}") from None
 
 
 class _Lines:
-    """Decoded lines with their physical line numbers; remembers where reading stopped."""
+    """Decoded lines with their physical line numbers; remembers where reading stopped. A line longer than
+    MAX_LINE_BYTES is skipped (read in pieces, never held whole) and its number kept in `overlong`; the
+    reader turns it into a rejected record and goes on."""
 
-    def __init__(self, fh: IO[bytes], encoding: str | None, warn: Warn) -> None:
+    def __init__(self, fh: IO[bytes], encoding: str | None, warn: Warn, compressed: IO[bytes] | None = None) -> None:
         self.fh = fh
         self.encoding = encoding
         self.warn = warn
         self.line = 0
         self.fell_back = False
+        self.compressed = compressed
+        self.total = 0
+        self.overlong: list[int] = []
+
+    def _read(self) -> bytes:
+        try:
+            raw = self.fh.readline(MAX_LINE_BYTES + 1)
+        except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
+            reason = str(exc) or exc.__class__.__name__
+            if isinstance(exc, EOFError):
+                reason = "the compressed file ends early (truncated gzip)"
+            raise ReadError(f"reading failed at line {self.line + 1}: {reason}", self.line + 1) from None
+        self.total += len(raw)
+        if self.compressed is not None:
+            if self.total > GZIP_MAX_BYTES:
+                raise ReadError(f"reading stopped at line {self.line + 1}: the compressed file expands past "
+                                f"{GZIP_MAX_BYTES >> 30} GiB", self.line + 1)
+            if self.total > GZIP_RATIO_FLOOR and self.total > GZIP_MAX_RATIO * max(1, self.compressed.tell()):
+                raise ReadError(f"reading stopped at line {self.line + 1}: the compressed file expands more than "
+                                f"{GZIP_MAX_RATIO} times (a decompression bomb?)", self.line + 1)
+        return raw
 
     def __iter__(self) -> Iterator[str]:
-        it = iter(self.fh)
         while True:
-            try:
-                raw = next(it)
-            except StopIteration:
+            raw = self._read()
+            if not raw:
                 return
-            except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as exc:
-                reason = str(exc) or exc.__class__.__name__
-                if isinstance(exc, EOFError):
-                    reason = "the compressed file ends early (truncated gzip)"
-                raise ReadError(f"reading failed at line {self.line + 1}: {reason}", self.line + 1) from None
             self.line += 1
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                while raw and not raw.endswith(b"\n"):  # skip the rest of the line, a piece at a time
+                    raw = self._read()
+                self.overlong.append(self.line)
+                yield ""
+                continue
             if self.line == 1 and raw.startswith(codecs.BOM_UTF8):
                 raw = raw[len(codecs.BOM_UTF8):]
             yield self._decode(raw)
+
+    def problems(self) -> Iterator[Record]:
+        """Records for the over-long lines met so far (each once)."""
+        while self.overlong:
+            n = self.overlong.pop(0)
+            yield Record(n, None, Problem("", "", f"line longer than {MAX_LINE_BYTES} bytes; not read"))
 
     def _decode(self, raw: bytes) -> str:
         if self.encoding:
@@ -148,28 +187,36 @@ class _Lines:
 def records(info: SourceInfo, warn: Warn) -> Iterator[Record]:
     """Every record of the file in order. Raises EmptyInput for a file with nothing in it and ReadError
     where reading fails (after yielding every record before that point)."""
-    fh = _open_binary(info)
+    fh, compressed = _open_binary(info)
     try:
-        lines = _Lines(fh, info.encoding, warn)
+        lines = _Lines(fh, info.encoding, warn, compressed)
         if info.format == "jsonl":
             yield from _jsonl(lines)
         else:
             yield from _csv(lines, info, warn)
+        yield from lines.problems()
     finally:
         fh.close()
+        if compressed is not None:
+            compressed.close()
 
 
 def _jsonl(lines: _Lines) -> Iterator[Record]:
     seen_any = False
     for text in lines:
+        if lines.overlong:
+            seen_any = True
+            yield from lines.problems()
         if not text.strip():
             continue
         seen_any = True
         n = lines.line
         try:
-            obj = json.loads(text)
+            # depth-limited: a line nested 50,000 deep is one rejected row, not a crash (review M10)
+            obj = ids.loads(text)
         except ValueError as exc:
-            yield Record(n, None, Problem("", _clip(text.strip()), f"not valid JSON: {exc}"))
+            reason = str(exc) if isinstance(exc, ids.JsonProblem) else f"not valid JSON: {exc}"
+            yield Record(n, None, Problem("", _clip(text.strip()), reason))
             continue
         if not isinstance(obj, dict):
             yield Record(n, None, Problem("", _clip(text.strip()), "expected a JSON object"))
@@ -223,6 +270,8 @@ def _csv(lines: _Lines, info: SourceInfo, warn: Warn) -> Iterator[Record]:
         except csv.Error as exc:
             raise ReadError(f"reading failed at line {lines.line}: {exc}", lines.line) from None
         consumed = lines.line
+        if lines.overlong:
+            yield from lines.problems()
         if not fields or (len(fields) == 1 and not fields[0].strip()):
             continue
         if len(fields) != width:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import logging
 import os
 import sqlite3
 import tempfile
@@ -24,6 +25,8 @@ from django.db import transaction
 from handoff.ingest.contract import BatchResult, Handler, Problem, Row
 from handoff.ingest.mapping import Mapping, Section
 from handoff.ingest.reader import EmptyInput, ReadError, Record, detect, records
+
+log = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
 REJECT_HEADER = ("row", "field", "value", "reason")
@@ -257,6 +260,9 @@ def _run(info: Any, p: Path, handler: Handler, section: Section | None, report: 
             report.error, report.error_line = str(exc), exc.line
         except ReadError as exc:
             report.error, report.error_line = str(exc), exc.line
+        except Exception as exc:  # a bug met while reading must not lose the rows read before it (review M10)
+            log.exception("ingest of %s stopped after row %d", p, report.rows)
+            report.error, report.error_line = f"reading stopped after row {report.rows}: {exc!r}", None
         # Rows read before a failure were accepted: they are written, as the user would expect.
         _flush(batch, handler, seen, merge, report, rejects)
     finally:
@@ -282,7 +288,10 @@ def _mapped(recs: Iterator[Record], section: Section | None, report: Report, rej
         if section.skip(rec.values):
             report.skipped += 1
             continue
-        values, problems = section.apply(rec.values)
+        try:
+            values, problems = section.apply(rec.values)
+        except Exception as exc:  # one row the map cannot read is one rejected row (review M10)
+            values, problems = {}, [Problem("", "", f"could not map the row: {exc!r}")]
         if problems:
             _reject(report, rejects, rec.number, problems)
             continue

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from handoff.core import places
+from handoff.core import ids, places
 from handoff.core.errors import InvalidInput, NotFound
 from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction, PolicyAssignment
 from handoff.jurisdictions.timezones import STATE_TIMEZONES
@@ -130,8 +130,9 @@ def validate_timezone(tz: str) -> str:
 def add_facility(code: str, jurisdiction_fips: str, name: str, timezone: str | None = None) -> tuple[Facility, bool]:
     """Register (or update) a jail. Returns (facility, created)."""
     code = code.strip()
-    if not code:
-        raise InvalidInput("facility code is empty", "code")
+    problem = ids.id_problem(code, ids.CODE_MAX)  # the one identifier shape (review H5)
+    if problem:
+        raise InvalidInput(f"facility code {problem}", "code")
     county = get_jurisdiction(jurisdiction_fips)
     if county.kind != Jurisdiction.Kind.COUNTY:
         raise InvalidInput(f"{county} is a {county.kind}; a facility belongs to a county", "jurisdiction")
@@ -146,8 +147,9 @@ def add_office(code: str, name: str, *, webhook_url: str = "", webhook_secret: s
                escalation_email: str = "", escalation_webhook_url: str = "", escalation_webhook_secret: str = "",
                covers: Iterable[str] = ()) -> tuple[FederalOffice, bool]:
     code = code.strip()
-    if not code:
-        raise InvalidInput("office code is empty", "code")
+    problem = ids.id_problem(code, ids.CODE_MAX)  # the one identifier shape (review H5)
+    if problem:
+        raise InvalidInput(f"office code {problem}", "code")
     if webhook_url and not webhook_secret:
         raise InvalidInput("a webhook needs --secret so the office can verify what we send", "secret")
     if escalation_webhook_url and not (escalation_webhook_secret or webhook_secret):

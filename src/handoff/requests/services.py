@@ -33,7 +33,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -139,6 +139,20 @@ def _record(req: ImmigrationRequest, changes: dict[str, list[Any]], source: str,
     )
 
 
+#: how far ahead of our clock a federal system's timestamp may be (its clock drifts; a day covers any
+#: time-zone mistake) and the earliest year taken (the API's MIN_YEAR)
+FUTURE_GRACE = timedelta(days=1)
+EARLIEST = datetime(1880, 1, 1, tzinfo=UTC)
+
+
+def _check_time(field_name: str, value: datetime, at: datetime) -> None:
+    """A request's issue or withdrawal time in range (review L5: `issued_at` 2199 was stored)."""
+    if value > at + FUTURE_GRACE:
+        raise InvalidInput(f"{field_name} {value.isoformat()} is in the future", field_name)
+    if value < EARLIEST:
+        raise InvalidInput(f"{field_name} {value.isoformat()} is before {EARLIEST.year}", field_name)
+
+
 def receive(data: RequestInput, *, source: str, at: datetime | None = None) -> Received:
     """Store a request (or the changed version of one already received), match it, decide it.
 
@@ -148,6 +162,7 @@ def receive(data: RequestInput, *, source: str, at: datetime | None = None) -> R
     at = at or clock.now()
     office, facility = _lookup(data)
     values = _values(data, office, facility)
+    _check_time("issued_at", values["issued_at"], at)
     existing = (ImmigrationRequest.objects.select_related("current_decision", *RELATED).defer(*DEFERRED)
                 .filter(request_id=data.request_id).first())
     if existing is None:
@@ -276,6 +291,10 @@ def withdraw(request_id: str, withdrawn_at: datetime, *, source: str, at: dateti
     if req is None:
         raise NotFound(f"unknown request {request_id!r}")
     withdrawn_at = localize(withdrawn_at, req.facility.timezone)
+    _check_time("withdrawn_at", withdrawn_at, at)
+    if withdrawn_at < req.issued_at:  # review L5: a withdrawal in 1990 of a request issued in 2026
+        raise InvalidInput(f"withdrawn_at {withdrawn_at.isoformat()} is before the request was issued "
+                           f"({req.issued_at.isoformat()})", "withdrawn_at")
     if req.status == RequestStatus.WITHDRAWN:
         if req.withdrawn_at is not None and req.withdrawn_at == withdrawn_at:
             return Received(req, UNCHANGED)

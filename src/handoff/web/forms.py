@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from handoff.core import clock
+from handoff.core import clock, ids
 from handoff.evidence.outcomes import LABELS, RECORDABLE
 from handoff.policy.facts import Facts
 from handoff.policy.registry import chain_for_policy
@@ -23,6 +23,45 @@ def _usa(widget: forms.Widget, cls: str) -> forms.Widget:
     return widget
 
 
+class IdentifierField(forms.CharField):
+    """A request id, booking number or facility/office code typed into a form: the one shape of core.ids, as
+    at ingest and the API (review H5). Use `RequestIdField`, `BookingNumberField` or `CodeField`."""
+
+    max_id_length = ids.CODE_MAX
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", self.max_id_length)
+        kwargs.setdefault("widget", _usa(forms.TextInput(), "usa-input"))
+        super().__init__(**kwargs)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value in self.empty_values:
+            return
+        problem = ids.id_problem(value, self.max_id_length)
+        if problem:
+            raise forms.ValidationError(f"This identifier {problem}.", code="invalid_identifier")
+
+
+class RequestIdField(IdentifierField):
+    max_id_length = ids.REQUEST_ID_MAX
+
+
+class BookingNumberField(IdentifierField):
+    max_id_length = ids.BOOKING_NUMBER_MAX
+
+
+class CodeField(IdentifierField):
+    max_id_length = ids.CODE_MAX
+
+
+def no_control_characters(value: str) -> None:
+    """Free text from a form: tab and line breaks allowed, other control characters refused (review L3)."""
+    problem = ids.text_problem(value, multiline=True)
+    if problem:
+        raise forms.ValidationError(f"The text {problem}.", code="control_character")
+
+
 class OverrideForm(forms.Form):
     """A supervisor's decision where the law leaves it to a person. The reason is required and audited."""
 
@@ -34,6 +73,7 @@ class OverrideForm(forms.Form):
                                  widget=_usa(forms.Select(), "usa-select"))
     reason = forms.CharField(
         label="Reason (required; recorded in the audit log)", min_length=10, max_length=2000,
+        validators=[no_control_characters],
         widget=_usa(forms.Textarea(attrs={"rows": 3}), "usa-textarea"),
     )
 
@@ -54,6 +94,7 @@ class ConfirmMatchForm(forms.Form):
     booking = forms.TypedChoiceField(coerce=int, label="The booking this request is about",
                                      widget=forms.RadioSelect())
     note = forms.CharField(label="How you checked (required)", min_length=5, max_length=300,
+                           validators=[no_control_characters],
                            widget=_usa(forms.TextInput(), "usa-input"))
 
     def __init__(self, *args: Any, candidates: list[tuple[int, str]], **kwargs: Any) -> None:
@@ -73,6 +114,7 @@ class OutcomeForm(forms.Form):
     outcome = forms.ChoiceField(choices=OUTCOME_CHOICES, widget=_usa(forms.Select(), "usa-select"),
                                 label="What happened at release")
     note = forms.CharField(required=False, max_length=500, widget=_usa(forms.TextInput(), "usa-input"),
+                           validators=[no_control_characters],
                            label="Note (optional)")
 
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 
+from handoff.core import ids
 from handoff.notices.channels import Result
 
 _local = threading.local()
@@ -52,6 +53,9 @@ def build(to: str, msg_id: str, body: dict[str, Any], ack_link: str, *, escalati
     subject = f"[Handoff] {'ESCALATION: ' if escalation else ''}{kind}: request {body.get('request_id')}"
     if body.get("release_at"):
         subject += f", release {body['release_at']}"
+    # a stored id from before core.ids refused control characters must not make the message unsendable
+    # forever (Django refuses a header with a line break: review L3); a line break reads as a space
+    subject = ids.LINE_CONTROL_RE.sub(" ", subject)
     context = {"n": body, "kind": kind, "ack_link": ack_link, "escalation": escalation, "webhook_id": msg_id}
     text = render_to_string("notices/email/notice.txt", context)
     html = render_to_string("notices/email/notice.html", context)
