@@ -46,6 +46,7 @@ GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
         ("decision", "show a request's decision: every rule, its citation and whether it held"),
         ("holds", "live holds: upcoming, holding, expired (release now), no release time"),
         ("notices", "list notices by status and due time; the ones at risk"),
+        ("letters", "letters to the person and the attorney: list, record a hand-over, write a PDF"),
     ]),
     ("The law", [
         ("policy", "list, show and validate policy documents; run scenarios; changes and stale sources"),

@@ -116,6 +116,9 @@ URL_RULES.update({
                                                 "facilities (audited: kinds of search and bookings shown)"),
     "web:request_outcome": Rule(read=OUTCOME_WRITERS, write=OUTCOME_WRITERS, scope="request"),
     "web:letter": Rule(read=R.JAIL, scope="notice"),
+    "web:letter_pdf": Rule(read=R.JAIL, scope="notice"),
+    "web:letter_handover": Rule(read=R.JAIL, write=R.JAIL, scope="notice",
+                                note="jail staff record a letter's hand-over (audited)"),
     "web:notice_ack": Rule(read=R.FEDERAL, write=R.FEDERAL, scope="notice"),
     "web:policies": PUBLIC_READ,
     "web:policy_detail": PUBLIC_READ,
@@ -172,6 +175,10 @@ API_RULES: dict[str, Rule] = {
                                                 note="jail staff of the request's facility (as the outcome page)"),
     "GET /notices": Rule(read=R.CASE_READERS),
     "POST /notices/{notice_id}/ack": Rule(write=R.FEDERAL, scope="notice"),
+    "GET /notices/{notice_id}/letter": Rule(read=R.JAIL, scope="notice",
+                                            note="letters to the person and the attorney: jail staff only"),
+    "POST /notices/{notice_id}/handover": Rule(write=R.JAIL, scope="notice",
+                                               note="jail staff record a letter's hand-over (audited)"),
     "GET /me": Rule(read=R.ANY_USER),
 }
 

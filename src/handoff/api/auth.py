@@ -24,6 +24,7 @@ from handoff.core.errors import InvalidInput
 QUERY_PARAMETERS: dict[str, frozenset[str]] = {
     "GET /notices": frozenset({"status", "due_before", "request_id", "limit", "offset"}),
     "GET /people/search": frozenset({"q"}),
+    "GET /notices/{notice_id}/letter": frozenset({"lang", "format"}),
 }
 
 

@@ -434,6 +434,29 @@ class NoticeOut(Out):
     escalated_at: datetime | None
 
 
+class HandoverIn(StrictIn):
+    """A letter handed to the person or to their attorney or designee (issue 9 item 4)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"examples": [
+        {"to": "person", "handed_over_at": "2026-12-05T14:30:00Z", "language": "es"}]})
+
+    to: Literal["person", "attorney"]
+    handed_over_at: DateTimeIn | None = Field(None, description="default now; without an offset, the jail's local time")
+    language: Literal["en", "es"] = "en"
+    recipient: Annotated[str, StringConstraints(max_length=200)] = ""
+    note: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+class HandoverOut(Out):
+    notice_id: str
+    kind: str
+    to: str
+    language: str
+    handed_over_at: datetime
+    recorded_at: datetime
+    status: str
+
+
 class RequestOut(Out):
     request_id: str
     kind: str

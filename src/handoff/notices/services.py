@@ -737,20 +737,50 @@ def import_outcomes(rows: list[tuple[int, str]]) -> int:
     return len(new) + len(changed)
 
 
+#: who a letter is addressed to, by kind (the `--to` of `handoff letters handover`)
+LETTER_ADDRESSEE: dict[str, str] = {
+    NoticeKind.LETTER_REQUEST_COPY.value: "person",
+    NoticeKind.LETTER_INDIVIDUAL.value: "person",
+    NoticeKind.LETTER_ATTORNEY.value: "attorney",
+}
+HANDOVER_RECIPIENTS = ("person", "attorney")
+
+
 def record_handover(notice_id: str | int | uuid.UUID, *, language: str = "en", recipient: str = "",
                     handed_over_at: datetime | None = None, user: User | None = None,
-                    note: str = "") -> LetterHandover:
+                    note: str = "", to: str | None = None) -> LetterHandover:
+    """Staff record that a letter reached the person or their attorney or designee (issue 9 item 4). The
+    letter then counts as sent. Refused with the reason: a letter addressed to someone else than `to`, a
+    hand-over time before the letter existed (nobody can hand over a letter not yet written) or in the
+    future, a cancelled letter, or a notice that is not a letter."""
     notice = get_notice(notice_id)
     if notice.kind not in LETTER_KINDS:
         raise Conflict("only letters are handed over")
     if notice.status == NoticeStatus.CANCELLED:
-        raise Conflict("this letter was cancelled")
+        raise Conflict(f"letter {notice.uid} was cancelled ({notice.cancel_reason or 'no reason recorded'}); "
+                       "hand over the letter that replaced it")
+    addressee = LETTER_ADDRESSEE.get(notice.kind, "person")
+    if to is not None:
+        if to not in HANDOVER_RECIPIENTS:
+            raise InvalidInput(f"--to must be person or attorney, not {to!r}", field="to")
+        if to != addressee:
+            raise InvalidInput(f"letter {notice.uid} ({notice.get_kind_display()}) is addressed to the "
+                               f"{addressee}, not the {to}", field="to")
+    if language not in ("en", "es"):
+        raise InvalidInput(f"letters are written in en or es, not {language!r}", field="language")
     now = clock.now()
     at = handed_over_at or now
-    if at > now + timedelta(minutes=5):
-        raise InvalidInput("a letter cannot be handed over in the future", field="handed_over_at")
+    if at.tzinfo is None:
+        raise InvalidInput("the hand-over time needs a timezone (e.g. 2026-12-05T14:00:00Z)", field="handed_over_at")
+    if at > now:
+        raise InvalidInput(f"a letter cannot be handed over in the future ({iso(at)} is after now, {iso(now)})",
+                           field="handed_over_at")
+    if notice.created_at is not None and at < notice.created_at:
+        raise InvalidInput(f"the letter did not exist yet at {iso(at)}: it was written at {iso(notice.created_at)}",
+                           field="handed_over_at")
     handover = LetterHandover.objects.create(notice=notice, language=language[:5], handed_over_at=at,
-                                             recipient=recipient[:200], recorded_at=now, recorded_by=user, note=note)
+                                             recipient=(recipient or addressee)[:200], recorded_at=now,
+                                             recorded_by=user, note=note)
     Notice.objects.filter(pk=notice.pk, sent_at__isnull=True).update(sent_at=at)
     states.update(Notice.objects.filter(pk=notice.pk), states.SENT, updated_at=now)
     return handover

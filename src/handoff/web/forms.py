@@ -217,3 +217,19 @@ class LinkForm(forms.Form):
 class PeopleSearchForm(forms.Form):
     q = forms.CharField(label="Name, date of birth, booking number, A-number or FBI number", max_length=120,
                         required=False, widget=_usa(forms.TextInput(attrs={"type": "search"}), "usa-input"))
+
+
+class HandoverForm(forms.Form):
+    """Staff record that a letter reached the person or their attorney or designee (audited). The time is the
+    jail's local time; a time before the letter was written or in the future is refused by the service."""
+
+    to = forms.ChoiceField(choices=[("person", "The person"), ("attorney", "The attorney or designee")],
+                           label="Handed to", widget=_usa(forms.Select(), "usa-select"))
+    handed_over_at = forms.DateTimeField(
+        required=False, label="When (the jail's local time; empty means now)",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        widget=_usa(forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"), "usa-input"))
+    language = forms.ChoiceField(choices=[("en", "English"), ("es", "Español")], label="Language handed over",
+                                 widget=_usa(forms.Select(), "usa-select"))
+    recipient = forms.CharField(required=False, max_length=200, label="Received by (name)",
+                                widget=_usa(forms.TextInput(), "usa-input"))
