@@ -34,12 +34,15 @@ SUCCESS = {
     "POST /requests/{request_id}/outcome": 200,
     "GET /notices": 200,
     "POST /notices/{notice_id}/ack": 200,
+    "GET /notices/{notice_id}/letter": 200,
+    "POST /notices/{notice_id}/handover": 200,
     "GET /me": 200,
     "GET /people/search": 200,
     "POST /requests/{request_id}/link": 200,
 }
 # reads first, destructive writes (withdrawal) last, so each cell finds the world as it expects
 ORDER = ["GET /me", "GET /requests/{request_id}", "GET /notices", "POST /notices/{notice_id}/ack",
+         "GET /notices/{notice_id}/letter", "POST /notices/{notice_id}/handover",
          "POST /requests/{request_id}/override", "POST /requests/{request_id}/outcome", "GET /people/search",
          "POST /requests/{request_id}/link", "POST /bookings", "POST /charges", "POST /convictions",
          "POST /bookings/{facility}/{booking_number}/release", "POST /requests",
@@ -56,6 +59,8 @@ def api_call(w: W.World, key: str, side: str, role: str, n: int) -> tuple[str, s
     facility = W.OWN_FACILITY if side == "own" else W.OTHER_FACILITY
     office = W.OWN_OFFICE if side == "own" else W.OTHER_OFFICE
     req, notice, booking = w.requests[side], w.notices[side], w.bookings[side]
+    if "/letter" in key or "/handover" in key:
+        notice = w.notices[f"{side}_letter"]
     release = w.bookings[f"{side}_release"]
     path = key.split(" ", 1)[1].format(request_id=req.request_id, notice_id=notice.uid, facility=facility,
                                        booking_number=release.booking_number)
@@ -72,6 +77,7 @@ def api_call(w: W.World, key: str, side: str, role: str, n: int) -> tuple[str, s
                            "office": office, "facility": facility,
                            "subject": {"last_name": "Roe", "first_name": "Pat", "date_of_birth": "1990-02-03"}},
         "POST /requests/{request_id}/withdraw": {"withdrawn_at": iso()},
+        "POST /notices/{notice_id}/handover": {"to": "person"},
         "POST /requests/{request_id}/override": {"reason": "counsel advised: notify", "notify": True},
         "POST /requests/{request_id}/link": {"booking": f"{facility}/{booking.booking_number}",
                                              "reason": "checked the A-number on the faxed form"},
