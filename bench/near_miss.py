@@ -102,6 +102,10 @@ def main() -> None:
     setup_django(db)
     if fresh:
         build(args.bookings, 0)
+    else:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)  # a database built before the newest migrations
     log("measuring")
     print(json.dumps(measure(args.requests), indent=2))
 

@@ -46,6 +46,9 @@ class Person(models.Model):
         indexes = [
             models.Index(fields=["last_name", "first_name", "date_of_birth"], name="person_name_dob"),
             models.Index(fields=["jurisdiction", "fbi_number"], name="person_county_fbi"),
+            # near-miss matching and people search look people up by date of birth alone (a day either side,
+            # day and month swapped), then compare names as a clerk would (custody.names)
+            models.Index(fields=["date_of_birth"], name="person_dob"),
         ]
 
     def __str__(self) -> str:

@@ -49,11 +49,16 @@ WORDS: dict[str, str] = {
 }
 
 
+_ASCII_PUNCT = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+
+
 def fold(text: str | None) -> str:
     """Lower case, no accents, punctuation and hyphens as spaces, runs of spaces as one.
     "García-López, José" -> "garcia lopez jose"."""
     if not text:
         return ""
+    if text.isascii():  # most names: no accents to take off (the same answer, many times faster)
+        return " ".join(text.lower().translate(_ASCII_PUNCT).split())
     decomposed = unicodedata.normalize("NFKD", text)
     letters = "".join(c for c in decomposed if not unicodedata.combining(c))
     letters = letters.casefold()
