@@ -313,3 +313,44 @@ def test_it_publishes_rebooking_within_a_year_by_the_request_at_release(world: W
     assert rows["Request declined (no notice given)"] == ["hidden", "0", "—"]  # zeros are published
     lines = [r for r in _csv(client) if r["measure"] in ("released", "rebooked") and r["period"] == "all"]
     assert {(r["measure"], r["category"]): r["value"] for r in lines}[("released", "no_request")] == "40"
+
+
+@pytest.mark.django_db
+def test_it_publishes_every_requests_one_outcome_and_kaplan_meier_estimates_under_the_disclosure_rule(
+        world: World, client: Client) -> None:
+    """Outcomes: every request has one of the seven (the world's open requests: still in custody, none "not
+    recorded"). Re-arrest: 40 releases 400 days ago with no request, 12 re-booked 100 days later -> the
+    Kaplan-Meier estimate within a year is 30.0%, printed; 3 releases after a declined request -> their
+    estimates are not printed (a count from 1 to 10 behind them). The LP audit still passes."""
+    from handoff.custody.models import Booking
+    from handoff.reports.audit import audit
+    from handoff.reports.public import km_publishable, public_data
+
+    now = clock.now()
+    jail, la = world.facilities["HC-JAIL"], world.facilities["LA-MCJ"]
+    released_at = now - timedelta(days=400)
+    for i in range(40):
+        b = add_booking(jail, last=f"Km{i}", first="Q", dob=date(1980, 1, 1 + i % 27), release_in=None,
+                        released_ago=timedelta(days=10), now=released_at + timedelta(days=10))
+        if i < 12:
+            Booking.objects.create(facility=la, booking_number=f"KM-AGAIN-{i}", person=b.person,
+                                   booked_at=released_at + timedelta(days=100))
+    for i in range(3):
+        b = add_booking(la, last=f"KmDec{i}", first="Q", dob=date(1990, 1, 1 + i), release_in=timedelta(days=1),
+                        now=now - timedelta(days=410))
+        send_request(f"LOS-KM-{i}", b, "LOS", at=now - timedelta(days=405))
+        Booking.objects.filter(pk=b.pk).update(released_at=released_at, release_reason="charges_dropped")
+
+    html = client.get("/transparency").content.decode()
+    outcomes = html.split('id="table-outcomes"')[1].split("</table>")[0]
+    assert "Still in custody" in outcomes and "No outcome recorded" not in outcomes
+    km = html.split('id="table-km"')[1].split("</table>")[0]
+    rows = {re.sub(r"<[^>]+>", "", r.split("</th>")[0]).strip(): [re.sub(r"<[^>]+>", "", c).strip()
+                                                                   for c in re.findall(r"<td[^>]*>(.*?)</td>", r)]
+            for r in re.findall(r"<tr>(.*?)</tr>", km, flags=re.S)[1:]}
+    assert rows["No immigration request at release"][0].startswith("30.0%")
+    assert rows["Request declined (no notice given)"] == ["—", "—", "—"]
+    data = public_data()
+    assert audit(data.pub, data.suppression.hidden).ok
+    assert not km_publishable(3, 0, True) and not km_publishable(40, 12, False) and km_publishable(40, 12, True)
+    assert not km_publishable(40, 35, True)  # 5 not re-arrested: the complement is a small count

@@ -12,8 +12,12 @@ What is in it, per row (a named place, or the pool of confidential places) from 
 - release notices on time, short and missed, per month (same totals);
 - requests declined, per year, by the reason the law gives (a named place) or by a neutral category (the
   pool: never a member's policy, rule, reason text or citation; review H3);
-- requests by outcome, per year;
-- re-arrest after release, when the evidence module provides it (counts only; rates follow their counts).
+- requests by outcome, per year: each request's ONE outcome of the seven (recorded, else derived from the
+  record by handoff.evidence.outcomes), historical requests from jail exports included;
+- re-arrest after release: counts (re-booked within a year), and the evidence report's Kaplan-Meier
+  estimates at 365 / 730 / 1,095 days, printed only under the rule of `km_publishable` (they are rates,
+  not counts: they are shown only where the counts behind them are large and the page's own counts for
+  the group are published, so they cannot give back a hidden count).
 
 Pooling (review M2: pool by contributors, not members): the confidential places are pooled only when at
 least MIN_POOL of them have at least one request on record AND the pool holds at least MIN_POOL_CASES
@@ -34,6 +38,10 @@ from django.db.models import Count, Max, Q
 from django.db.models.functions import TruncMonth
 
 from handoff.core import clock
+from handoff.core.errors import InvalidInput
+from handoff.evidence import rearrest
+from handoff.evidence.outcomes import LABELS as OUTCOME_LABELS
+from handoff.evidence.services import release_frame, request_outcomes
 from handoff.reports.audit import MIN_WIDTH, THRESHOLD, Publication, Suppression, suppress
 from handoff.reports.disclosure import ProtectedTable
 
@@ -101,6 +109,8 @@ class PublicData:
     confidential_left_out: bool = False
     days_since_missed_all: int | None = None
     notes: list[str] = field(default_factory=list)
+    #: Kaplan-Meier rows for the page: (group, label, released, [(days, "12.3%", "10.1-14.6%") or None])
+    km: list[tuple[str, str, list[tuple[int, str, str] | None]]] = field(default_factory=list)
 
     # lookup ------------------------------------------------------------------------------------------
     def get(self, measure: str, row: str, period: str, category: str = "") -> int | None:
@@ -227,6 +237,10 @@ def _fingerprint(now: datetime, threshold: int) -> str:
     parts.append(list(Notice.objects.values("status").annotate(n=Count("pk")).values_list("status", "n")
                       .order_by("status")))
     parts.append(Outcome.objects.aggregate(r=Max("recorded_at"), k=Count("kind", filter=~Q(kind=""))))
+    # derived outcomes and re-arrests follow bookings (a release, a new booking anywhere)
+    from handoff.custody.models import Booking
+
+    parts.append(Booking.objects.aggregate(n=Count("pk"), top=Max("pk"), u=Max("updated_at"), r=Max("released_at")))
     parts.append(list(Jurisdiction.objects.filter(facilities__isnull=False).distinct()
                       .values_list("pk", "confidential").order_by("pk")))
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
@@ -258,7 +272,7 @@ def _decline_category(key: str, override: bool) -> str:
 
 def build_public_data(*, now: datetime | None = None, threshold: int = THRESHOLD) -> PublicData:
     from handoff.jurisdictions.models import Jurisdiction
-    from handoff.notices.models import DELIVERED_STATUSES, RELEASE_KINDS, Notice, NoticeStatus, Outcome
+    from handoff.notices.models import DELIVERED_STATUSES, RELEASE_KINDS, Notice, NoticeStatus
     from handoff.reports.services import _DeclineReasons
     from handoff.requests.models import ImmigrationRequest, RequestStatus
 
@@ -279,9 +293,9 @@ def build_public_data(*, now: datetime | None = None, threshold: int = THRESHOLD
     included = list(row_of)
 
     # --- requests: received, declined, outcome ------------------------------------------------------------
-    outcome_by_request = dict(Outcome.objects.filter(request__isnull=False).values_list("request_id", "kind"))
-    outcome_by_booking = dict(Outcome.objects.values_list("booking_id", "kind"))
-    outcome_labels = dict(Outcome._meta.get_field("kind").choices or [])
+    # every request has exactly one outcome: recorded, else derived (issue 11); none is "not recorded"
+    derived = request_outcomes()
+    outcome_by_request = dict(zip(derived["id"].astype(int), derived["outcome"], strict=True))
     classifier = _DeclineReasons()
     requests = (
         ImmigrationRequest.objects.filter(received_at__lte=now, facility__jurisdiction_id__in=included)
@@ -296,7 +310,7 @@ def build_public_data(*, now: datetime | None = None, threshold: int = THRESHOLD
     labels: dict[tuple[str, str], str] = {}
     cites: dict[tuple[str, str], str] = {}
     first: date | None = None
-    for pk, jid, at, status, booking_id, notify, review, policies, reasons, overrides in requests.iterator():
+    for pk, jid, at, status, _booking_id, notify, review, policies, reasons, overrides in requests.iterator():
         row = row_of[jid]
         month = _month(at)
         first = month if first is None or month < first else first
@@ -318,10 +332,9 @@ def build_public_data(*, now: datetime | None = None, threshold: int = THRESHOLD
             declined[(row, year, key)] += 1
         else:
             not_declined[(row, year)] += 1
-        kind = outcome_by_request.get(pk) or (outcome_by_booking.get(booking_id) if booking_id else None)
-        kind = str(kind) if kind else NOT_RECORDED
+        kind = str(outcome_by_request.get(pk) or "still_in_custody")
         outcomes[(row, year, kind)] += 1
-        labels[("outcome", kind)] = str(outcome_labels.get(kind, OUTCOME_LABELS_EXTRA.get(kind, kind)))
+        labels[("outcome", kind)] = OUTCOME_LABELS.get(kind, kind)
 
     # --- release notices ----------------------------------------------------------------------------------
     late = Q(short_notice=True) | Q(kind="release.short_notice")
@@ -390,7 +403,8 @@ def build_public_data(*, now: datetime | None = None, threshold: int = THRESHOLD
             decline_keys[r].append(k)
     for r in decline_keys:
         decline_keys[r].sort(key=lambda k: labels[("declined", k)])
-    outcome_keys = sorted({k for (_r, _y, k) in outcomes}, key=lambda k: (k == NOT_RECORDED, k))
+    order = list(OUTCOME_LABELS)
+    outcome_keys = sorted({k for (_r, _y, k) in outcomes}, key=lambda k: order.index(k) if k in order else 99)
     for r in row_keys:
         for y in years:
             dec_atoms = [pub.atom(("declined", r, y, k), declined.get((r, y, k), 0)) for k in decline_keys[r]]
@@ -438,14 +452,61 @@ def build_public_data(*, now: datetime | None = None, threshold: int = THRESHOLD
         rows.append(PublicRow(POOL_KEY, POOL_LABEL, "", "", "", True, len(confidential),
                               _days_since(last_missed_by_row.get(POOL_KEY), now)))
     categories = {"declined": sorted({k for ks in decline_keys.values() for k in ks}), "outcome": outcome_keys}
+    km = _rearrest_km(now, included, pub, suppression, threshold)
     return PublicData(
         generated_at=now, rows=rows, months=months, years=years, pub=pub, suppression=suppression,
         labels=labels, cites=cites, categories=categories,
         row_categories={("declined", r): list(decline_keys[r]) for r in row_keys},
         threshold=threshold, pooled_members=len(confidential) if pooled else 0,
         confidential_left_out=bool(confidential) and not pooled,
-        days_since_missed_all=_days_since(overall, now),
+        days_since_missed_all=_days_since(overall, now), km=km,
     )
+
+
+def km_publishable(released: int, rearrested: int, page_counts_published: bool, threshold: int = THRESHOLD) -> bool:
+    """Whether a group's Kaplan-Meier estimates may be printed. Why this rule: an estimate is a rate, and a rate
+    beside a known total gives back a count. So a group's estimates are printed only when (1) the page's own
+    counts for the group (released, re-booked, all years) are published, so the group is not one the
+    suppression had to hide, and (2) the cohort behind the estimates has more than `threshold` re-arrests and
+    more than `threshold` people not re-arrested, so no estimate rests on a count from 1 to the threshold.
+    The estimates are not figures of the linear-program audit (they are not sums of counts); the cohort's
+    own counts are never printed."""
+    return page_counts_published and rearrested > threshold and released - rearrested > threshold
+
+
+def _rearrest_km(now: datetime, included: list[int], pub: Publication, suppression: Suppression,
+                 threshold: int) -> list[tuple[str, str, list[tuple[int, str, str] | None]]]:
+    """The evidence report's Kaplan-Meier estimates (handoff report rearrest) over the published places,
+    censored at today, under `km_publishable`."""
+    from handoff.jurisdictions.models import Facility
+
+    frame = release_frame(list(Facility.objects.filter(jurisdiction_id__in=included).values_list("pk", flat=True)))
+    try:
+        result = rearrest.compute(frame, as_of=now.date(), curve=False)
+    except InvalidInput:  # no release followed for a day yet
+        return []
+    out: list[tuple[str, str, list[tuple[int, str, str] | None]]] = []
+    for g in result.groups:
+        published = True
+        for measure in ("released", "rebooked"):
+            try:
+                i = pub.index((measure, ALL, ALL, g.group))
+            except KeyError:
+                published = False
+                continue
+            published = published and i not in suppression.hidden
+        if not g.released:
+            continue
+        points: list[tuple[int, str, str] | None] = []
+        ok = km_publishable(g.released, g.rearrested, published, threshold)
+        for p in g.km:
+            if not ok or p.rearrest_rate is None:
+                points.append(None)
+                continue
+            ci = f"{100 * p.ci_low:.1f}-{100 * p.ci_high:.1f}%" if p.ci_low is not None and p.ci_high is not None else ""
+            points.append((int(p.days), f"{100 * p.rearrest_rate:.1f}%", ci))
+        out.append((g.group, REARREST_GROUPS.get(g.group, g.label), points))
+    return out
 
 
 def _rearrest_unit(pub: Publication, now: datetime, included: list[int], labels: dict[tuple[str, str], str]) -> None:
