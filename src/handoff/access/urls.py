@@ -13,4 +13,5 @@ urlpatterns = [
     path("login/locked/", views.locked_view, name="locked"),
     path("logout/", views.logout_view, name="logout"),
     path("audit/", views.audit_log_view, name="audit_log"),
+    path("audit/export", views.audit_export_view, name="audit_export"),
 ]

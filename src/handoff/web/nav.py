@@ -52,6 +52,12 @@ def nav_for(request: HttpRequest, path: str) -> list[NavItem]:
         items.append(("People to review", reverse("web:people_review")))
     if role in OFFICE_ROLES:
         items.append(("Office dashboard", reverse("web:office")))
+    if role in ("federal_officer", "admin"):
+        items.append(("All requests", reverse("web:office_requests")))
+    if role in ("county_counsel", "jail_supervisor", "auditor", "admin"):
+        items.append(("Overrides", reverse("web:overrides")))
+    if role in ("county_counsel", "auditor", "admin"):
+        items.append(("Audit log", reverse("access:audit_log")))
     items.append(("The law in force", reverse("web:policies")))
     items.append(("Transparency", reverse("web:transparency")))
     if role == "admin":
