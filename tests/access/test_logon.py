@@ -277,5 +277,6 @@ def test_it_lays_out_the_audit_log_with_the_design_system(client: Client, db: No
     auditor = services.create_user(SYSTEM, "audrey", "auditor")
     W.verified_login(client, auditor)
     html = _html(client.get("/audit/?verify=1"))
-    assert 'class="usa-table' in html and 'class="usa-select"' in html and html.count('class="usa-input"') == 3
+    # 3 filters + the export's 2 dates
+    assert 'class="usa-table' in html and 'class="usa-select"' in html and html.count('class="usa-input"') == 5
     assert 'usa-alert--success' in html and "Chain intact" in html

@@ -154,6 +154,18 @@ def _page_patterns() -> list[tuple[str, str, list[str]]]:
     return out
 
 
+def _scan(req: object) -> object:
+    """The scanned form a clerk attached to a request (the clerk's request page)."""
+    from handoff.core import clock
+    from handoff.requests.models import RequestAttachment
+
+    scan, _ = RequestAttachment.objects.get_or_create(
+        request=req, filename="fax.pdf",
+        defaults={"content_type": "application/pdf", "size": 9, "sha256": "0" * 64, "content": b"%PDF-1.4\n",
+                  "uploaded_at": clock.now()})
+    return scan
+
+
 def _fill(name: str, route: str, kwargs: list[str], w: W.World, side: str) -> str:
     from handoff.notices.services import ack_token
 
@@ -169,6 +181,8 @@ def _fill(name: str, route: str, kwargs: list[str], w: W.World, side: str) -> st
         "decision_id": str(w.requests[side].current_decision_id),
         "fips": W.OWN_FIPS if side == "own" else W.OTHER_FIPS,
         "office": W.OWN_OFFICE if side == "own" else W.OTHER_OFFICE,
+        "number": w.bookings[side].booking_number,
+        "scan_id": str(_scan(w.requests[side]).pk) if "scan_id" in kwargs else "",
     }
     path = route
     for name in kwargs:
