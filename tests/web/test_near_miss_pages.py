@@ -147,3 +147,21 @@ def test_it_links_a_waiting_request_by_hand_and_refuses_another_countys_booking(
     assert (req.status, req.booking_id) == ("matched", booking.pk)
     assert req.current_decision is not None
     assert AuditEvent.objects.filter(action="request.link", outcome="success").exists()
+
+
+def test_it_offers_to_relink_a_matched_request_folded_away(world: World, client: Client) -> None:
+    req = world.requests["notify"]
+    other = world.requests["declined"].booking
+    login(client, world.users["clerk_la"])
+    html = client.get(f"/requests/{req.request_id}/").content.decode()
+    assert "<summary>Wrong person? Link this request to another booking</summary>" in html
+    done = client.post(f"/requests/{req.request_id}/link",
+                       {"booking": f"LA-MCJ/{other.booking_number}", "reason": "the jail booked him under his brother's file"})
+    assert done.status_code == 302
+    req.refresh_from_db()
+    assert req.booking_id == other.pk and req.match_note.startswith("linked by hand")
+    # the federal office cannot link at all
+    login(client, world.users["officer_los"])
+    assert "Link this request" not in client.get(f"/requests/{req.request_id}/").content.decode()
+    assert client.post(f"/requests/{req.request_id}/link",
+                       {"booking": f"LA-MCJ/{other.booking_number}", "reason": "x" * 12}).status_code == 403
