@@ -113,3 +113,47 @@ def test_it_applies_the_law_once_a_clerk_links_by_hand(place, django_user_model)
     assert (got.status, got.booking_id) == ("matched", booking.pk)
     assert got.current_decision is not None
     assert got.match_note.startswith("linked by hand by clerk")
+
+
+# --- property: any combination of the near-miss kinds goes to review, never to a match or to waiting -----
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_NAMES = [("García López", "José Luis"), ("Nguyễn", "Thị Minh"), ("O'Brien-Smith", "Seán"), ("Müller", "Jürgen")]
+
+
+def _plain(text: str) -> str:
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(_NAMES), upper=st.booleans(), accents_off=st.booleans(), first_family_only=st.booleans(),
+       first_given_only=st.booleans(), transpose=st.booleans(), dob_shift=st.sampled_from(["same", "+1", "-1", "swap"]))
+def test_it_sends_any_mix_of_near_miss_kinds_to_review(place, name, upper, accents_off, first_family_only,
+                                                       first_given_only, transpose, dob_shift):
+    from datetime import timedelta
+
+    from django.db import transaction
+
+    last, first = name
+    dob = date(1985, 3, 4)
+    with transaction.atomic():
+        booking = make_booking(place["facility"], make_person(last_name=last, first_name=first, date_of_birth=dob))
+        s_last = last.replace("-", " ").split()[0] if first_family_only else last
+        s_first = first.split()[0] if first_given_only else first
+        if accents_off:
+            s_last, s_first = _plain(s_last), _plain(s_first)
+        if upper:
+            s_last, s_first = s_last.upper(), s_first.upper()
+        if transpose:
+            s_last, s_first = s_first, s_last
+        s_dob = {"same": dob, "+1": dob + timedelta(days=1), "-1": dob - timedelta(days=1),
+                 "swap": date(1985, 4, 3)}[dob_shift]
+        got = receive(subject={"last_name": s_last, "first_name": s_first,
+                               "date_of_birth": s_dob.isoformat()}).request
+        assert got.status == "review", (s_last, s_first, s_dob, got.match_note)
+        assert got.match_candidates == [booking.pk]
+        transaction.set_rollback(True)
