@@ -111,7 +111,8 @@ def test_it_records_a_release_with_its_time_type_and_to_whom(world: World, clien
     assert b.released_at is not None and abs((b.released_at - when).total_seconds()) < 60
     assert b.release_reason == "transferred_to_ice" and b.released_to == "ICE ERO Los Angeles, Officer Diaz"
     assert _audit("booking.release")
-    assert "to ICE ERO Los Angeles, Officer Diaz" in client.get(f"/requests/{req.request_id}/").content.decode()
+    page = client.get(f"/requests/{req.request_id}/").content.decode()
+    assert "to ICE ERO Los Angeles, Officer Diaz" in page
 
 
 @pytest.mark.django_db
