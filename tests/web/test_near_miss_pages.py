@@ -165,3 +165,17 @@ def test_it_offers_to_relink_a_matched_request_folded_away(world: World, client:
     assert "Link this request" not in client.get(f"/requests/{req.request_id}/").content.decode()
     assert client.post(f"/requests/{req.request_id}/link",
                        {"booking": f"LA-MCJ/{other.booking_number}", "reason": "x" * 12}).status_code == 403
+
+
+def test_it_gives_a_match_review_a_due_time_before_the_candidates_release(world: World, client: Client) -> None:
+    from django.conf import settings
+
+    req, booking = near_miss(world)
+    login(client, world.users["clerk_la"])
+    html = client.get("/jail/").content.decode()
+    row = html.split(f">{req.request_id}<")[1].split("</tr>")[0]
+    due = row.split('data-testid="match-review-due">')[1]
+    assert "no deadline" not in due
+    # the booking is released in 30 hours; the review is due the margin before
+    hours_left = 30 - float(settings.HANDOFF_REVIEW_MARGIN_HOURS)
+    assert f"in {int(hours_left) - 1} h" in due or f"in {int(hours_left)} h" in due, due

@@ -198,6 +198,7 @@ def dashboard_context(request: HttpRequest, now: datetime | None = None) -> dict
 def jail_dashboard(request: HttpRequest) -> HttpResponse:
     ctx = dashboard_context(request)
     ctx.update(waiting.context(request, ctx["who"], ctx["chosen"], ctx["now"]))
+    ctx["match_due"] = waiting.match_review_due([r for r, _ in ctx["match_review"]])
     shown = set(ctx["shown_ids"]) | {row.request.request_id for row in ctx["waiting"]}
     audit_read(request, ctx["who"], "request.list", "request", sorted(shown))
     template = "web/_jail_live.html" if getattr(request, "htmx", False) else "web/jail.html"
