@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -183,3 +183,16 @@ def test_it_counts_every_request_under_exactly_one_outcome(jails: dict, office: 
     assert counts == {"transferred_to_ice": 0, "released_ice_not_present": 0, "released_before_notice": 1,
                       "detainer_cancelled": 1, "withdrawn": 1, "transferred_other": 1, "still_in_custody": 1}
     assert sum(services.outcome_counts(jurisdiction_fips="48").values()) == 0
+
+
+def test_it_gives_zeros_not_a_crash_for_custody_time_and_outcomes_with_nothing_recorded(jails: dict) -> None:
+    from handoff.evidence.services import outcome_counts
+
+    code, out, _ = report("custody-time", "--facility", "WA-KING", "--offence-bookings-only", "--json")
+    assert code == 0
+    assert json.loads(out)["groups"] == [
+        {"group": "ice_hold", "bookings": 0, "mean_days": None, "median_days": None, "released_to_ice": 0},
+        {"group": "no_hold", "bookings": 0, "mean_days": None, "median_days": None, "released_to_ice": 0}]
+    assert set(outcome_counts(start=date(2030, 1, 1), end=date(2030, 12, 31)).values()) == {0}
+    code, _, err = report("custody-time", "--facility", "NOWHERE", "--json")
+    assert code == 2 and "NOWHERE" in err
