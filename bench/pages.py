@@ -36,6 +36,7 @@ def _setup(rebuild: bool) -> None:
     # production settings: DEBUG off (cached template loader, no debug bookkeeping), as a county would run it
     os.environ.setdefault("HANDOFF_DEBUG", "0")
     os.environ.setdefault("HANDOFF_SECRET_KEY", "bench-" + os.urandom(24).hex())
+    os.environ.setdefault("HANDOFF_BASE_URL", "http://127.0.0.1:8000")
     os.environ.setdefault("HANDOFF_ALLOWED_HOSTS", "testserver")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "handoff.settings")
     sys.path.insert(0, str(ROOT))

@@ -312,7 +312,20 @@ EMAIL_URL = _text("HANDOFF_EMAIL_URL")
 VARIABLES["HANDOFF_EMAIL_URL"] = ("URL", "none (console in debug mode, else SMTP on localhost:25)")
 globals().update(_email(EMAIL_URL))
 DEFAULT_FROM_EMAIL = _text("HANDOFF_FROM_EMAIL", "handoff@localhost")
-HANDOFF_BASE_URL = _text("HANDOFF_BASE_URL", "http://127.0.0.1:8000")
+# Links in e-mails (acknowledge, review) start here. Why required outside debug mode: a default pointed the
+# acknowledgement link at 127.0.0.1:8000 on a server reached by another name (users review).
+HANDOFF_BASE_URL = _text("HANDOFF_BASE_URL").rstrip("/")
+BASE_URL_GIVEN = bool(HANDOFF_BASE_URL)  # else `handoff serve` in debug mode links to its own --host/--port
+VARIABLES["HANDOFF_BASE_URL"] = ("URL", "none (required unless HANDOFF_DEBUG=1; http://127.0.0.1:8000 in debug mode)")
+if not HANDOFF_BASE_URL:
+    if not (DEBUG or TESTING):
+        raise ImproperlyConfigured(
+            "HANDOFF_BASE_URL is not set: set it to the address people reach Handoff at, e.g. "
+            "https://handoff.county.example (links in e-mails start with it), or set HANDOFF_DEBUG=1.")
+    HANDOFF_BASE_URL = "http://127.0.0.1:8000"
+if urlparse(HANDOFF_BASE_URL).scheme not in {"http", "https"} or not urlparse(HANDOFF_BASE_URL).hostname:
+    raise ImproperlyConfigured(f"HANDOFF_BASE_URL must be an http(s) address such as https://handoff.county.example, "
+                               f"not {HANDOFF_BASE_URL!r}")
 
 # Notice delivery: see notices/conf.py for why each default is what it is.
 HANDOFF_ESCALATE_UNACKED_HOURS = _number("HANDOFF_ESCALATE_UNACKED_HOURS", 24)

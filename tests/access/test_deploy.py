@@ -21,7 +21,8 @@ def _run(code_or_args: list[str], **env: str) -> subprocess.CompletedProcess[str
     return subprocess.run([sys.executable, *code_or_args], env=clean, capture_output=True, text=True, timeout=120)
 
 
-PRODUCTION = {"HANDOFF_SECRET_KEY": secrets.token_urlsafe(50), "HANDOFF_ALLOWED_HOSTS": "handoff.example.gov"}
+PRODUCTION = {"HANDOFF_SECRET_KEY": secrets.token_urlsafe(50), "HANDOFF_ALLOWED_HOSTS": "handoff.example.gov",
+              "HANDOFF_BASE_URL": "https://handoff.example.gov"}
 # Django's own `check` is a developer command, not on the `handoff` front (handoff.cli)
 CHECK = ["-m", "django", "check", "--deploy", "--fail-level", "WARNING"]
 

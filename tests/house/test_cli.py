@@ -129,3 +129,7 @@ def test_it_says_in_one_line_that_the_port_is_busy(tmp_path: Path) -> None:
         result = handoff("serve", "--port", str(port), "--no-worker", HANDOFF_DEBUG="1",
                          HANDOFF_DATABASE_URL=f"sqlite:///{tmp_path / 'h.sqlite3'}")
     _one_plain_line(result, str(port), "--port")
+
+
+def test_it_says_in_one_line_that_the_base_url_is_missing_outside_debug_mode() -> None:
+    _one_plain_line(handoff("holds", HANDOFF_SECRET_KEY="k" * 60), "HANDOFF_BASE_URL")

@@ -27,12 +27,13 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from handoff.access import audit_reading, services
-from handoff.access.actor import actor_for_request, actor_for_user, anonymous
+from handoff.access.actor import Actor, actor_for_request, actor_for_user, anonymous
 from handoff.access.middleware import LOGIN_AT, SEEN_AT
 from handoff.access.models import Account
 from handoff.audit import record
 from handoff.audit.services import verify
 from handoff.core import clock
+from handoff.jurisdictions.models import Facility, Jurisdiction
 
 PENDING = "handoff_pending_login"
 PENDING_SECONDS = 5 * 60
@@ -353,9 +354,13 @@ def audit_log_view(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     if more:
         query["before"] = str(entries[-1].seq)
+    zone = home_zone(actor_for_request(request))
+    for e in entries:
+        e.at_local = clock.local_text(e.at, zone, seconds=True)  # type: ignore[attr-defined]
     return render(request, "access/audit_log.html", {
         "form": form, "entries": entries, "more": more, "next_query": query.urlencode(), "chain": chain,
         "whole": whole, "can_export": who.role in ("auditor", "admin"), "export_form": AuditExportForm(),
+        "zone": zone,
     })
 
 
@@ -395,3 +400,19 @@ def audit_export_view(request: HttpRequest) -> HttpResponse | StreamingHttpRespo
         response = StreamingHttpResponse(audit_reading.as_csv(qs), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def home_zone(who: Actor) -> str:
+    """The zone the reader works in: their facility's, else their jurisdiction's, else the one zone all of the
+    deployment's facilities share (a county's auditor has no place of their own), else UTC; always named.
+    Why the reader's and not each entry's: an audit entry names an action, not a place."""
+    facility = Facility.objects.filter(pk__in=who.facility_ids).order_by("pk").first()
+    if facility is not None and facility.timezone:
+        return facility.timezone
+    place = (Jurisdiction.objects.filter(pk__in=who.jurisdiction_ids).exclude(default_timezone="")
+             .order_by("pk").first())
+    if place is not None:
+        return place.default_timezone
+    zones = list(Facility.objects.exclude(timezone="").values_list("timezone", flat=True).distinct()[:2])
+    return zones[0] if len(zones) == 1 else "UTC"
+

@@ -1,6 +1,24 @@
-from django.contrib import admin
+"""The Django admin's view of custody records, in the facility's local time.
 
+Why: a booking's times are the jail's; the admin showed and took them as UTC without saying so (users review:
+"Dec. 1, 2026, 6 p.m." for a 10:00 PST booking, and 20:00 typed into the form stored 20:00 UTC). The change
+form now runs in the facility's zone (Django shows and reads datetimes in the current time zone), and the list
+shows each time with its zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from handoff.core import clock
 from handoff.custody.models import Booking, Charge, Conviction, Person, RecordChange, ReleaseScheduleChange
+from handoff.jurisdictions.models import Facility
 
 
 class ChargeInline(admin.TabularInline):
@@ -8,13 +26,43 @@ class ChargeInline(admin.TabularInline):
     extra = 0
 
 
+def _local(field: str, label: str) -> Callable[[Any, Booking], str]:
+    def show(self: Any, obj: Booking) -> str:
+        return clock.local_text(getattr(obj, field), obj.facility.timezone, missing="-")
+
+    show.short_description = label  # type: ignore[attr-defined]
+    show.admin_order_field = field  # type: ignore[attr-defined]
+    return show
+
+
 @admin.register(Booking)
 class BookingAdmin(admin.ModelAdmin):
-    list_display = ("booking_number", "facility", "booked_at", "scheduled_release_at", "released_at")
+    list_display = ("booking_number", "facility", "booked", "scheduled_release", "released")
+    list_select_related = ("facility",)
     list_filter = ("facility", "release_type")
     search_fields = ("booking_number",)
     raw_id_fields = ("person", "facility")
     inlines = [ChargeInline]
+
+    booked = _local("booked_at", "booked (facility time)")
+    scheduled_release = _local("scheduled_release_at", "scheduled release (facility time)")
+    released = _local("released_at", "released (facility time)")
+
+    def changeform_view(self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
+                        extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """Show and read the form's times in the facility's zone, named above the form."""
+        facility = None
+        if object_id is not None:
+            facility = Facility.objects.filter(bookings__pk=object_id).first()
+        if facility is None and request.method == "POST" and str(request.POST.get("facility", "")).isdigit():
+            facility = Facility.objects.filter(pk=int(request.POST["facility"])).first()
+        zone = clock.zone(facility.timezone if facility is not None else None)
+        extra = {**(extra_context or {}), "subtitle": f"Times in {zone.key} (the facility's local time)"}
+        with timezone.override(zone):
+            response = super().changeform_view(request, object_id, form_url, extra)
+            if isinstance(response, TemplateResponse):
+                response.render()  # inside the zone: a TemplateResponse renders after the view returns
+            return response
 
 
 @admin.register(Person)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.template.loader import render_to_string
 
@@ -192,7 +191,7 @@ def context(notice: Notice, lang: str) -> dict[str, Any]:
     req = notice.request
     booking = notice.booking or req.booking
     facility = req.facility
-    tz = ZoneInfo(facility.timezone or "UTC")
+    tz = clock.zone(facility.timezone)
     person = booking.person if booking is not None else None
     name = (f"{person.first_name} {person.last_name}" if person is not None
             else f"{req.subject_first_name} {req.subject_last_name}").strip()

@@ -657,7 +657,7 @@ def ack_token(notice: Notice) -> str:
 
 
 def ack_url(notice: Notice) -> str:
-    base = str(getattr(settings, "HANDOFF_BASE_URL", "")).rstrip("/")
+    base = str(settings.HANDOFF_BASE_URL).rstrip("/")
     return base + reverse("notices:ack", kwargs={"token": ack_token(notice)})
 
 

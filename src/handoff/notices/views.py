@@ -27,7 +27,9 @@ def ack_link(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "notices/ack.html", {"error": str(exc)}, status=400 if exc.code == "invalid" else 404)
     # the page is the office's reading: a release time only where the notice's decision let the jail tell it
     seen = disclosure.for_decision(notice.decision)
-    context = {"notice": notice, "now": clock.now(), "not_disclosed": seen.text}
+    tz = notice.request.facility.timezone  # the office reads the release by the jail's clock, zone named
+    context = {"notice": notice, "now": clock.now(), "not_disclosed": seen.text,
+               "release_local": clock.local_text(notice.release_at, tz, missing="-")}
     if request.method == "POST":
         try:
             with transaction.atomic():
@@ -40,4 +42,6 @@ def ack_link(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, "notices/ack.html", {**context, "error": str(exc)}, status=409)
         context["notice"] = notice
         context["done"] = True
+    if notice.acknowledged_at is not None:
+        context["acknowledged_local"] = clock.local_text(notice.acknowledged_at, tz)
     return render(request, "notices/ack.html", context)

@@ -250,7 +250,8 @@ class Worker:
         if channel == Channel.WEBHOOK:
             result = webhook_channel.send(office.webhook_url, office.webhook_secret, delivery.webhook_id, at, data)
         elif channel == Channel.EMAIL:
-            result = email_channel.send(office.email, delivery.webhook_id, body, services.ack_url(notice))
+            result = email_channel.send(office.email, delivery.webhook_id, body, services.ack_url(notice),
+                                        tz=notice.request.facility.timezone)
         elif office.escalation_webhook_url:
             # the second contact's own receiver verifies with its own secret (or the office's, if it shares one)
             result = webhook_channel.send(office.escalation_webhook_url,
@@ -258,7 +259,8 @@ class Worker:
                                           delivery.webhook_id, at, data)
         else:
             result = email_channel.send(office.escalation_email, delivery.webhook_id, body,
-                                        services.ack_url(notice), escalation=True)
+                                        services.ack_url(notice), escalation=True,
+                                        tz=notice.request.facility.timezone)
         return Sent(delivery, result, at, notice.release_at)
 
     def deliver(self, claim: Claim) -> int:

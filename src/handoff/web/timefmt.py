@@ -4,7 +4,8 @@ so the server-rendered text and the live text never disagree."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+
+from handoff.core import clock
 
 
 def duration_words(seconds: float) -> str:
@@ -27,15 +28,8 @@ def countdown_words(due: datetime, now: datetime) -> str:
 
 
 def local(dt: datetime | None, tz: str | None) -> str:
-    """A facility-local time with its zone abbreviation, e.g. "Tue 3 Jun 2025 14:00 PDT"."""
-    if dt is None:
-        return "—"
-    try:
-        zone = ZoneInfo(tz) if tz else ZoneInfo("UTC")
-    except Exception:  # an unknown zone name must not break a page; UTC is always honest
-        zone = ZoneInfo("UTC")
-    value = dt.astimezone(zone)
-    return value.strftime("%a %-d %b %Y %H:%M ") + (value.tzname() or "")
+    """A facility-local time with its zone abbreviation, e.g. "Tue 3 Jun 2025 14:00 PDT" (core.clock)."""
+    return clock.local_text(dt, tz)
 
 
 def hours(td: timedelta) -> float:

@@ -11,13 +11,14 @@ import contextlib
 import smtplib
 import threading
 import time
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 
-from handoff.core import ids
+from handoff.core import clock, ids
 from handoff.notices.channels import Result
 
 _local = threading.local()
@@ -48,15 +49,22 @@ SUBJECTS = {
 }
 
 
-def build(to: str, msg_id: str, body: dict[str, Any], ack_link: str, *, escalation: bool) -> EmailMultiAlternatives:
+def build(to: str, msg_id: str, body: dict[str, Any], ack_link: str, *, escalation: bool,
+          tz: str | None = None) -> EmailMultiAlternatives:
+    """The message for one attempt. Times read in the facility's zone (`tz`), with the zone named: an officer
+    plans a pick-up by the jail's clock, and "03:00Z" was misread as the local time (users review)."""
     kind = SUBJECTS.get(str(body.get("type")), str(body.get("type")))
     subject = f"[Handoff] {'ESCALATION: ' if escalation else ''}{kind}: request {body.get('request_id')}"
-    if body.get("release_at"):
-        subject += f", release {body['release_at']}"
+    release = _parse(body.get("release_at"))
+    release_local = clock.local_text(release, tz, missing="-")
+    if release is not None:
+        subject += f", release {release_local}"
     # a stored id from before core.ids refused control characters must not make the message unsendable
     # forever (Django refuses a header with a line break: review L3); a line break reads as a space
     subject = ids.LINE_CONTROL_RE.sub(" ", subject)
-    context = {"n": body, "kind": kind, "ack_link": ack_link, "escalation": escalation, "webhook_id": msg_id}
+    context = {"n": body, "kind": kind, "ack_link": ack_link, "escalation": escalation, "webhook_id": msg_id,
+               "release_local": release_local, "release_utc": body.get("release_at") or "-",
+               "sent_local": clock.local_text(_parse(body.get("sent_at")), tz, missing="-")}
     text = render_to_string("notices/email/notice.txt", context)
     html = render_to_string("notices/email/notice.html", context)
     domain = str(getattr(settings, "DEFAULT_FROM_EMAIL", "handoff@localhost")).rsplit("@", 1)[-1].strip(">") or "handoff"
@@ -69,10 +77,15 @@ def build(to: str, msg_id: str, body: dict[str, Any], ack_link: str, *, escalati
     return message
 
 
-def send(to: str, msg_id: str, body: dict[str, Any], ack_link: str, *, escalation: bool = False) -> Result:
+def _parse(value: Any) -> datetime | None:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+
+
+def send(to: str, msg_id: str, body: dict[str, Any], ack_link: str, *, escalation: bool = False,
+         tz: str | None = None) -> Result:
     if not to:
         return Result(False, error="office has no e-mail address", endpoint_down=True)
-    message = build(to, msg_id, body, ack_link, escalation=escalation)
+    message = build(to, msg_id, body, ack_link, escalation=escalation, tz=tz)
     started = time.perf_counter()
     try:
         sent = _connection().send_messages([message])

@@ -28,6 +28,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         _check_port(options["host"], options["port"])  # before setup's minutes of work, not after
+        if not settings.BASE_URL_GIVEN:  # debug mode only (settings require it otherwise): link to this server
+            settings.HANDOFF_BASE_URL = f"http://{options['host']}:{options['port']}"
         call_command("setup", verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         if options["demo"]:
