@@ -44,7 +44,9 @@ def test_it_assigns_the_shipped_policies_to_their_places(reference: None) -> Non
     assert PolicyAssignment.objects.filter(jurisdiction__fips="06", policy_id="us-ca").exists()
     assert PolicyAssignment.objects.filter(jurisdiction__fips="us", policy_id="us-federal").exists()
     call_command("facility", "add", "LA-MCJ", "--jurisdiction", "06037", "--name", "Men's Central Jail", stdout=StringIO())
-    assert policy_chain(Facility.objects.get(code="LA-MCJ")) == ["us-federal", "us-ca"]
+    assert policy_chain(Facility.objects.get(code="LA-MCJ")) == ["us-federal", "us-ca", "us-ca-los-angeles"]
+    call_command("facility", "add", "KERN", "--jurisdiction", "06029", "--name", "Kern County Jail", stdout=StringIO())
+    assert policy_chain(Facility.objects.get(code="KERN")) == ["us-federal", "us-ca"]  # no county policy of its own
 
 
 def test_it_registers_a_facility_with_the_states_time_zone(reference: None) -> None:

@@ -133,6 +133,50 @@ def withdraw(composed: dict[str, Any], reasons: list[Reason]) -> None:
     reasons.append(_WITHDRAWN)
 
 
+# 287(g) models that put designated jail officers in the position to serve an I-200/I-205 and make the arrest.
+JAIL_MODELS_287G = ("jail_enforcement", "warrant_service_officer")
+AUTHORITY_RULE_SUFFIX = "-hold-authority-unsettled"  # the states' "no state arrest authority found" rules
+CITE_287G = "INA 287(g), 8 U.S.C. 1357(g)(1)-(3)"
+
+
+def agreements_in_force(docs: Sequence[PolicyDocument], day: date) -> list[tuple[PolicyDocument, Any]]:
+    """The jail's own 287(g) agreements (county or city policies of the chain) of a jail model whose record
+    says they may be in force on `day` (in force, or signing date unknown and not known to have ended)."""
+    return [(doc, a) for doc in docs if doc.level in ("county", "city") for a in doc.agreements_287g
+            if a.model in JAIL_MODELS_287G and a.in_force(day) is not False]
+
+
+def apply_287g(composed: dict[str, Any], reasons: list[Reason], found: list[tuple[PolicyDocument, Any]],
+               day: date, detainer_with_warrant: bool, review_only_for_authority: bool) -> None:
+    """Composition reads the jail's 287(g) agreements (law review X9; issue 9 item 6).
+
+    Every agreement that may be in force is named among the reasons with its source. Where one is certainly in
+    force (dated, not marked uncertain) and the detainer carries a signed I-200/I-205 with a stated basis, the
+    arrest authority that a state with no statute leaves unsettled (the `<st>-hold-authority-unsettled` rules,
+    law review X2: a hold is permitted "only where state law gives arrest authority, or under 287(g)") comes
+    from the agreement: if the hold is permitted and that question was the only reason for review, the review
+    is answered. Nothing else changes: an agreement never turns a prohibited hold into a permitted one."""
+    settled = None
+    for doc, a in found:
+        src = doc.source(a.source)
+        cite = f"{CITE_287G}; {src.cite if src is not None else a.source}"
+        certain = a.in_force(day) is True and not a.uncertain
+        since = a.signed_on.isoformat() if a.signed_on else "an unknown date"
+        detail = (f"{a.agency}: 287(g) {str(a.model).replace('_', ' ')} agreement since {since}"
+                  + ("" if certain else f" (record uncertain: {a.note or 'dates not verified'}; a person checks)"))
+        reasons.append(Reason(doc.id, "287g-agreement", cite, True, detail, not certain))
+        if certain and settled is None:
+            settled = (doc, a, cite)
+    if (settled is not None and detainer_with_warrant and review_only_for_authority and composed["review"]
+            and composed["hold"] == "permitted"):
+        doc, a, cite = settled
+        composed["review"] = False
+        reasons.append(Reason(doc.id, "287g-arrest-authority", cite, True,
+                              f"The hold rests on federal authority delegated to {a.agency}'s designated officers "
+                              "(287(g) agreement in force), not on state arrest authority: no review is needed "
+                              "for that question."))
+
+
 NO_POLICY = "no policy on file for this place and date"
 NO_POLICY_CITE = "8 CFR 287.7(a) (a detainer is a request); Galarza v. Szalczyk, 745 F.3d 634 (3d Cir. 2014)"
 

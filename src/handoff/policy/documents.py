@@ -209,7 +209,7 @@ class Agreement287g:
     an unknown signing date (None) is only allowed with uncertain: true and a note."""
 
     agency: str
-    model: str
+    model: str | None  # None: the model is not verified (only with uncertain: true and a note)
     signed_on: date | None
     ended_on: date | None
     source: str
@@ -576,7 +576,9 @@ def _load_agreements(c: _Checker, data: YMap, source_ids: set[str]) -> list[Agre
     out: list[Agreement287g] = []
     for ai, a in c.mappings(data, "agreements_287g", "the policy", "agreement"):
         what = f"287(g) agreement {ai + 1}"
-        c.keys(a, AGREEMENT_KEYS, ("agency", "model", "source"), what)
+        c.keys(a, AGREEMENT_KEYS, ("agency", "source"), what)
+        if "model" not in a:
+            c.add(a.line, f"{what} has no 'model' (one of {', '.join(MODELS_287G)}, or null with uncertain: true and a note)")
         if "uncertain" not in a:
             c.add(a.line, f"{what} has no 'uncertain' (true or false)")
         agency = c.text(a, "agency", what, required=True)
@@ -585,6 +587,8 @@ def _load_agreements(c: _Checker, data: YMap, source_ids: set[str]) -> list[Agre
             c.add(c.line_of(a, "model"), f"{what}: model '{model}' is not one of {', '.join(MODELS_287G)}")
         signed = c.day(a, "signed_on", what)
         ended = c.day(a, "ended_on", what)
+        if model is None and "model" in a and not a.get("uncertain"):
+            c.add(c.line_of(a, "model"), f"{what} has no model: allowed only with uncertain: true and a note")
         if signed is not None and ended is not None and ended < signed:
             c.add(c.line_of(a, "ended_on"), f"{what} ends ({ended}) before it was signed ({signed})")
         source = c.text(a, "source", what, required=True)
@@ -595,8 +599,9 @@ def _load_agreements(c: _Checker, data: YMap, source_ids: set[str]) -> list[Agre
             c.add(c.line_of(a, "signed_on"), f"{what} has no signing date: allowed only with uncertain: true and a note")
         if "signed_on" not in a:
             c.add(a.line, f"{what} has no 'signed_on' (a date, or null with uncertain: true and a note)")
-        if agency and model in MODELS_287G and source:
-            out.append(Agreement287g(agency, str(model), signed, ended, source, uncertain, note, a.line))
+        if agency and (model is None or model in MODELS_287G) and source:
+            out.append(Agreement287g(agency, None if model is None else str(model), signed, ended, source,
+                                     uncertain, note, a.line))
     return out
 
 

@@ -50,9 +50,12 @@ import cel
 
 from handoff.policy import celcheck
 from handoff.policy.composition import (
+    AUTHORITY_RULE_SUFFIX,
     BASE_OUTCOME,
     SPECIFIC_FIELDS,
     Regime,
+    agreements_in_force,
+    apply_287g,
     compose,
     no_policy_in_force,
     regime_after,
@@ -371,6 +374,15 @@ def _compile_tree(tree: Any, settings: Mapping[str, Any], settings_input: Any) -
     return _Leaf(program, _Layout(needs), constant)
 
 
+def _review_only_for_authority(compiled: _CompiledVersion, reasons: Sequence[Reason]) -> bool:
+    """Whether every reason of this version that asks for review is a state's "arrest authority unsettled"
+    rule (so a 287(g) agreement in force answers it)."""
+    review_rules = {cr.rule.id for cr in compiled.rules if cr.rule.uncertain or cr.rule.then.get("review")}
+    asking = [r for r in reasons if (r.holds and (r.uncertain or r.rule in review_rules))
+              or (not r.holds and r.detail.startswith("Could not be evaluated"))]
+    return bool(asking) and all(r.rule.endswith(AUTHORITY_RULE_SUFFIX) for r in asking)
+
+
 class Registry:
     """Loaded policies and offence tables; evaluation. Safe across threads (each keeps its own CEL contexts)."""
 
@@ -545,6 +557,8 @@ class Registry:
         reasons: list[Reason] = []
         regime: Regime | None = None  # the nearest state prohibition or mandate above, with its stance that day
         state_in_force = False  # no state-level version in force: no policy, no permission
+        has_287g = any(doc.agreements_287g for doc in docs)
+        authority_only = True  # every policy that asked for review asked only about state arrest authority
         for doc in docs:
             compiled = None
             for start, end, candidate in self._timeline[doc.id]:
@@ -555,12 +569,22 @@ class Registry:
                 reasons.append(Reason(doc.id, "not-in-force", source_of(doc), False,
                                       f"{doc.title}: no version in force on {day.isoformat()}; not applied."))
                 continue
+            mark = len(reasons)
             decided = self._run(doc, compiled, req, reasons)
+            if has_287g and decided.get("review") and authority_only:
+                authority_only = _review_only_for_authority(compiled, reasons[mark:])
             consulted.append(compiled.label)
             if doc.level == "state":
                 state_in_force = True
             compose(composed, decided, doc, regime, reasons)
             regime = regime_after(doc, regime, compiled.version.stance)
+        if has_287g:
+            found = agreements_in_force(docs, day)
+            if found:
+                r = facts.request
+                proper = (r.kind == "detainer" and bool(r.basis) and r.warrant.type == "administrative"
+                          and r.warrant.form in ("I-200", "I-205"))
+                apply_287g(composed, reasons, found, day, proper, authority_only)
         if facts.request.withdrawn:
             withdraw(composed, reasons)
         if not state_in_force and (not consulted or not facts.request.withdrawn):

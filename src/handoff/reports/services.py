@@ -133,7 +133,16 @@ class _DeclineReasons:
                 chosen = (f"{policy.split('@')[0]}:{rule}", title, str(r.get("cite", "")))
         if chosen:
             return chosen
+        # the most specific policy whose version in force decides notify by default; a local policy that
+        # decides nothing (e.g. one recording only a 287(g) change) does not give the reason
         last = policies[-1].split("@", 1)[0] if policies else "unknown"
+        for label in reversed(policies):
+            pid, _, start = label.partition("@")
+            candidate = self.reg.policies.get(pid)
+            version = next((v for v in candidate.versions if v.label == start), None) if candidate else None
+            if version is not None and "notify" in version.defaults:
+                last = pid
+                break
         doc = self.reg.policies.get(last)
         title = f"No rule of {doc.title if doc else last} allows notice in this case"
         cite = ""

@@ -155,10 +155,11 @@ class TryItForm(forms.Form):
     lawful_status = forms.BooleanField(required=False, label="Proof of citizenship or lawful status presented",
                                        widget=_usa(forms.CheckboxInput(), "usa-checkbox__input"))
 
-    def __init__(self, *args: Any, registry: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, registry: Any, hidden: frozenset[str] = frozenset(), **kwargs: Any) -> None:
+        """hidden: policies of confidential places the viewer may not see (web.views.policies.hidden_policies)."""
         super().__init__(*args, **kwargs)
         self.registry = registry
-        docs = sorted(registry.policies.values(), key=lambda d: d.id)
+        docs = sorted((d for d in registry.policies.values() if d.id not in hidden), key=lambda d: d.id)
         self.fields["policy"].choices = [(d.id, f"{d.title} ({d.id})") for d in docs]  # type: ignore[attr-defined]
         self.fields["as_of"].initial = clock.now().date()
 
