@@ -155,6 +155,14 @@ def build_actor(
     )
 
 
+def actor_for_office(office: FederalOffice) -> Actor:
+    """The reader a federal office is when something is sent to it (webhook, e-mail, export): a federal
+    officer of that office alone. Why: an outbound body is built for its recipient through the same scoping
+    and labels as the office's pages (security review H1)."""
+    return build_actor(kind="office", role=Role.FEDERAL_OFFICER, user_id=None, username=f"office:{office.code}",
+                       office_ids=[office.pk])
+
+
 def actor_for_user(user: object, ip: str = "") -> Actor:
     """A logged-on user. A user without an access account (or disabled) is treated as anonymous."""
 

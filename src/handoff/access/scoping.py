@@ -24,6 +24,7 @@ from handoff.core.errors import InvalidInput, NotFound
 from handoff.custody.models import Booking, Person
 from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
 from handoff.notices.models import Notice  # type: ignore[attr-defined]
+from handoff.policy.registry import registry
 from handoff.requests.models import Decision, ImmigrationRequest
 
 if TYPE_CHECKING:
@@ -324,6 +325,10 @@ def _replacements(actor: Actor) -> tuple[dict[str, str], list[tuple[re.Pattern[s
         phrases.append((f.name, f"Confidential facility {code}"))
     phrases.sort(key=lambda p: -len(p[0]))  # longest first: "X County Jail" before "X County"
     compiled = [(re.compile(r"(?<!\w)" + re.escape(text) + r"(?!\w)"), repl) for text, repl in phrases if text]
+    # codes embedded in other identifiers: booking number "MC-DC-2026-0001", match note "matched by booking
+    # number MC-DC-2026-0001" (review M1). Longest first, bounded by anything but a letter or digit.
+    for code in sorted(exact, key=len, reverse=True):
+        compiled.append((re.compile(r"(?<![A-Za-z0-9])" + re.escape(code) + r"(?![A-Za-z0-9])"), exact[code]))
     return exact, compiled
 
 
@@ -350,3 +355,58 @@ def redact(actor: Actor, data: Any) -> Any:
 
     return walk(data)
 
+
+
+# --- decisions as a reader who gets the label may see them ---------------------------------------------------
+
+#: what stands in for a policy id, rule id or citation that would name a confidential place
+WITHHELD = "withheld"
+WITHHELD_CITE = "withheld: the law of a confidential jurisdiction"
+
+
+def _national(policy_entry: str) -> bool:
+    """Whether a policy id ("us-federal@2017-04-02") is national law, which names no place. State, county and
+    city policies name theirs (a state narrows a pooled confidential place down too: review H3)."""
+    doc = registry().policies.get(str(policy_entry).partition("@")[0])
+    return doc is not None and doc.level == "federal"
+
+
+def label_decision(actor: Actor, facility: Facility, decision: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A decision (INTERFACES.md JSON, or the notice payload's shorter form) as `actor` may read it.
+
+    Why: for a reader who gets the label of a confidential place, the policy ids, rule ids, citations and
+    reason texts of that place's law identify it against the public /policies pages as surely as its name
+    (review H1, H2). Such a reader keeps the outcome and the national law's reasons; every reason of a
+    state, county or city policy becomes one withheld line (their number alone could tell the policy), and
+    names and codes left anywhere are replaced by `redact`. Readers who see the place get it unchanged."""
+    if decision is None or sees_facility(actor, facility):
+        return decision
+    out = dict(decision)
+    if "policies" in out:
+        out["policies"] = [p if _national(p) else WITHHELD for p in out.get("policies") or []]
+        out["policies"] = list(dict.fromkeys(out["policies"]))
+    reasons: list[Any] = []
+    withheld = False
+    for r in out.get("reasons") or []:
+        if isinstance(r, dict) and _national(str(r.get("policy", ""))):
+            reasons.append(r)
+        elif not withheld:
+            withheld = True
+            line: dict[str, Any] = {"rule": WITHHELD, "cite": WITHHELD_CITE, "holds": None}
+            if isinstance(r, dict) and "policy" in r:
+                line = {"policy": WITHHELD, **line, "detail": "", "uncertain": False}
+            reasons.append(line)
+    if "reasons" in out:
+        out["reasons"] = reasons
+    if isinstance(out.get("facts"), dict):
+        out["facts"] = {}
+    if out.get("hold_note"):
+        out["hold_note"] = ""
+    return redact(actor, out)
+
+
+def label_disclosure_text(actor: Actor, facility: Facility, text: str | None) -> str | None:
+    """The "not disclosed: ... (citation)" sentence, without a citation that names a confidential place."""
+    if not text or sees_facility(actor, facility):
+        return text
+    return text.split(" (", 1)[0] + f" ({WITHHELD_CITE})" if " (" in text else text

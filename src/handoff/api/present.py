@@ -62,7 +62,7 @@ def notice(actor: Actor, n: Any, req: ImmigrationRequest | None = None,
     if seen is None:
         seen = disclosure.for_request(actor, req)
     told = seen.allowed or disclosure.office_was_told(n)
-    return {
+    out = {
         "notice_id": str(n.uid),
         "kind": n.kind,
         "status": n.status,
@@ -78,11 +78,7 @@ def notice(actor: Actor, n: Any, req: ImmigrationRequest | None = None,
         "acknowledged_at": n.acknowledged_at,
         "escalated_at": n.escalated_at,
     }
-
-
-def _policy(policy_id: str) -> str:
-    """A local policy's id names its place ("us-md-montgomery@2019-01-01"); state and federal ids do not."""
-    return policy_id if policy_id.split("@")[0].count("-") < 2 else "withheld"
+    return out if scoping.sees_facility(actor, req.facility) else scoping.redact(actor, out)
 
 
 def _federal_decision(decision: dict[str, Any], seen: disclosure.Disclosure) -> dict[str, Any]:
@@ -103,14 +99,9 @@ def request(actor: Actor, req: ImmigrationRequest, notices: list[Any]) -> dict[s
     federal = disclosure.is_federal(actor)
     decision = None
     if req.current_decision_id is not None and req.current_decision is not None:
-        decision = decision_json(req.current_decision, req)
-        if not scoping.sees_facility(actor, req.facility):
-            # a local policy's id names the place ("us-md-montgomery"); state and federal ids do not
-            decision = scoping.redact(actor, decision)
-            decision["policies"] = [_policy(p) for p in decision["policies"]]
-            for reason in decision["reasons"]:
-                if isinstance(reason, dict) and isinstance(reason.get("policy"), str):
-                    reason["policy"] = _policy(reason["policy"])
+        # a reader who gets the place's label reads no policy, rule or citation that names it (H2, M1)
+        decision = scoping.label_decision(actor, req.facility, decision_json(req.current_decision, req))
+        assert decision is not None
         if not seen.allowed:
             decision = _federal_decision(decision, seen)
         else:
@@ -119,7 +110,7 @@ def request(actor: Actor, req: ImmigrationRequest, notices: list[Any]) -> dict[s
     if federal and status == "review":
         # only jail staff see that (or why) a match failed: to the office it is simply not matched yet
         status = "waiting"
-    return {
+    out: dict[str, Any] = {
         "request_id": req.request_id,
         "kind": req.kind,
         "form": req.form,
@@ -149,3 +140,14 @@ def request(actor: Actor, req: ImmigrationRequest, notices: list[Any]) -> dict[s
         "not_disclosed": seen.text or None,
         "notices": [notice(actor, n, req, seen) for n in notices],
     }
+    if scoping.sees_facility(actor, req.facility):
+        return out
+    # booking numbers and notes that embed a confidential facility's code, the citation of a withheld answer
+    if decision is not None and decision.get("not_disclosed"):
+        decision["not_disclosed"] = scoping.label_disclosure_text(actor, req.facility, decision["not_disclosed"])
+    out["not_disclosed"] = scoping.label_disclosure_text(actor, req.facility, out["not_disclosed"])
+    if isinstance(out["booking"], dict) and out["booking"].get("not_disclosed"):
+        out["booking"]["not_disclosed"] = scoping.label_disclosure_text(
+            actor, req.facility, out["booking"]["not_disclosed"])
+        out["booking"]["cite"] = scoping.WITHHELD_CITE
+    return scoping.redact(actor, out)

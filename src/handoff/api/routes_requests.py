@@ -82,7 +82,8 @@ def post_request(request: HttpRequest, body: RequestIn) -> Status[dict[str, Any]
         existing = ImmigrationRequest.objects.select_related("facility").filter(request_id=body.request_id).first()
         if existing is not None:
             if not scoping.can_read_request(actor, existing):
-                raise Forbidden("that request is outside your scope")
+                # the same answer as GET for an id that does not exist (review M8)
+                raise NotFound(f"request {body.request_id!r} not found")
             _check_request_write(actor, existing)
         data = parse_request(body.model_dump(mode="json", exclude_none=True))
         received = flow.receive(data, source=source(actor))

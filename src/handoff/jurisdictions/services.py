@@ -249,3 +249,20 @@ def set_confidential(fips: str, confidential: bool, at: object) -> Jurisdiction:
     jurisdiction.confidential_since = at if confidential else None  # type: ignore[assignment]
     jurisdiction.save(update_fields=["confidential", "confidential_since"])
     return jurisdiction
+
+
+def office_covers(office: FederalOffice, facility: Facility) -> bool | None:
+    """Whether the office covers the facility's place (its county or city, or a state above them); None
+    when the office has no coverage recorded at all (an office registered without `--covers`).
+
+    Why: an office may only file or receive requests for places it covers. A jail that records a paper
+    request naming an office that does not cover it sent that office's webhooks and e-mails the confidential
+    county's name and policies (security review H1)."""
+    covered = set(office.covers.values_list("pk", flat=True))
+    if not covered:
+        return None
+    place = facility.jurisdiction
+    places = {place.pk, place.parent_id, place.parent.parent_id if place.parent_id and place.parent else None}
+    if facility.city_id is not None:
+        places.add(facility.city_id)
+    return bool(covered & {p for p in places if p is not None})

@@ -11,7 +11,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from handoff.access import disclosure
+from handoff.access import disclosure, scoping
+from handoff.access.actor import Actor, actor_for_office
 from handoff.notices.models import Channel, Delivery, Notice
 
 
@@ -19,16 +20,38 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
-def decision_payload(notice: Notice) -> dict[str, Any] | None:
+def _confidential_place(facility: Any) -> bool:
+    """Whether the facility's county or city is confidential (only then can the recipient get a label)."""
+    if facility.jurisdiction.confidential:
+        return True
+    return facility.city_id is not None and facility.city.confidential
+
+
+def recipient(notice: Notice) -> Actor | None:
+    """The office a notice goes to, as a reader, when it may get the place's label; None when it sees the
+    place (the usual case: no query is spent on it)."""
+    facility = notice.request.facility
+    if not _confidential_place(facility):
+        return None
+    reader = actor_for_office(notice.office)
+    return None if scoping.sees_facility(reader, facility) else reader
+
+
+def decision_payload(notice: Notice, reader: Actor | None = None) -> dict[str, Any] | None:
     d = notice.decision
     if d is None:
         return None
+    full: dict[str, Any] | None = {"policies": list(d.policies or []),
+                                   "reasons": [r for r in (d.reasons or []) if isinstance(r, dict)]}
+    if reader is not None:  # the recipient gets the label: no policy, rule or cite of the place's law (H1)
+        full = scoping.label_decision(reader, notice.request.facility, full)
+    assert full is not None
     reasons = [
         {"rule": r.get("rule", ""), "cite": r.get("cite", ""), "holds": r.get("holds")}
-        for r in (d.reasons or []) if isinstance(r, dict)
+        for r in full["reasons"]
     ]
     return {
-        "policies": list(d.policies or []),
+        "policies": full["policies"],
         "evaluated_at": iso(d.evaluated_at),
         "notify": d.notify,
         "hold": d.hold,
@@ -44,6 +67,7 @@ def build(notice: Notice, delivery: Delivery | None, sent_at: datetime) -> dict[
     loaded with select_related by the caller (the worker does) so building costs no queries."""
     req = notice.request
     booking = notice.booking
+    reader = recipient(notice)
     body: dict[str, Any] = {
         "type": notice.kind,
         "notice_id": str(notice.uid),
@@ -64,7 +88,7 @@ def build(notice: Notice, delivery: Delivery | None, sent_at: datetime) -> dict[
         "due_at": iso(notice.due_at),
         "not_disclosed": None,
         "short_notice": notice.short_notice,
-        "decision": decision_payload(notice),
+        "decision": decision_payload(notice, reader),
         "ack": f"/api/v1/notices/{notice.uid}/ack",
     }
     seen = disclosure.for_decision(notice.decision)
@@ -81,6 +105,12 @@ def build(notice: Notice, delivery: Delivery | None, sent_at: datetime) -> dict[
         body["supersedes"] = str(notice.supersedes.uid)
     if delivery is not None and delivery.channel == Channel.ESCALATION:
         body["escalation"] = {"reason": delivery.reason, "office": notice.office.code}
+    if reader is not None:
+        # built for the recipient through the same labels as its pages (review H1, M1): the facility's label,
+        # no citation naming the place, and no name or code left anywhere (booking numbers embed codes)
+        body["facility"] = scoping.facility_code(reader, req.facility)
+        body["not_disclosed"] = scoping.label_disclosure_text(reader, req.facility, body["not_disclosed"])
+        body = scoping.redact(reader, body)
     return body
 
 

@@ -172,7 +172,8 @@ def _load(ids: list[int], endpoints: dict[int, Endpoint]) -> list[Delivery]:
     those are fetched once each (select_related would build them again for every row)."""
     rows = list(Delivery.objects.filter(pk__in=ids).select_related("notice").order_by("due_at", "pk"))
     notices = [d.notice for d in rows]
-    requests = ImmigrationRequest.objects.select_related("facility").in_bulk({n.request_id for n in notices})
+    requests = ImmigrationRequest.objects.select_related("facility__jurisdiction", "facility__city").in_bulk(
+        {n.request_id for n in notices})
     decisions = Decision.objects.in_bulk({n.decision_id for n in notices if n.decision_id})
     bookings = Booking.objects.in_bulk({n.booking_id for n in notices if n.booking_id})
     earlier = Notice.objects.only("id", "uid").in_bulk({n.supersedes_id for n in notices if n.supersedes_id})

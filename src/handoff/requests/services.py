@@ -42,7 +42,7 @@ from handoff.core.errors import Conflict, InvalidInput, NotFound
 from handoff.core.vocab import HOLD_VALUES, OUTCOME_FIELDS, TRANSFER_VALUES
 from handoff.custody.models import Booking, RecordChange
 from handoff.jurisdictions.models import Facility, FederalOffice
-from handoff.jurisdictions.services import policy_chain
+from handoff.jurisdictions.services import office_covers, policy_chain
 from handoff.policy.registry import registry
 from handoff.requests import matching
 from handoff.requests.facts import build_facts, facts_dict
@@ -91,6 +91,9 @@ def _lookup(data: RequestInput) -> tuple[FederalOffice, Facility]:
         raise InvalidInput(
             f"unknown facility {data.facility!r} (register it with `handoff facility add`)", "facility"
         )
+    if office_covers(office, facility) is False:  # review H1: requests only for places the office covers
+        raise InvalidInput(f"office {office.code} does not cover facility {facility.code}: a request names the "
+                           "office that covers the place (see `handoff office add --covers`)", "office")
     return office, facility
 
 
@@ -174,6 +177,10 @@ def receive(data: RequestInput, *, source: str, at: datetime | None = None) -> R
         if rematch(req, trigger=trigger, at=at):
             return Received(req, CREATED, touched=[(req, trigger)])
         return Received(req, CREATED)
+    if existing.office_id != office.pk:
+        # review M9: re-pointing a request gave another office read access and its notices; the office that
+        # filed a request owns it (it withdraws it, and files again if another office should have it)
+        raise Conflict(f"request {data.request_id} was filed by another office; its office cannot change")
     changes = {
         name: [_json_safe(getattr(existing, name)), _json_safe(new)]
         for name, new in values.items()

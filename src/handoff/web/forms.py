@@ -212,6 +212,11 @@ class LinkForm(forms.Form):
         if not sep or not facility.strip() or not number.strip():
             raise forms.ValidationError("Give the facility code and booking number as FACILITY/NUMBER, "
                                         "e.g. LA-MCJ/24-001.")
+        # each part has the one identifier shape (core.ids), so the slash between them is never ambiguous
+        for part, limit in ((facility.strip(), ids.CODE_MAX), (number.strip(), ids.BOOKING_NUMBER_MAX)):
+            problem = ids.id_problem(part, limit)
+            if problem:
+                raise forms.ValidationError(f"{part!r} {problem}.")
         return value
 
 

@@ -135,7 +135,7 @@ def office_csv(request: HttpRequest) -> HttpResponse:
         d = r.current_decision if r.current_decision_id else None
         b = r.booking if (r.booking_id and seen.allowed) else None
         status = RequestStatus.WAITING.value if (disclosure.is_federal(who) and r.status == "review") else r.status
-        out.writerow([
+        row = [
             r.request_id, r.kind, status, scoping.facility_code(who, r.facility), r.booking_number,
             "" if d is None else str(d.notify).lower(), "" if d is None else d.hold,
             "" if d is None else d.transfer, "" if d is None else str(d.review).lower(),
@@ -143,7 +143,11 @@ def office_csv(request: HttpRequest) -> HttpResponse:
             b.released_at.isoformat() if b is not None and b.released_at else "",
             "" if b is None else str(b.released_at is None).lower(),
             seen.text,
-        ])
+        ]
+        if not scoping.sees_facility(who, r.facility):  # embedded codes, citations naming the place (H1, M1)
+            row[-1] = scoping.label_disclosure_text(who, r.facility, seen.text) or ""
+            row = scoping.redact(who, row)
+        out.writerow(row)
     audit_read(request, who, "request.export", "request", [r.request_id for r in reqs])
     response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="requests.csv"'

@@ -64,6 +64,10 @@ def _places(actor: Any) -> dict[str, list[PlaceRow]]:
     out: dict[str, list[PlaceRow]] = {}
     for a in PolicyAssignment.objects.select_related("jurisdiction").order_by("jurisdiction__fips"):
         j: Jurisdiction = a.jurisdiction
+        if not scoping.sees_jurisdiction(actor, j):
+            # a policy's page names its place in its title: listing the label beside it maps the label to the
+            # place for everyone (review M1). A place the viewer may not see is not listed at all.
+            continue
         out.setdefault(a.policy_id, []).append(
             PlaceRow(scoping.label_jurisdiction(actor, j), scoping.jurisdiction_code(actor, j), j.kind, [])
         )

@@ -72,6 +72,17 @@ def detail_context(request: HttpRequest, req: Any) -> dict[str, Any]:
     reasons = list(current.reasons) if current is not None else []
     if not seen.allowed:  # a rule's detail repeats the facts (charges, history) the reader may not see
         reasons = [{**r, "detail": ""} if isinstance(r, dict) else r for r in reasons]
+    not_disclosed = seen.text
+    booking_number = booking.booking_number if booking is not None else ""
+    override_reason = current.override_reason if current is not None else ""
+    policies = list(current.policies or []) if current is not None else []
+    if not scoping.sees_facility(who, req.facility):
+        # a reader who gets the place's label reads no policy, rule or citation of its law, and no booking
+        # number or note that embeds its code (review H2, M1): the same labels as the API and the notices
+        labelled = scoping.label_decision(who, req.facility, {"reasons": reasons, "policies": policies}) or {}
+        reasons, policies = labelled.get("reasons", []), labelled.get("policies", [])
+        not_disclosed = scoping.label_disclosure_text(who, req.facility, not_disclosed) or ""
+        booking_number, override_reason = scoping.redact(who, [booking_number, override_reason])
     is_supervisor = who.has_role("jail_supervisor", "admin")
     jail_side = who.has_role("jail_clerk", "jail_supervisor", "county_counsel", "auditor", "admin")
     scans = list(req.attachments.defer("content").order_by("uploaded_at", "pk")) if jail_side else []
@@ -84,7 +95,10 @@ def detail_context(request: HttpRequest, req: Any) -> dict[str, Any]:
         "person": person,
         "name": subject_name(req) if seen.allowed else
                 f"{req.subject_last_name}, {req.subject_first_name}".strip(", "),
-        "not_disclosed": seen.text,
+        "not_disclosed": not_disclosed,
+        "booking_number": booking_number,
+        "override_reason": override_reason,
+        "policies": policies,
         "status_label": ("Waiting for booking" if federal and req.status == "review" else req.get_status_display()),
         "reasons": reasons,
         "tz": req.facility.timezone,
