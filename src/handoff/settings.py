@@ -12,8 +12,11 @@ of the code reads `django.conf.settings`, never `os.environ`.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
+from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -70,17 +73,45 @@ VAR_DIR = WORK_DIR / "var"
 
 DEBUG = _flag("HANDOFF_DEBUG")
 # Why also pytest: a bare `pytest` run (no Makefile) must not need a production key; no server imports pytest.
-TESTING = _flag("HANDOFF_TESTING") or "pytest" in sys.modules
+#: running under pytest itself (not merely HANDOFF_TESTING in the environment)
+UNDER_PYTEST = "pytest" in sys.modules
+TESTING = _flag("HANDOFF_TESTING") or UNDER_PYTEST
 
-_INSECURE_KEYS = {"", "change-me", "changeme", "secret", "django-insecure"}
+DEBUG_ONLY_KEY = "handoff-debug-only-key-not-for-production-use-0123456789abcdef"
+_INSECURE_KEYS = {"", "change-me", "changeme", "secret", "django-insecure", "password", "x"}
+#: at least this many characters outside debug mode (Django's own W009 threshold)
+MIN_SECRET_KEY_LENGTH = 50
+
+
+def secret_key_weakness(key: str) -> str:
+    """Why `key` may not sign sessions, acknowledgement links and confidential labels, or "" when it may.
+    Why more than a deny-list (security review M13): the key also keys the C-xxxx label HMAC, so a guessable
+    key maps every confidential label to its county and forges one-click acknowledgements. Needs 50+
+    characters, 12+ distinct ones, at least 3 bits of Shannon entropy per character and 200 in all, and no
+    repetition of a shorter string; the key printed in this file is refused whatever its shape."""
+    text = key.strip()
+    if text.lower() in _INSECURE_KEYS or text.lower().startswith("django-insecure") or DEBUG_ONLY_KEY in text:
+        return "a known default"
+    if len(text) < MIN_SECRET_KEY_LENGTH:
+        return f"shorter than {MIN_SECRET_KEY_LENGTH} characters"
+    counts = Counter(text)
+    per_char = -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+    if len(counts) < 12 or per_char < 3.0 or per_char * len(text) < 200 or text in (text + text)[1:-1]:
+        return "too predictable (too few distinct characters, or a repeated pattern)"
+    return ""
+
+
 SECRET_KEY = _text("HANDOFF_SECRET_KEY")
 VARIABLES["HANDOFF_SECRET_KEY"] = ("text", "none (required unless HANDOFF_DEBUG=1)")
-if SECRET_KEY.strip() in _INSECURE_KEYS or SECRET_KEY.startswith("django-insecure"):
+_weakness = secret_key_weakness(SECRET_KEY)
+#: True when the public debug key signs everything: `serve` refuses to start outside debug mode with it
+USING_DEBUG_KEY = bool(_weakness)
+if _weakness:
     if DEBUG or TESTING:
-        SECRET_KEY = "handoff-debug-only-key-not-for-production-use-0123456789abcdef"
+        SECRET_KEY = DEBUG_ONLY_KEY
     else:
         raise ImproperlyConfigured(
-            "HANDOFF_SECRET_KEY is missing or a known default. Set it to a long random value "
+            f"HANDOFF_SECRET_KEY is missing or {_weakness}. Set it to a long random value "
             "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), or set HANDOFF_DEBUG=1 "
             "for local development."
         )
@@ -241,18 +272,21 @@ STATICFILES_DIRS = [p for p in [BASE_DIR / "web" / "static", WORK_DIR / "node_mo
 if (WORK_DIR / "node_modules" / "htmx.org" / "dist").exists():
     STATICFILES_DIRS.append(("htmx", WORK_DIR / "node_modules" / "htmx.org" / "dist"))  # type: ignore[arg-type]
 
-# CJIS-style log-on controls: lock after 5 failures in 15 minutes until an admin unlocks.
+# CJIS-style log-on controls: 5 failures in 15 minutes lock the account *from that address* (security review
+# L1: a lock by name alone let anyone lock out an on-call officer from anywhere, for good). The lock ends by
+# itself after HANDOFF_LOCKOUT_MINUTES, or when an admin unlocks it (`handoff user unlock NAME`, or "Unlock
+# log-on" on the account in /admin/).
 AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = None
+HANDOFF_LOCKOUT_MINUTES = _integer("HANDOFF_LOCKOUT_MINUTES", 30)
+AXES_COOLOFF_TIME = timedelta(minutes=HANDOFF_LOCKOUT_MINUTES) if HANDOFF_LOCKOUT_MINUTES > 0 else None
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # axes has no failure window of its own; this handler counts only the last 15 minutes (access/axes_handler.py)
 AXES_HANDLER = "handoff.access.axes_handler.WindowedAxesHandler"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "handoff.access.views.lockout_response"
 HANDOFF_LOCKOUT_WINDOW_MINUTES = _integer("HANDOFF_LOCKOUT_WINDOW_MINUTES", 15)
-# axes.W006 asks to lock by IP too; we lock the *account* (CJIS AC-7), whatever address the guesses come from
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+SILENCED_SYSTEM_CHECKS: list[str] = []
 HANDOFF_INACTIVE_DAYS = _integer("HANDOFF_INACTIVE_DAYS", 90)
 HANDOFF_LOGON_BANNER = _text("HANDOFF_LOGON_BANNER")
 VARIABLES["HANDOFF_LOGON_BANNER"] = ("text", "the CJIS-style warning in access/views.py")
@@ -266,15 +300,26 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Behind a TLS-terminating proxy (security review M12): the proxy's address as `serve` sees it (e.g. 127.0.0.1),
+# or "*" for any (only when nothing else can reach the port). `serve` hands it to waitress, which then takes
+# scheme, client address and host from that peer's X-Forwarded-Proto/-For/-Host/-Port (and drops them from
+# anyone else), so HTTPS redirect, HSTS and CSRF see the browser's https:// origin.
+HANDOFF_TRUSTED_PROXY = _text("HANDOFF_TRUSTED_PROXY")
+# extra origins a form may be posted from; HANDOFF_BASE_URL's origin is added below when it is https
+HANDOFF_CSRF_TRUSTED_ORIGINS = _text("HANDOFF_CSRF_TRUSTED_ORIGINS")
+
 _SSL_REDIRECT = _flag("HANDOFF_SSL_REDIRECT", True)
-if not DEBUG and not TESTING:
+# Why only DEBUG (or pytest itself) turns these off, never HANDOFF_TESTING from the environment: a switch
+# meant for tests must not weaken a production start (security review M13).
+if not DEBUG and not UNDER_PYTEST:
     SECURE_SSL_REDIRECT = _SSL_REDIRECT
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    if HANDOFF_TRUSTED_PROXY:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -289,27 +334,36 @@ CONTENT_SECURITY_POLICY = {
 
 
 def _email(url: str) -> dict[str, Any]:
+    """Notices carry personal data, so SMTP is encrypted by default (security review L7): `smtp://` and
+    `submission://` use STARTTLS (the server must offer it, or sending fails), `smtps://` implicit TLS. Only
+    `?starttls=off` on `smtp://` sends in clear, for a relay on the same machine."""
     if not url:
-        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend"}
+        if DEBUG:
+            return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        return {"EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_USE_TLS": True,
+                "EMAIL_TIMEOUT": 10}
     parsed = urlparse(url)
     if parsed.scheme in {"console", "locmem", "dummy"}:
         return {"EMAIL_BACKEND": f"django.core.mail.backends.{parsed.scheme}.EmailBackend"}
     if parsed.scheme not in {"smtp", "smtps", "submission"}:
         raise ImproperlyConfigured(f"HANDOFF_EMAIL_URL: unsupported scheme {parsed.scheme!r}")
+    starttls = parse_qs(parsed.query).get("starttls", ["on"])[-1].strip().lower()
+    if starttls not in {"on", "off"}:
+        raise ImproperlyConfigured("HANDOFF_EMAIL_URL: starttls must be on or off")
     return {
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": parsed.hostname or "127.0.0.1",
-        "EMAIL_PORT": parsed.port or (465 if parsed.scheme == "smtps" else 25),
+        "EMAIL_PORT": parsed.port or (465 if parsed.scheme == "smtps" else 587 if parsed.scheme == "submission" else 25),
         "EMAIL_HOST_USER": parsed.username or "",
         "EMAIL_HOST_PASSWORD": parsed.password or "",
         "EMAIL_USE_SSL": parsed.scheme == "smtps",
-        "EMAIL_USE_TLS": parsed.scheme == "submission",
+        "EMAIL_USE_TLS": parsed.scheme == "submission" or (parsed.scheme == "smtp" and starttls == "on"),
         "EMAIL_TIMEOUT": 10,
     }
 
 
 EMAIL_URL = _text("HANDOFF_EMAIL_URL")
-VARIABLES["HANDOFF_EMAIL_URL"] = ("URL", "none (console in debug mode, else SMTP on localhost:25)")
+VARIABLES["HANDOFF_EMAIL_URL"] = ("URL", "none (console in debug mode, else SMTP with STARTTLS on localhost:25)")
 globals().update(_email(EMAIL_URL))
 DEFAULT_FROM_EMAIL = _text("HANDOFF_FROM_EMAIL", "handoff@localhost")
 # Links in e-mails (acknowledge, review) start here. Why required outside debug mode: a default pointed the
@@ -326,6 +380,9 @@ if not HANDOFF_BASE_URL:
 if urlparse(HANDOFF_BASE_URL).scheme not in {"http", "https"} or not urlparse(HANDOFF_BASE_URL).hostname:
     raise ImproperlyConfigured(f"HANDOFF_BASE_URL must be an http(s) address such as https://handoff.county.example, "
                                f"not {HANDOFF_BASE_URL!r}")
+CSRF_TRUSTED_ORIGINS = [o.strip().rstrip("/") for o in HANDOFF_CSRF_TRUSTED_ORIGINS.split(",") if o.strip()]
+if HANDOFF_BASE_URL.startswith("https://"):
+    CSRF_TRUSTED_ORIGINS.append(f"https://{urlparse(HANDOFF_BASE_URL).netloc}")
 
 # Notice delivery: see notices/conf.py for why each default is what it is.
 HANDOFF_ESCALATE_UNACKED_HOURS = _number("HANDOFF_ESCALATE_UNACKED_HOURS", 24)
@@ -335,6 +392,12 @@ HANDOFF_ESCALATE_OVERDUE_MINUTES = _number("HANDOFF_ESCALATE_OVERDUE_MINUTES", 1
 HANDOFF_REVIEW_MARGIN_HOURS = _number("HANDOFF_REVIEW_MARGIN_HOURS", 12)
 HANDOFF_HOLD_WARNING_HOURS = _number("HANDOFF_HOLD_WARNING_HOURS", 4)
 HANDOFF_WEBHOOK_TIMEOUT = _number("HANDOFF_WEBHOOK_TIMEOUT", 10)
+# let an office's webhook point at loopback or link-local addresses (security review L7); https:// outside
+# debug mode regardless
+HANDOFF_WEBHOOK_ALLOW_LOCAL = _flag("HANDOFF_WEBHOOK_ALLOW_LOCAL")
+# seconds an ingest write transaction aims to last (chunks adapt to it), so audited reads do not wait behind
+# an import (security review M11)
+HANDOFF_INGEST_TX_SECONDS = _number("HANDOFF_INGEST_TX_SECONDS", 0.2)
 HANDOFF_LEASE_SECONDS = _number("HANDOFF_LEASE_SECONDS", 60)
 HANDOFF_RETRY_BASE_SECONDS = _number("HANDOFF_RETRY_BASE_SECONDS", 1)
 HANDOFF_RETRY_CAP_SECONDS = _number("HANDOFF_RETRY_CAP_SECONDS", 60)

@@ -10,9 +10,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from handoff.access import scoping
-from handoff.access.actor import actor_for_token, actor_for_user, anonymous
+from handoff.access.actor import actor_for_user, anonymous
 from handoff.access.errors import Forbidden
-from handoff.access.models import ApiToken
 from handoff.access.permissions import rule_for_view
 from handoff.core.errors import NotFound
 from tests.access import world as W
@@ -101,8 +100,11 @@ def test_it_hides_objects_outside_the_scope_as_not_found(world: W.World) -> None
 
 
 def test_it_gives_a_token_its_owners_scope(world: W.World) -> None:
-    token = ApiToken.objects.get(user=world.users["jail_clerk"])
-    assert ids(scoping.requests_for(actor_for_token(token))) == {world.requests["own"].request_id}
+    from handoff.access.services import actor_for_bearer
+
+    by_token = actor_for_bearer(world.tokens["jail_clerk"])
+    assert by_token is not None
+    assert ids(scoping.requests_for(by_token)) == {world.requests["own"].request_id}
 
 
 def test_it_shows_a_confidential_place_by_name_only_to_its_staff_its_offices_and_auditors(world: W.World) -> None:

@@ -37,7 +37,8 @@ def test_it_refuses_a_default_secret_key() -> None:
 
 
 def test_it_starts_with_a_real_key_or_in_debug() -> None:
-    assert "started" in _start({"HANDOFF_SECRET_KEY": "x" * 60, "HANDOFF_ALLOWED_HOSTS": "handoff.example",
+    key = "gr0t48Bu1W1TojAl4zO7muc66zPhMPxSaxKLIsR7IZZPLdVxa_ckhO2Cb40lf2BPhZw"  # secrets.token_urlsafe(50)
+    assert "started" in _start({"HANDOFF_SECRET_KEY": key, "HANDOFF_ALLOWED_HOSTS": "handoff.example",
                                 "HANDOFF_BASE_URL": "https://handoff.example"}).stdout
     assert "started" in _start({"HANDOFF_DEBUG": "1"}).stdout
 

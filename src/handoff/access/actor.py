@@ -23,7 +23,6 @@ from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-    from handoff.access.models import ApiToken
 
 WRITER_ROLES = frozenset({Role.JAIL_CLERK, Role.JAIL_SUPERVISOR, Role.FEDERAL_OFFICER, Role.ADMIN})
 
@@ -182,14 +181,6 @@ def actor_for_user(user: object, ip: str = "") -> Actor:
         jurisdiction_ids=[j for _, j, _ in memberships if j],
         office_ids=[o for _, _, o in memberships if o],
         ip=ip,
-    )
-
-
-def actor_for_token(token: ApiToken, ip: str = "") -> Actor:
-    return build_actor(
-        kind="token", role=token.role, user_id=token.user_id, username=token.user.get_username(),
-        token_prefix=token.prefix, facility_ids=token.facility_ids, jurisdiction_ids=token.jurisdiction_ids,
-        office_ids=token.office_ids, ip=ip,
     )
 
 

@@ -1,12 +1,14 @@
-"""django-axes with a 15-minute window: 5 failed log-ons within 15 minutes lock the account until an admin
-unlocks it.
+"""django-axes with a 15-minute window: 5 failed log-ons within 15 minutes lock the account from that address
+until the lock expires (HANDOFF_LOCKOUT_MINUTES) or an admin unlocks it.
 
 Why a handler: axes counts failures since the last success or reset and has no window of its own (its
 AXES_COOLOFF_TIME ends a lockout; it does not age failures). Before axes records a failure we set the
 account's running count to the failures of the last 15 minutes (from axes' own failure log), so axes' count
 is exactly "failures in the window, including this one". Once the limit is reached we stop adjusting: the
-lockout stays until `handoff user unlock NAME` (or an admin deleting the attempt in the admin site) resets it
-(AXES_COOLOFF_TIME = None); failures up to that lockout never count again.
+lockout stays until axes' cool-off (AXES_COOLOFF_TIME, from HANDOFF_LOCKOUT_MINUTES) ends it or `handoff user
+unlock NAME` (or the admin's Unlock action) resets it; failures up to that lockout never count again.
+Everything is counted per account *and address* (security review L1): guesses from one place cannot lock the
+owner out from another.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ class WindowedAxesHandler(AxesDatabaseHandler):
 
     def _age_failures(self, request: HttpRequest, credentials: dict, username: str) -> None:
         limit = get_failure_limit(request, credentials)
+        ip = getattr(request, "axes_ip_address", None)
         with transaction.atomic():
-            attempts = list(AccessAttempt.objects.select_for_update().filter(username=username))
+            attempts = list(AccessAttempt.objects.select_for_update().filter(username=username, ip_address=ip))
             total = sum(a.failures_since_start for a in attempts)
             if total >= limit:
                 return  # locked: only an unlock clears it
@@ -53,21 +56,21 @@ class WindowedAxesHandler(AxesDatabaseHandler):
                     if marker is not None and marker > floor:
                         floor = marker
             # failures up to the last lockout were cleared by whoever unlocked it (command or admin site)
-            last_lock = (AccessFailureLog.objects.filter(username=username, locked_out=True)
+            last_lock = (AccessFailureLog.objects.filter(username=username, ip_address=ip, locked_out=True)
                          .order_by("-id").values_list("id", flat=True).first() or 0)
-            recent = AccessFailureLog.objects.filter(username=username, attempt_time__gte=floor,
+            recent = AccessFailureLog.objects.filter(username=username, ip_address=ip, attempt_time__gte=floor,
                                                      id__gt=last_lock).count()
             if recent == total:
                 return
-            AccessAttempt.objects.filter(username=username).delete()
+            AccessAttempt.objects.filter(username=username, ip_address=ip).delete()
             if recent:
                 AccessAttempt.objects.create(
                     username=username,
-                    ip_address=getattr(request, "axes_ip_address", None),
+                    ip_address=ip,
                     user_agent=getattr(request, "axes_user_agent", "") or "",
                     get_data="", post_data="",
                     http_accept=getattr(request, "axes_http_accept", "") or "",
                     path_info=getattr(request, "axes_path_info", "") or "",
                     failures_since_start=recent,
-                    attempt_time=clock.now(),
+                    attempt_time=getattr(request, "axes_attempt_time", None) or clock.now(),
                 )

@@ -25,6 +25,15 @@ from handoff.core import clock
 LOGIN_AT = "handoff_login_at"
 SEEN_AT = "handoff_seen_at"
 SEEN_WRITE_EVERY = 30  # seconds: do not rewrite the session on every request
+#: header a page's background refresh sends (hx-headers on the polling element): not the user's activity
+POLL_HEADER = "HTTP_X_HANDOFF_POLL"
+
+
+def is_background_poll(request: HttpRequest) -> bool:
+    """A refresh the page makes by itself (the jail dashboard every 60 s). Why it must not count as activity
+    (security review M7): an open dashboard would otherwise keep the session alive forever and the 30-minute
+    idle lock would never fire on an unattended screen."""
+    return bool(request.META.get(POLL_HEADER)) and request.method in ("GET", "HEAD")
 
 
 def idle_seconds() -> int:
@@ -63,7 +72,7 @@ class SessionTimeoutMiddleware:
                     logout(request)
                     request.actor = None  # type: ignore[attr-defined]
                     request.session["handoff_expired"] = reason
-                elif now - float(seen_at) > SEEN_WRITE_EVERY:
+                elif now - float(seen_at) > SEEN_WRITE_EVERY and not is_background_poll(request):
                     session[SEEN_AT] = now
         return self.get_response(request)
 

@@ -18,9 +18,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
-from handoff.access.actor import Actor, build_actor
+from handoff.access.actor import SYSTEM, Actor, build_actor
 from handoff.access.models import GLOBAL_ROLES, Account, ApiToken, Membership, Role
+from handoff.access.passwords import DEMO_ACCOUNT_NAMES, DEMO_PASSWORD
 from handoff.audit import record
 from handoff.core import clock
 from handoff.core.errors import Conflict, InvalidInput, NotFound
@@ -218,6 +220,26 @@ def unlock(actor: Actor, username: str) -> int:
     return count
 
 
+def retire_demo_accounts(actor: Actor | None = None) -> list[str]:
+    """Outside debug mode the demo accounts never exist (security review L10): an account named like a demo
+    account that still has the published demo password is disabled and its password made unusable, before
+    anyone can log on with it and enrol their own authenticator. Run by `serve` at start outside debug."""
+    retired = []
+    for user in get_user_model().objects.filter(username__in=DEMO_ACCOUNT_NAMES):
+        if not user.has_usable_password() or not user.check_password(DEMO_PASSWORD):
+            continue
+        with transaction.atomic():
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            account = Account.objects.filter(user=user).first()
+            if account is not None and account.disabled_at is None:
+                _disable(account, "demo account outside debug mode")
+            record(actor or SYSTEM, "permission.account_disable", object_type="user", object_ids=[user.pk],
+                   detail={"reason": "demo account outside debug mode"})
+        retired.append(user.get_username())
+    return retired
+
+
 def reset_mfa(actor: Actor, username: str) -> int:
     """Remove the account's TOTP devices: the next log-on enrols a new one (lost phone)."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -244,8 +266,9 @@ def create_token(
     facilities: Sequence[str] = (),
     offices: Sequence[str] = (),
 ) -> tuple[ApiToken, str]:
-    """A new token for an account: its role, and its places (or a subset of them). Returns the row and
-    the token itself, which is never stored."""
+    """A new token for an account. Returns the row and the token itself, which is never stored. The token
+    carries no places of its own (security review M6): it reaches what its account reaches at each use, or
+    the subset named here; `role` is the account's role at creation, and a later change of role ends it."""
     account = get_account(username)
     if account.disabled_at is not None or not account.user.is_active:
         raise Conflict(f"account {username!r} is disabled")
@@ -261,6 +284,8 @@ def create_token(
                 and set(narrow.offices) <= own_o):
             raise InvalidInput("a token's places must be among its account's places")
         own_j, own_f, own_o = set(narrow.jurisdictions), set(narrow.facilities), set(narrow.offices)
+    else:
+        own_j, own_f, own_o = set(), set(), set()  # all of the account's places, as they are at each use
     now = clock.now()
     while True:
         prefix = secrets.token_hex(4)
@@ -289,9 +314,22 @@ def revoke_token(actor: Actor, prefix: str) -> ApiToken:
     return token
 
 
+def token_places(token_ids: tuple[list[int], list[int], list[int]],
+                 current: tuple[set[int], set[int], set[int]]) -> tuple[set[int], set[int], set[int]]:
+    """The places a token reaches now (security review M6): its account's current places, narrowed to the
+    token's list when it was created with one. A token never carries places of its own: one the account has
+    since lost is gone from the token too."""
+    if not any(token_ids):
+        return current
+    return (current[0] & set(token_ids[0]), current[1] & set(token_ids[1]), current[2] & set(token_ids[2]))
+
+
 def actor_for_bearer(raw: str, ip: str = "") -> Actor | None:
-    """The actor of a live bearer token in one query, or None. Why one hand-written query: it runs before
-    every API call; expiry, revocation and the account's state are checked in the same statement."""
+    """The actor of a live bearer token, or None. Why checked against the account at every use (security
+    review M6): a token must not outlive a change of role or places made in /admin/. The role is the account's
+    current role; a token created under another role is dead (a demoted admin's token stops working at once).
+    The places are the account's current memberships, narrowed by the token. Expiry, revocation and the
+    account's state are checked in the same statement as the token; the memberships are a second query."""
     import json
 
     from django.db import connection
@@ -302,19 +340,29 @@ def actor_for_bearer(raw: str, ip: str = "") -> Actor | None:
     users = User._meta.db_table
     username = User._meta.get_field(User.USERNAME_FIELD).column  # type: ignore[union-attr]
     tokens = ApiToken._meta.db_table
+    accounts = Account._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f'SELECT t.user_id, t.prefix, t.role, t.facility_ids, t.jurisdiction_ids, t.office_ids, u."{username}" '
-            f'FROM "{tokens}" t JOIN "{users}" u ON u.id = t.user_id '
-            f"WHERE t.digest = %s AND t.revoked_at IS NULL AND t.expires_at > %s AND u.is_active = %s",
+            f'SELECT t.user_id, t.prefix, t.role, t.facility_ids, t.jurisdiction_ids, t.office_ids, u."{username}", '
+            f'a.id, a.role FROM "{tokens}" t JOIN "{users}" u ON u.id = t.user_id '
+            f'JOIN "{accounts}" a ON a.user_id = t.user_id '
+            f"WHERE t.digest = %s AND t.revoked_at IS NULL AND t.expires_at > %s AND u.is_active = %s "
+            f"AND a.disabled_at IS NULL",
             [digest(raw), connection.ops.adapt_datetimefield_value(clock.now()), True],
         )
         row = cursor.fetchone()
-    if row is None:
+    if row is None or row[2] != row[8]:
         return None
 
     def ids(value: Any) -> list[int]:
         return [int(i) for i in (json.loads(value) if isinstance(value, str) else value or [])]
 
-    return build_actor(kind="token", role=row[2], user_id=row[0], username=row[6], token_prefix=row[1],
-                       facility_ids=ids(row[3]), jurisdiction_ids=ids(row[4]), office_ids=ids(row[5]), ip=ip)
+    current: tuple[set[int], set[int], set[int]] = (set(), set(), set())
+    for f, j, o in Membership.objects.filter(account_id=row[7]).values_list("facility_id", "jurisdiction_id",
+                                                                            "office_id"):
+        for bucket, value in zip(current, (f, j, o), strict=True):
+            if value:
+                bucket.add(value)
+    facilities, jurisdictions, offices = token_places((ids(row[3]), ids(row[4]), ids(row[5])), current)
+    return build_actor(kind="token", role=row[8], user_id=row[0], username=row[6], token_prefix=row[1],
+                       facility_ids=facilities, jurisdiction_ids=jurisdictions, office_ids=offices, ip=ip)

@@ -8,6 +8,9 @@ count as failed log-ons, so a stolen password cannot be used to guess codes past
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+from datetime import timedelta
 from typing import Any
 
 import qrcode
@@ -20,6 +23,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -30,12 +34,15 @@ from handoff.access import audit_reading, services
 from handoff.access.actor import Actor, actor_for_request, actor_for_user, anonymous
 from handoff.access.middleware import LOGIN_AT, SEEN_AT
 from handoff.access.models import Account
+from handoff.access.passwords import demo_password_refused
 from handoff.audit import record
 from handoff.audit.services import verify
 from handoff.core import clock
 from handoff.jurisdictions.models import Facility, Jurisdiction
 
 PENDING = "handoff_pending_login"
+#: the unconfirmed TOTP device this log-on attempt enrols (security review M5)
+ENROL_DEVICE = "handoff_enrol_device"
 PENDING_SECONDS = 5 * 60
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -79,7 +86,8 @@ def _mark_invalid(form: forms.Form, described_by: str = "form-error") -> None:
 
 def _lockout_context() -> dict[str, Any]:
     return {"banner": banner(), "failure_limit": int(getattr(settings, "AXES_FAILURE_LIMIT", 5)),
-            "window_minutes": int(settings.HANDOFF_LOCKOUT_WINDOW_MINUTES)}
+            "window_minutes": int(settings.HANDOFF_LOCKOUT_WINDOW_MINUTES),
+            "lockout_minutes": int(getattr(settings, "HANDOFF_LOCKOUT_MINUTES", 0) or 0)}
 
 
 def _ip(request: HttpRequest) -> str:
@@ -103,13 +111,27 @@ def _locked_response(request: HttpRequest, status: int = 403) -> HttpResponse:
     return render(request, "access/locked.html", _lockout_context(), status=status)
 
 
+def attempted_account(username: str, user_id: int | None = None) -> dict[str, str]:
+    """What the audit log keeps of the name typed at a failed log-on (security review L8). Why not the text
+    itself: people type their password into the name field, and the log is permanent and read by auditors.
+    A name that is an existing account is kept (it names that account, not a secret); anything else is kept
+    only as a keyed digest, so repeated guesses of one string can still be counted together."""
+    name = username[:150]
+    if user_id is not None or get_user_model().objects.filter(username=name).exists():
+        return {"account": name}
+    keyed = hmac.new(settings.SECRET_KEY.encode(), b"login-name\0" + name.encode("utf-8", "replace"),
+                     hashlib.sha256).hexdigest()[:16]
+    return {"unknown_account": keyed, "length": str(len(name))}
+
+
 def _fail(request: HttpRequest, username: str, step: str, user_id: int | None = None) -> None:
     """Record a failed log-on step in the audit log (and, for second-factor failures, with axes)."""
     if step.startswith("totp"):
         user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
     with transaction.atomic():
         record(anonymous(_ip(request)), "login.failure", outcome="failure", object_type="user",
-               object_ids=[user_id] if user_id else [], detail={"step": step, "account": username[:150]})
+               object_ids=[user_id] if user_id else [],
+               detail={"step": step, **attempted_account(username, user_id)})
 
 
 @never_cache
@@ -126,7 +148,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if _locked(request, username):
             _fail(request, username, "locked")
             return _locked_response(request)
-        user = authenticate(request, username=username, password=form.cleaned_data["password"])
+        password = form.cleaned_data["password"]
+        if demo_password_refused(password):
+            # the published demo password logs nobody on outside debug mode (security review L10); it counts
+            # as a failed log-on like any wrong password
+            user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
+            user = None
+        else:
+            user = authenticate(request, username=username, password=password)
         if user is None:
             if getattr(request, "axes_locked_out", False):
                 _fail(request, username, "password-locked")
@@ -245,6 +274,28 @@ def qr_svg(data: str) -> str:
     return svg
 
 
+def _enrol_device(request: HttpRequest, user: Any) -> TOTPDevice | None:
+    """The device (and so the secret) this attempt enrols. Why new on every showing of the page (security
+    review M5): a device shared between attempts let anyone who passed the password step before the owner's
+    first log-on see the seed the owner later confirms, and keep valid codes afterwards. Each GET makes a
+    fresh device with a fresh random key for this session only (dropping this session's previous one); a
+    POST checks the code against this session's device, never another attempt's."""
+    current = request.session.get(ENROL_DEVICE)
+    if request.method == "POST":
+        if not isinstance(current, int):
+            return None
+        return TOTPDevice.objects.filter(pk=current, user=user, confirmed=False).first()
+    stale = timezone.now() - timedelta(seconds=PENDING_SECONDS)  # created_at is django-otp's auto_now_add
+    with transaction.atomic():
+        if isinstance(current, int):
+            TOTPDevice.objects.filter(pk=current, user=user, confirmed=False).delete()
+        # abandoned attempts: their pending log-on has expired anyway
+        TOTPDevice.objects.filter(user=user, confirmed=False, created_at__lt=stale).delete()
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    request.session[ENROL_DEVICE] = device.pk
+    return device
+
+
 @never_cache
 def enrol_view(request: HttpRequest) -> HttpResponse:
     user = _pending_user(request)
@@ -252,9 +303,9 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
         return redirect("access:login")
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         return redirect("access:verify")
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    device = _enrol_device(request, user)
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+        return redirect("access:enrol")  # a code posted for a secret this attempt never showed
     form = CodeForm(request.POST or None)
     error = ""
     if request.method == "POST":
@@ -262,6 +313,9 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
         if isinstance(outcome, TOTPDevice):
             outcome.confirmed = True
             outcome.save(update_fields=["confirmed"])
+            # the secrets other attempts were shown are worthless from now on
+            TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+            request.session.pop(ENROL_DEVICE, None)
             with transaction.atomic():
                 record(actor_for_user(user, _ip(request)), "permission.mfa_enrol", object_type="user",
                        object_ids=[user.pk])

@@ -7,7 +7,10 @@ the code itself.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
+
+from handoff.jurisdictions.webhooks import webhook_url_problem
 
 
 class Jurisdiction(models.Model):
@@ -68,6 +71,13 @@ class Facility(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        """The admin form checks webhook addresses as `office add` does (jurisdictions/webhooks.py)."""
+        errors = {f: webhook_url_problem(getattr(self, f)) for f in ("webhook_url", "escalation_webhook_url")}
+        errors = {f: e for f, e in errors.items() if e}
+        if errors:
+            raise ValidationError(errors)
 
     def jurisdiction_chain(self) -> list[Jurisdiction]:
         chain = self.jurisdiction.chain()

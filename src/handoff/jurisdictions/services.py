@@ -13,6 +13,7 @@ from handoff.core import ids, places
 from handoff.core.errors import InvalidInput, NotFound
 from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction, PolicyAssignment
 from handoff.jurisdictions.timezones import STATE_TIMEZONES
+from handoff.jurisdictions.webhooks import webhook_url_problem
 from handoff.policy.chain import chain_for
 from handoff.policy.registry import registry
 
@@ -150,6 +151,10 @@ def add_office(code: str, name: str, *, webhook_url: str = "", webhook_secret: s
     problem = ids.id_problem(code, ids.CODE_MAX)  # the one identifier shape (review H5)
     if problem:
         raise InvalidInput(f"office code {problem}", "code")
+    for field, url in (("webhook", webhook_url), ("escalation_webhook", escalation_webhook_url)):
+        problem = webhook_url_problem(url)
+        if problem:
+            raise InvalidInput(f"{problem}: {url}", field)
     if webhook_url and not webhook_secret:
         raise InvalidInput("a webhook needs --secret so the office can verify what we send", "secret")
     if escalation_webhook_url and not (escalation_webhook_secret or webhook_secret):

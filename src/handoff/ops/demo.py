@@ -11,11 +11,11 @@ from __future__ import annotations
 from django.conf import settings
 
 from handoff.access.actor import SYSTEM
+from handoff.access.passwords import DEMO_PASSWORD
 from handoff.access.services import create_user
 from handoff.custody.models import Booking
 from handoff.ops import demo_data
 
-DEMO_PASSWORD = "handoff-demo-only-2026"
 DEMO_ACCOUNTS: tuple[tuple[str, str, dict[str, tuple[str, ...]]], ...] = (
     ("clerk", "jail_clerk", {"facilities": ("LASD-MCJ",)}),
     ("supervisor", "jail_supervisor", {"facilities": ("LASD-MCJ",)}),

@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
+from handoff.audit import record
+from handoff.audit.services import system_actor
 from handoff.cli import progress_bar
 from handoff.core.errors import HandoffError
 from handoff.ingest.contract import Handler
@@ -99,6 +102,17 @@ class Command(BaseCommand):
                                 rejects_path=options.get("rejects"), delimiter=delimiter,
                                 encoding=options.get("encoding"), batch_size=options["batch_size"], warn=warn,
                                 progress=step)
+        report = run_ingest(path, handler, fmt=options.get("format"), mapping=mapping,
+                            rejects_path=options.get("rejects"), delimiter=delimiter,
+                            encoding=options.get("encoding"), batch_size=options["batch_size"], warn=warn)
+        # one audit entry per import, with its counts (security review M4); the rows' own changes are in
+        # the record-change tables, the names never in the log
+        with transaction.atomic():
+            record(system_actor("cli:ingest"), f"ingest.{kind}"[:60],
+                   outcome="failure" if report.error is not None else "success", object_type="ingest",
+                   detail={"file": path.name[:200], "rows": report.rows, "created": report.accepted,
+                           "updated": report.updated, "unchanged": report.unchanged, "rejected": report.rejected,
+                           "skipped": report.skipped, "error": str(report.error)[:300] if report.error else ""})
         if as_json:
             self.stdout.write(json.dumps(report.as_json()))
         else:

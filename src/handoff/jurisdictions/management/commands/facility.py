@@ -8,6 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from handoff.audit import record
+from handoff.audit.services import system_actor
 from handoff.core.errors import HandoffError
 from handoff.jurisdictions import services
 
@@ -33,6 +35,8 @@ class Command(BaseCommand):
                 facility, created = services.add_facility(
                     options["code"], options["jurisdiction"], options["name"], options.get("timezone"),
                 )
+                record(system_actor("cli:facility"), "facility.set", object_type="facility",
+                       object_ids=[facility.pk], detail={"code": facility.code, "created": created, "jurisdiction": facility.jurisdiction.fips})  # security review M4
         except HandoffError as exc:
             raise CommandError(str(exc), returncode=2) from exc
         result = {"code": facility.code, "jurisdiction": facility.jurisdiction.fips, "timezone": facility.timezone,

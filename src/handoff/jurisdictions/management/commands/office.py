@@ -8,6 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from handoff.audit import record
+from handoff.audit.services import system_actor
 from handoff.core.errors import HandoffError
 from handoff.jurisdictions import services
 
@@ -44,6 +46,12 @@ class Command(BaseCommand):
                     escalation_webhook_url=options["escalation_webhook"],
                     escalation_webhook_secret=options["escalation_secret"], covers=options["covers"],
                 )
+                covers = sorted(office.covers.values_list("fips", flat=True))
+                # who an office covers decides who sees confidential names: a permission change, audited
+                # in the same transaction (security review M4); never the secret itself
+                record(system_actor("cli:office"), "permission.office_set", object_type="federal_office",
+                       object_ids=[office.pk], detail={"code": office.code, "created": created, "covers": covers,
+                           "webhook": bool(office.webhook_url), "email": bool(office.email)})
         except HandoffError as exc:
             raise CommandError(str(exc), returncode=2) from exc
         covers = sorted(office.covers.values_list("fips", flat=True))

@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
+from handoff.audit import record
+from handoff.audit.services import system_actor
 from handoff.core import clock
 from handoff.notices import metrics, services
 from handoff.notices.models import Notice, NoticeKind, NoticeStatus
@@ -58,6 +61,12 @@ class Command(BaseCommand):
         total = qs.count()
         rows = [services.notice_summary(n, now)
                 for n in qs.prefetch_related("deliveries").order_by("due_at", "pk")[: options["limit"]]]
+        with transaction.atomic():  # security review M4: a listing from the command line is a read too
+            record(system_actor("cli:notices"), "notice.list", object_type="notice",
+                   object_ids=[r["notice_id"] for r in rows[:200]],
+                   detail={"shown": len(rows), "total": total, "door": "cli",
+                           "filters": {k: str(options[k]) for k in ("status", "due_before", "kind", "office",
+                                                                   "request", "at_risk") if options.get(k)}})
         age, overdue = metrics.oldest_overdue(now)
         if options["json"]:
             self.stdout.write(json.dumps({"count": total, "shown": len(rows), "notices": rows,

@@ -9,8 +9,25 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+
+from handoff.access.services import retire_demo_accounts
+
+
+def waitress_options(host: str, port: int, threads: int) -> dict[str, Any]:
+    """What `serve` hands waitress. Why the proxy options (security review M12): waitress drops
+    X-Forwarded-* unless told which peer is the proxy, so behind a TLS-terminating proxy every request looked
+    like plain http (redirect loop, no HSTS, CSRF refusing the https:// origin). With HANDOFF_TRUSTED_PROXY
+    set, waitress takes the scheme, client address, host and port from that peer's headers only."""
+    options: dict[str, Any] = {"host": host, "port": port, "threads": threads, "ident": "handoff",
+                               "clear_untrusted_proxy_headers": True}
+    proxy = str(getattr(settings, "HANDOFF_TRUSTED_PROXY", "") or "")
+    if proxy:
+        options.update(trusted_proxy=proxy, trusted_proxy_count=1,
+                       trusted_proxy_headers={"x-forwarded-proto", "x-forwarded-for", "x-forwarded-host",
+                                              "x-forwarded-port"})
+    return options
 
 
 class Command(BaseCommand):
@@ -27,10 +44,19 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=8)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if getattr(settings, "USING_DEBUG_KEY", False) and not settings.DEBUG:
+            # HANDOFF_TESTING lets tests and tools run without a key; it must not start a real service that
+            # signs sessions and acknowledgement links with the key printed in the source (security review M13)
+            raise CommandError("HANDOFF_SECRET_KEY is missing or weak; HANDOFF_TESTING does not allow serving "
+                               "without one outside debug mode")
         _check_port(options["host"], options["port"])  # before setup's minutes of work, not after
         if not settings.BASE_URL_GIVEN:  # debug mode only (settings require it otherwise): link to this server
             settings.HANDOFF_BASE_URL = f"http://{options['host']}:{options['port']}"
         call_command("setup", verbosity=0)
+        if not settings.DEBUG:
+            retired = retire_demo_accounts()
+            if retired:
+                self.stdout.write(f"Demo accounts disabled outside debug mode: {', '.join(retired)}")
         call_command("collectstatic", interactive=False, verbosity=0)
         if options["demo"]:
             from handoff.ops import demo
@@ -56,7 +82,7 @@ class Command(BaseCommand):
 
         self.stdout.write(f"Handoff on http://{options['host']}:{options['port']}/ (database: {settings.DATABASES['default']['NAME']})")
         try:
-            serve(application, host=options["host"], port=options["port"], threads=options["threads"], ident="handoff")
+            serve(application, **waitress_options(options["host"], options["port"], options["threads"]))
         finally:
             stop.set()
 

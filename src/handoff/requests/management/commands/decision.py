@@ -6,7 +6,10 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
+from handoff.audit import record
+from handoff.audit.services import system_actor
 from handoff.requests.models import ImmigrationRequest
 from handoff.requests.presenters import decision_json, decision_text
 
@@ -36,6 +39,12 @@ class Command(BaseCommand):
             .filter(request_id=request_id)
             .first()
         )
+        # a read of a decision (and the person's facts in it) from the command line is audited like one
+        # through the API or a page (security review M4)
+        with transaction.atomic():
+            record(system_actor("cli:decision"), "decision.read", outcome="success" if req else "not_found",
+                   object_type="request", object_ids=[req.pk] if req else [],
+                   detail={"request_id": str(request_id)[:80], "door": "cli"})
         if req is None:
             raise CommandError(f"unknown request {request_id!r}", returncode=2)
         if options["json"]:

@@ -64,7 +64,12 @@
         .then(function (r) { if (r.ok) { last = Date.now(); box.hidden = true; } else { window.location.reload(); } })
         .catch(function () { window.location.reload(); });
     });
-    document.body.addEventListener("htmx:afterRequest", function () { last = Date.now(); });
+    /* a background refresh (data-background-poll) is not the user's activity: the idle lock must still fire */
+    document.body.addEventListener("htmx:afterRequest", function (e) {
+      var elt = e.detail && e.detail.elt;
+      if (elt && elt.hasAttribute && elt.hasAttribute("data-background-poll")) { return; }
+      last = Date.now();
+    });
     setInterval(tick, 5000);
   }
 
