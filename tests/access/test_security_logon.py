@@ -3,6 +3,7 @@ per finding, named after it."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from io import StringIO
 from typing import Any
@@ -240,10 +241,8 @@ def test_m4_admin_views_of_a_person_are_audited(db: None) -> None:
 
 def _run(*args: str) -> str:
     out = StringIO()
-    try:
+    with contextlib.suppress(SystemExit, CommandError):
         call_command(*args, stdout=out, stderr=StringIO())
-    except (SystemExit, CommandError):
-        pass
     return out.getvalue()
 
 

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -102,6 +103,26 @@ def _on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 @api.exception_handler(SuspiciousOperation)
 def _on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
     return _error(request, 400, "bad_request", "the request was malformed")
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """SQLite's "database is locked" / "database table is locked" (another process holds the write lock
+    longer than the busy timeout)."""
+    return isinstance(exc, OperationalError) and "locked" in str(exc).lower()
+
+
+@api.exception_handler(OperationalError)
+def _on_database_error(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    """A lock timeout is the database being busy, not a bug (security review M11): the middleware retries the
+    call once (`handoff_db_locked`), then the caller gets a clean 503 with Retry-After instead of a 500."""
+    if not is_lock_error(exc):
+        return _on_bug(request, exc)
+    log.warning("API %s %s: database is locked", request.method, request.path)
+    response = _error(request, 503, "unavailable", "the database is busy (another import or job holds it); "
+                      "retry in a few seconds")
+    response["Retry-After"] = "5"
+    response.handoff_db_locked = True  # type: ignore[attr-defined]
+    return response
 
 
 @api.exception_handler(Exception)

@@ -10,6 +10,7 @@ branches on `error`; it must get the same shape whatever produced the answer. He
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from functools import cache
 
@@ -18,6 +19,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
 
 from handoff.core import ids
+
+log = logging.getLogger(__name__)
 
 CODES = {
     400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
@@ -103,6 +106,11 @@ class ApiErrorMiddleware:
         if refused is not None:
             return refused
         response = self.get_response(request)
+        if getattr(response, "handoff_db_locked", False):
+            # "database is locked" (security review M11): the call's transaction was rolled back, so run it
+            # once more; a second lock answers the 503 the handler built (Retry-After kept)
+            log.info("API %s %s: database was locked, retrying once", request.method, request.path)
+            response = self.get_response(request)
         status = response.status_code
         if status < 300 or status == 304 or not request.path.startswith(api_prefix()) or _is_json(response):
             return response
