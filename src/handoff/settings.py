@@ -256,6 +256,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # the published demo password, refused outside debug mode (security review L10)
+    {"NAME": "handoff.access.passwords.DemoPasswordValidator"},
 ]
 LOGIN_URL = "/login/"
 
@@ -395,9 +397,7 @@ HANDOFF_WEBHOOK_TIMEOUT = _number("HANDOFF_WEBHOOK_TIMEOUT", 10)
 # let an office's webhook point at loopback or link-local addresses (security review L7); https:// outside
 # debug mode regardless
 HANDOFF_WEBHOOK_ALLOW_LOCAL = _flag("HANDOFF_WEBHOOK_ALLOW_LOCAL")
-# seconds an ingest write transaction aims to last (chunks adapt to it), so audited reads do not wait behind
-# an import (security review M11)
-HANDOFF_INGEST_TX_SECONDS = _number("HANDOFF_INGEST_TX_SECONDS", 0.2)
+
 HANDOFF_LEASE_SECONDS = _number("HANDOFF_LEASE_SECONDS", 60)
 HANDOFF_RETRY_BASE_SECONDS = _number("HANDOFF_RETRY_BASE_SECONDS", 1)
 HANDOFF_RETRY_CAP_SECONDS = _number("HANDOFF_RETRY_CAP_SECONDS", 60)

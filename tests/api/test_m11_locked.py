@@ -10,7 +10,6 @@ from django.db import OperationalError
 from django.test import Client
 
 from handoff.api import routes_requests
-from handoff.ingest import runner
 from tests.access import world as W
 
 
@@ -52,16 +51,3 @@ def test_m11_other_database_errors_stay_500(world: W.World, monkeypatch: pytest.
     monkeypatch.setattr(routes_requests, "record", broken)
     response = Client().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {world.tokens['jail_clerk']}")
     assert response.status_code == 500 and response.json()["error"] == "server_error"
-
-
-def test_m11_ingest_transactions_stay_short_whatever_the_batch_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    pace = runner.Pace()
-    monkeypatch.setattr(runner.time, "sleep", lambda s: None)
-    items = list(range(100_000))
-    assert max(len(c) for c in pace.chunks(items)) <= runner.MAX_TX_ROWS
-    for _ in range(10):  # slow transactions halve the chunk, down to 25 rows
-        pace.done(5.0)
-    assert pace.rows == 25
-    for _ in range(20):  # fast ones grow it back, never beyond the cap
-        pace.done(0.001)
-    assert pace.rows == runner.MAX_TX_ROWS

@@ -14,15 +14,13 @@ import logging
 import os
 import sqlite3
 import tempfile
-import time
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from handoff.ingest.contract import BatchResult, Handler, Problem, Row
 from handoff.ingest.mapping import Mapping, Section
@@ -31,43 +29,6 @@ from handoff.ingest.reader import EmptyInput, ReadError, Record, detect, records
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
-#: rows per transaction never exceed this, whatever --batch-size says (security review M11)
-MAX_TX_ROWS = 2000
-
-
-class Pace:
-    """Short write transactions, so audited reads never wait long behind an import (security review M11).
-
-    Why: on SQLite every read of personal data appends an audit entry, which needs the one write lock; a
-    60,000-row transaction held it for 30 s and API calls failed. Each batch is applied in chunks whose size
-    adapts to take about HANDOFF_INGEST_TX_SECONDS (halved when slower, doubled when much faster, within
-    25..MAX_TX_ROWS rows), and on SQLite the import pauses for half as long as the last transaction took
-    (5..150 ms) before taking the lock again, so a waiting writer's busy handler finds it free."""
-
-    def __init__(self) -> None:
-        self.rows = 250
-
-    def target(self) -> float:
-        return float(getattr(settings, "HANDOFF_INGEST_TX_SECONDS", 0.2))
-
-    def chunks(self, items: list[Any]) -> Iterator[list[Any]]:
-        start = 0
-        while start < len(items):
-            size = max(1, min(self.rows, MAX_TX_ROWS))
-            yield items[start:start + size]
-            start += size
-
-    def done(self, elapsed: float) -> None:
-        target = self.target()
-        if elapsed > target and self.rows > 25:
-            self.rows = max(25, self.rows // 2)
-        elif elapsed < target / 3 and self.rows < MAX_TX_ROWS:
-            self.rows = min(MAX_TX_ROWS, self.rows * 2)
-        if connection.vendor == "sqlite":
-            time.sleep(min(0.15, max(0.005, elapsed / 2)))
-
-
-PACE = Pace()
 REJECT_HEADER = ("row", "field", "value", "reason")
 
 
@@ -374,20 +335,17 @@ def _flush(batch: list[tuple[Row, Any, str, str]], handler: Handler, seen: _Seen
     seen.add(new_keys)
     if not items:
         return
-    result = BatchResult()
-    for chunk in PACE.chunks(items):
-        started = time.monotonic()
-        try:
-            with transaction.atomic():
-                result.add(handler.apply_batch(chunk))
-        except Exception:
-            for item in chunk:  # find the row that broke the chunk; keep the others
-                try:
-                    with transaction.atomic():
-                        result.add(handler.apply_batch([item]))
-                except Exception as exc:
-                    result.problems.append((item[0].number, Problem(getattr(exc, "field", "") or "", "", str(exc))))
-        PACE.done(time.monotonic() - started)
+    try:
+        with transaction.atomic():
+            result = handler.apply_batch(items)
+    except Exception:
+        result = BatchResult()
+        for item in items:  # find the row that broke the batch; keep the others
+            try:
+                with transaction.atomic():
+                    result.add(handler.apply_batch([item]))
+            except Exception as exc:
+                result.problems.append((item[0].number, Problem(getattr(exc, "field", "") or "", "", str(exc))))
     report.accepted += result.created
     report.updated += result.updated
     report.unchanged += result.unchanged
