@@ -102,9 +102,6 @@ class Command(BaseCommand):
                                 rejects_path=options.get("rejects"), delimiter=delimiter,
                                 encoding=options.get("encoding"), batch_size=options["batch_size"], warn=warn,
                                 progress=step)
-        report = run_ingest(path, handler, fmt=options.get("format"), mapping=mapping,
-                            rejects_path=options.get("rejects"), delimiter=delimiter,
-                            encoding=options.get("encoding"), batch_size=options["batch_size"], warn=warn)
         # one audit entry per import, with its counts (security review M4); the rows' own changes are in
         # the record-change tables, the names never in the log
         with transaction.atomic():
