@@ -53,7 +53,7 @@ def _score(found: set[tuple[str, str]], truth: set[tuple[str, str]]) -> dict[str
 def setup_django(db_path: Path) -> None:
     os.environ["HANDOFF_DATABASE_URL"] = f"sqlite:///{db_path}"
     os.environ["HANDOFF_DEBUG"] = "0"
-    os.environ.setdefault("HANDOFF_SECRET_KEY", "bench-" + "x" * 60)
+    os.environ.setdefault("HANDOFF_SECRET_KEY", "bench-" + os.urandom(32).hex())  # a weak key stops start-up (M13)
     os.environ.setdefault("HANDOFF_BASE_URL", "http://127.0.0.1:8000")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "handoff.settings")
     import django

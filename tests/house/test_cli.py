@@ -132,4 +132,4 @@ def test_it_says_in_one_line_that_the_port_is_busy(tmp_path: Path) -> None:
 
 
 def test_it_says_in_one_line_that_the_base_url_is_missing_outside_debug_mode() -> None:
-    _one_plain_line(handoff("holds", HANDOFF_SECRET_KEY="k" * 60), "HANDOFF_BASE_URL")
+    _one_plain_line(handoff("holds", HANDOFF_SECRET_KEY="gr0t48Bu1W1TojAl4zO7muc66zPhMPxSaxKLIsR7IZZPLdVxa_ckhO2Cb40lf2BPhZw"), "HANDOFF_BASE_URL")
