@@ -135,7 +135,7 @@ def test_it_passes_axe_on_the_log_on_pages_and_the_audit_log(live_server: Any, c
     assert "not right" in page.inner_text("#form-error")
     check(page, "enrol")
     page.goto(base + "/login/locked/")
-    assert "An administrator must unlock it." in page.inner_text("#locked")
+    assert "The lock ends by itself after 30 minutes, or an administrator can unlock it now." in page.inner_text("#locked")
     check(page, "locked")
     unexpected = [e for e in page.console_errors if "status of 401" not in e]  # the refused log-ons answer 401
     assert not unexpected, unexpected

