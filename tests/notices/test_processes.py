@@ -99,7 +99,9 @@ def _kill_test(proc_db: Callable[..., ProcDb], receiver: Receiver) -> None:
     rng = random.Random(20250602)
     kills = 0
     stop_killing = seeded["seeded_at"] + 3 + 30 + 5  # through the whole due window and a little after
-    while time.time() < stop_killing:
+    # On a loaded machine the supervisor may be slow to fork replacements, so fewer kills fit in the window;
+    # keep killing (up to a minute more) until 40 have landed rather than fail on the machine's speed.
+    while time.time() < stop_killing or (kills < 40 and time.time() < stop_killing + 60):
         time.sleep(rng.uniform(0.3, 0.7))
         alive = workers()
         if alive:
