@@ -27,6 +27,7 @@ from handoff.policy.scenarios import ScenarioFileError, run_file
 EXAMPLES = """examples:
   handoff policy list
   handoff policy show us-ca
+  handoff policy check
   handoff policy check src/handoff/policy/library/us-ca.yaml
   handoff policy test tests/scenarios/us-ca.yaml --json
   handoff policy changes --since 2024-01-01
@@ -64,9 +65,12 @@ class Command(BaseCommand):
         p.add_argument("--json", action="store_true", help="print one JSON object")
         p.add_argument("--library", help="a policy library directory (default: the shipped one)")
 
-        p = sub.add_parser("check", help="validate policy documents or offence tables (file:line for every problem)",
-                           epilog="example:\n  handoff policy check my-county.yaml\n  handoff policy check src/handoff/policy/library/*.yaml", **common)
-        p.add_argument("files", nargs="+", metavar="FILE")
+        p = sub.add_parser("check", help="validate policy documents or offence tables (file:line for every problem); "
+                           "no FILE: the whole library",
+                           epilog="example:\n  handoff policy check\n  handoff policy check my-county.yaml", **common)
+        p.add_argument("files", nargs="*", metavar="FILE",
+                       help="files to check (default: every policy and offence table of --library, then the "
+                       "library as a whole)")
         p.add_argument("--json", action="store_true", help="print one JSON object")
         p.add_argument("--library", help="where named offence tables are found (default: the shipped library)")
 
@@ -157,11 +161,24 @@ class Command(BaseCommand):
         library = Path(options.get("library") or LIBRARY_DIR)
         results = []
         tables: dict[Path, dict[str, OffenceTable]] = {}
-        for name in options["files"]:
+        whole = not options["files"]
+        names = options["files"] or [str(p) for p in [*sorted(library.glob("*.yaml")),
+                                                      *sorted((library / "offences").glob("*.yaml"))]]
+        if whole and not names:
+            raise CommandError(f"{library}: no policy files there", returncode=2)
+        for name in names:
             path = Path(name)
             if not path.is_file():
                 raise CommandError(f"{name}: no such file", returncode=2)
             results.append(_check_one(path, library, tables))
+        if whole and all(not r["problems"] for r in results):
+            # each file is sound on its own; the library must also load as one (ids, places, composition)
+            try:
+                load_library(library)
+            except PolicyError as exc:
+                results.append({"file": str(library), "kind": "library", "id": None,
+                                "problems": [{"file": p.file, "line": p.line, "message": p.message}
+                                             for p in exc.problems]})
         ok = all(not r["problems"] for r in results)
         lines: list[str] = []
         for r in results:
