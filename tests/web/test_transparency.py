@@ -155,3 +155,66 @@ def _months() -> list[date]:
     from handoff.reports.services import last_months
 
     return last_months(clock.now().date())
+
+
+def _replayed_stances(day: date, hidden: set[str]) -> dict[str, int]:
+    """Places by stance on `day`, worked out independently of the page: replay `handoff policy changes` (the
+    library's history) up to that day. A state with no change yet has no policy on file; a local policy
+    counts only while one of its versions is in force; confidential local policies only when 3 or more."""
+    from handoff.core.places import places
+    from handoff.policy import history
+    from handoff.policy.registry import registry
+
+    docs = list(registry().policies.values())
+    stance: dict[str, str | None] = {}
+    for c in history.changes(docs):
+        if c.date <= day:
+            stance[c.policy] = c.stance_after
+    out = dict.fromkeys(("prohibition", "limit", "neutral", "mandate", "none"), 0)
+    states = {d.jurisdictions[0]: d.id for d in docs if d.level == "state"}
+    for p in places().values():
+        if p.kind == "state" and p.postal not in ("PR", "GU", "VI", "AS", "MP", "UM"):
+            out[stance.get(states.get(p.fips, "")) or "none"] += 1
+    local = [d.id for d in docs if d.level in ("county", "city")]
+    pooled = len([pid for pid in local if pid in hidden]) >= 3
+    for pid in local:
+        if stance.get(pid) and (pid not in hidden or pooled):
+            out[stance[pid]] += 1  # type: ignore[index]
+    return out
+
+
+@pytest.mark.django_db
+def test_it_counts_places_by_stance_from_the_library_history_today_and_a_year_ago(world: World, client: Client) -> None:
+    """A journalist reads how many places require cooperation or prohibit holds now and a year ago: the
+    "increasingly cooperating" trend. The figures must be the library's dated history, the same /policies
+    and `handoff policy changes` show, with the world's three confidential counties counted only in the pool
+    and never named."""
+    hidden = {"us-tx-dallas", "us-tx-bexar", "us-tx-travis"}
+    with time_machine.travel(datetime(2025, 6, 1, 12, tzinfo=UTC), tick=False):
+        html = _text(client.get("/transparency"))
+    now, then = _replayed_stances(date(2025, 6, 1), hidden), _replayed_stances(date(2024, 6, 1), hidden)
+    rows = _table_rows(html, "stance-table")
+    labels = {"prohibition": "Prohibits holds", "limit": "Limits cooperation", "neutral": "No law either way",
+              "mandate": "Requires cooperation", "none": "No policy on file"}
+    for key, label in labels.items():
+        change = now[key] - then[key]
+        assert rows[label] == [str(now[key]), str(then[key]), "no change" if change == 0 else f"{change:+d}"], label
+    assert now["mandate"] > then["mandate"]  # more places took the mandate side that year
+    assert _stat(html, "stat-stance-mandate") == (
+        f"{now['mandate']} places require cooperation (+{now['mandate'] - then['mandate']} since 1 June 2024)")
+    section = html.split('id="h-stances"')[1].split("</section>")[0]
+    assert "confidential places counted only in these totals" in section
+    assert not [w for w in ("Dallas", "Bexar", "Travis") if w in section]
+
+
+@pytest.mark.django_db
+def test_it_moves_the_stance_counter_on_the_day_a_place_changes_sides(world: World, client: Client) -> None:
+    """Miami-Dade's reversal of 26 January 2017 (limit -> mandate) moves one place between the rows that day."""
+    def rows_on(day: datetime) -> dict[str, list[str]]:
+        with time_machine.travel(day, tick=False):
+            return _table_rows(_text(client.get("/transparency")), "stance-table")
+
+    before = rows_on(datetime(2017, 1, 25, 12, tzinfo=UTC))
+    after = rows_on(datetime(2017, 1, 26, 12, tzinfo=UTC))
+    assert int(after["Requires cooperation"][0]) == int(before["Requires cooperation"][0]) + 1
+    assert int(after["Limits cooperation"][0]) == int(before["Limits cooperation"][0]) - 1

@@ -120,6 +120,70 @@ def _count_places(states: Sequence[PolicyDocument | None], local: Iterable[Polic
     return out
 
 
+def _split_local(docs: Sequence[PolicyDocument], hidden: frozenset[str]) -> tuple[list[PolicyDocument], list[PolicyDocument], list[PolicyDocument]]:
+    """(visible local policies, confidential ones pooled into totals, all confidential ones)."""
+    local_all = [d for d in docs if d.level in ("county", "city")]
+    visible = [d for d in local_all if d.id not in hidden]
+    secret = [d for d in local_all if d.id in hidden]
+    return visible, (secret if len(secret) >= POOL_MINIMUM else []), secret
+
+
+def _state_docs(docs: Sequence[PolicyDocument]) -> list[PolicyDocument | None]:
+    """The state-level policy of each of the 50 states and D.C., by postal code (None: none on file)."""
+    by_fips = {f: d for d in docs if d.level == "state" for f in d.jurisdictions}
+    return [by_fips.get(p.fips) for p in sorted((p for p in places().values() if p.kind == "state" and p.postal in TILES),
+                                                key=lambda p: p.postal)]
+
+
+@dataclass(frozen=True)
+class StanceTally:
+    """Places by stance on `as_of` and one year earlier: the 50 states and D.C. (a state without a version in
+    force counts as "none") plus every local policy in force (confidential ones only when pooled)."""
+
+    as_of: date
+    year_ago: date
+    now: dict[str, int]
+    then: dict[str, int]
+    pooled: int
+    left_out: bool
+
+    def rows(self) -> list[tuple[str, str, int, int, str]]:
+        """(stance, label, places now, places a year earlier, the change in words: "+2", "-1", "no change"),
+        in STANCES order."""
+        return [(s, STANCE_LABELS[s], self.now[s], self.then[s], _signed(self.now[s] - self.then[s])) for s in STANCES]
+
+    @property
+    def changes(self) -> dict[str, str]:
+        """stance -> the change in words since a year earlier."""
+        return {s: _signed(self.now[s] - self.then[s]) for s in STANCES}
+
+    @property
+    def total(self) -> int:
+        return sum(self.now.values())
+
+
+def _signed(n: int) -> str:
+    return "no change" if n == 0 else f"{n:+d}"
+
+
+def places_by_stance(docs: Iterable[PolicyDocument], hidden: frozenset[str], as_of: date) -> StanceTally:
+    """The transparency page's "places by stance" counter: the same count the national view's trend draws,
+    on `as_of` and on the same day a year before (29 February falls back to 28 February)."""
+    docs = list(docs)
+    visible, pooled, secret = _split_local(docs, hidden)
+    states = _state_docs(docs)
+    try:
+        year_ago = as_of.replace(year=as_of.year - 1)
+    except ValueError:
+        year_ago = as_of.replace(year=as_of.year - 1, day=28)
+    return StanceTally(
+        as_of=as_of, year_ago=year_ago,
+        now=_count_places(states, [*visible, *pooled], as_of),
+        then=_count_places(states, [*visible, *pooled], year_ago),
+        pooled=len(pooled), left_out=bool(secret) and not pooled,
+    )
+
+
 def national_view(docs: Iterable[PolicyDocument], hidden: frozenset[str], as_of: date) -> NationalView:
     """`docs`: the library; `hidden`: ids of local policies of confidential places the reader may not see."""
     docs = list(docs)
@@ -132,10 +196,7 @@ def national_view(docs: Iterable[PolicyDocument], hidden: frozenset[str], as_of:
         x, y = TILES[p.postal]
         states.append(StateRow(p.fips, p.postal, p.name, stance, doc.id if doc else None, since, x * TILE, y * TILE))
         per_state.append(doc)
-    local_all = [d for d in docs if d.level in ("county", "city")]
-    visible = [d for d in local_all if d.id not in hidden]
-    secret = [d for d in local_all if d.id in hidden]
-    pooled = secret if len(secret) >= POOL_MINIMUM else []
+    visible, pooled, secret = _split_local(docs, hidden)
     local_rows = []
     for d in sorted(visible, key=lambda d: d.title):
         stance, since = _stance(d, as_of)
@@ -157,7 +218,8 @@ def national_view(docs: Iterable[PolicyDocument], hidden: frozenset[str], as_of:
 
 
 def last_change(docs: Iterable[PolicyDocument], ids: Iterable[str], today: date) -> Change | None:
-    """The latest change, up to today, of the policies `ids` (the transparency counters use it)."""
-    wanted = set(ids)
-    found = [c for c in changes([d for d in docs if d.id in wanted]) if c.date <= today]
-    return max(found, key=lambda c: c.date, default=None)
+    """The latest change, up to today, of the policies `ids` (the transparency counters use it). On a day two
+    of them changed, the one named first in `ids` (the chain's order: the state before its county) wins."""
+    order = {pid: i for i, pid in enumerate(dict.fromkeys(ids))}
+    found = [c for c in changes([d for d in docs if d.id in order]) if c.date <= today]
+    return max(found, key=lambda c: (c.date, -order[c.policy]), default=None)

@@ -14,6 +14,7 @@ from typing import Any
 
 from handoff.jurisdictions.models import Jurisdiction
 from handoff.policy.registry import registry
+from handoff.reports.lawmap import last_change
 
 MONTHS = 12
 
@@ -73,27 +74,16 @@ def _days_since(then: datetime | date | None, now: datetime) -> int | None:
 
 
 def _policy_change(chain_ids: Iterable[str], today: date) -> tuple[LawChange | None, tuple[str, ...]]:
-    """The latest day, up to today, on which a version of a policy governing the place took effect or ended.
-    Every day the set of versions in force changes is such a day: a version's start (its predecessor, if
-    any, ends the same day) or the end of a last version. Versions that start after today are not law yet."""
-
+    """The latest day, up to today, on which a version of a policy governing the place took effect or ended
+    with no successor, read from `policy.history.changes` (through `reports.lawmap.last_change`): the same
+    answer `handoff policy changes` and the national view's "recent changes" give. Versions that start after
+    today are not law yet. Returns (that change or None, the chain's policy ids on file)."""
     reg = registry()
-    latest: LawChange | None = None
-    ids: list[str] = []
-    for pid in chain_ids:
-        doc = reg.policies.get(pid)
-        if doc is None or pid in ids:
-            continue
-        ids.append(pid)
-        for v in doc.versions:
-            for d, ended in ((v.effective_from, False), (v.effective_to, True)):
-                if d is None or d > today:
-                    continue
-                if ended and any(w.effective_from == d for w in doc.versions):
-                    continue  # a successor took effect that day: counted as its start
-                if latest is None or d > latest.on:
-                    latest = LawChange(d, pid, doc.title, ended)
-    return latest, tuple(ids)
+    ids = tuple(pid for pid in dict.fromkeys(chain_ids) if pid in reg.policies)
+    found = last_change([reg.policies[pid] for pid in ids], ids, today)
+    if found is None:
+        return None, ids
+    return LawChange(found.date, found.policy, found.title, ended=found.version_after is None), ids
 
 
 class _DeclineReasons:

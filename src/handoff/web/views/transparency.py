@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from handoff.core import clock
 from handoff.reports.codebook import CODEBOOK, codebook_rows
+from handoff.reports.lawmap import StanceTally, places_by_stance
 from handoff.reports.public import (
     ALL,
     LAST12,
@@ -78,15 +79,29 @@ def _charts(data: PublicData) -> dict[str, Any]:
     }
 
 
+def _stances(request: HttpRequest, data: PublicData) -> StanceTally:
+    """Places by stance today and a year ago, from the library's history (`reports.lawmap.places_by_stance`,
+    the count /policies draws over time). A confidential place's local policy is counted only in the pool of
+    three or more, as on /policies; this page is public, so the viewer is whoever asks."""
+    from handoff.access.actor import actor_for_request
+    from handoff.policy.registry import registry
+    from handoff.web.views.policies import hidden_policies
+
+    reg = registry()
+    hidden = hidden_policies(actor_for_request(request), reg)
+    return places_by_stance(reg.policies.values(), hidden, data.generated_at.date())
+
+
 @require_http_methods(["GET", "HEAD"])
 def transparency(request: HttpRequest) -> HttpResponse:
     data = public_data()
     law, last_change, days_since_change = _law(data)
+    stances = _stances(request, data)
     measures = [(key, label, data.monthly_table(key)) for key, label in MONTHLY_MEASURES]
     years = [str(y) for y in data.years]
     return render(request, "web/transparency.html", {
         "data": data, "measures": measures, "charts": _charts(data), "row_labels": row_labels(data),
-        "law": law, "last_change": last_change, "days_since_change": days_since_change,
+        "law": law, "last_change": last_change, "days_since_change": days_since_change, "stances": stances,
         "received_12": data.get("received", ALL, LAST12), "missed_12": data.get("notices_missed", ALL, LAST12),
         "years": years,
         "declined_rows": list(iter_years_table(data, "declined")),
