@@ -93,7 +93,8 @@ def build(n_bookings: int, n_requests: int) -> None:
     from handoff.access.actor import SYSTEM
     from handoff.access.services import create_user
     from handoff.casework.flow import receive
-    from handoff.custody.models import Booking, Person
+    from handoff.custody.models import Booking, NameKey, Person
+    from handoff.custody.names import name_keys
     from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
     from handoff.jurisdictions.services import assign_shipped_policies
     from handoff.policy.registry import registry
@@ -132,6 +133,8 @@ def build(n_bookings: int, n_requests: int) -> None:
                 "fbi_number": f"{i:09d}F", "created_at": now, "updated_at": now,
             } for i in range(start, start + size)]
             bulk_insert(Person, people)
+            bulk_insert(NameKey, [{"person_id": first_id + k, "key": key} for k, p in enumerate(people)
+                                  for key in sorted(name_keys(p["last_name"], p["first_name"], ""))])
             bookings = [{
                 "facility_id": (jail.pk if i % 2 == 0 else other.pk), "booking_number": f"B{i:08d}",
                 "person_id": first_id + (i - start), "booked_at": now - timedelta(days=rng.randrange(1, 3000)),

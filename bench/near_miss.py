@@ -9,8 +9,10 @@ custody):
 - matching: `requests.matching.find_match` for requests whose subject is a current booking's person written
   upper case with the date of birth one day off (every one a near miss) and for requests that fit nobody
   (they wait): time per request and how many went to review;
-- search: `custody.search.search` over the clerk's scope by booking number, by A full name, by a common name
-  prefix, and by name with a date of birth: time per search and the number of bookings found.
+- search: `custody.search.search` over the clerk's scope by booking number, by a full name, by a common name
+  prefix, by a given name alone, and by name with a date of birth: time per search and the number of bookings
+  found, once through the name keys (`indexed`) and once comparing every booking's names in Python (`scan`,
+  the way it worked before the keys), with `ratio` = scan / indexed (medians) measured in the same run.
 """
 
 from __future__ import annotations
@@ -75,16 +77,23 @@ def measure(n: int) -> dict[str, Any]:
         "booking_number": sample.booking_number,
         "full_name": f"{sample.person.last_name} {sample.person.first_name}",
         "name_prefix": "last12",
+        "given_name_only": sample.person.first_name,
         "name_and_dob": f"{sample.person.last_name} {sample.person.date_of_birth.isoformat()}",
     }
     for label, q in queries.items():
-        times, found = [], 0
-        for _ in range(5):
-            t = time.perf_counter()
-            result = search.search(scope, q)
-            times.append(time.perf_counter() - t)
-            found = result.total
-        out[f"search_{label}"] = {**_ms(times), "found": found}
+        row: dict[str, Any] = {}
+        for how, indexed in (("indexed", True), ("scan", False)):
+            times, found = [], 0
+            for _ in range(5):
+                t = time.perf_counter()
+                result = search.search(scope, q, indexed=indexed)
+                times.append(time.perf_counter() - t)
+                found = result.total
+            row[how] = {**_ms(times), "found": found}
+        if row["indexed"]["found"] != row["scan"]["found"]:
+            raise SystemExit(f"{label}: the name keys found {row['indexed']['found']}, the scan {row['scan']['found']}")
+        row["ratio"] = round(row["scan"]["median_ms"] / max(row["indexed"]["median_ms"], 0.001), 1)
+        out[f"search_{label}"] = row
     return out
 
 

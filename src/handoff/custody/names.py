@@ -70,6 +70,18 @@ def tokens(text: str | None) -> tuple[str, ...]:
     return tuple(fold(text).split())
 
 
+#: the longest name key stored (custody.models.NameKey.key); a name field holds at most 100 characters
+KEY_LENGTH = 100
+
+
+def name_keys(last: str | None, first: str | None, middle: str | None = "") -> set[str]:
+    """The words a person is found by in a name search: every folded word of their family, given and middle
+    names ("García-López", "José" -> {"garcia", "lopez", "jose"}). Why this is the one place: the stored keys
+    (custody.models.NameKey) and the words of a query are folded by the same function, so what a clerk types
+    finds what the jail wrote however either spelt accents, case or hyphens."""
+    return {w[:KEY_LENGTH] for w in tokens(f"{last or ''} {first or ''} {middle or ''}")}
+
+
 @dataclass(frozen=True)
 class Comparison:
     """How a request's subject compares with a booked person. `kinds` lists the differences (keys of SCORES);

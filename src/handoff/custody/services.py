@@ -33,11 +33,13 @@ from handoff.core import clock, ids, vocab
 from handoff.core.errors import BatchResult, InvalidInput, NotFound, Problem
 from handoff.custody import fields as F
 from handoff.custody.models import (
+    NAME_FIELDS,
     Booking,
     Charge,
     ChargeLevel,
     Conviction,
     Disposition,
+    NameKey,
     Person,
     RecordChange,
     ReleaseReason,
@@ -947,6 +949,7 @@ def _save_people(changed: dict[int, tuple[Matchable, dict[str, list[Any]]]], sou
         Person.objects.filter(pk=p.pk).update(updated_at=now, **{f: getattr(p, f) for f in c})
         records.append(RecordChange(model="Person", object_id=p.pk, changes=c, source=source[:300], changed_at=now))
     RecordChange.objects.bulk_create(records)
+    NameKey.replace(p for p, c in changed.values() if set(c) & set(NAME_FIELDS))
 
 
 # ------------------------------------------------------------------------------------------ charges
@@ -1120,6 +1123,7 @@ def _insert_people(people: list[_P], now: datetime) -> None:
                   returning=True)
     for p, pk in zip(people, ids, strict=True):
         p.pk = pk
+    _insert(NameKey._meta.db_table, ("person_id", "key"), NameKey.rows(people), returning=False)
 
 
 # ------------------------------------------------------------------------------------------ single records
