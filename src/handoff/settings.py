@@ -258,6 +258,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     # the published demo password, refused outside debug mode (security review L10)
     {"NAME": "handoff.access.passwords.DemoPasswordValidator"},
+    # repeated characters, the account name, keyboard runs, dressed-up common passwords (security review L2)
+    {"NAME": "handoff.access.passwords.GuessablePasswordValidator"},
 ]
 LOGIN_URL = "/login/"
 

@@ -77,6 +77,18 @@ def test_m13_the_testing_switch_keeps_https_settings_and_cannot_serve() -> None:
     assert serve.returncode != 0 and "HANDOFF_TESTING does not allow serving" in serve.stderr
 
 
+@pytest.mark.slow
+def test_m13_the_worker_refuses_the_debug_key_outside_debug_mode(tmp_path: Path) -> None:
+    """The worker signs acknowledgement links and keys confidential labels in every payload it sends, so a
+    worker started by mistake with HANDOFF_TESTING and no key must not run on the key printed in the source."""
+    db = f"sqlite:///{tmp_path / 'w.sqlite3'}"
+    worker = ("from handoff.cli import main; import sys; sys.argv=['handoff', 'worker', '--once']; main()")
+    refused = _python(worker, HANDOFF_TESTING="1", HANDOFF_ALLOWED_HOSTS="h.example", HANDOFF_DATABASE_URL=db)
+    assert refused.returncode != 0
+    assert "HANDOFF_SECRET_KEY is missing or weak" in refused.stderr
+    assert "Delivered" not in refused.stdout
+
+
 # --- M12: serve behind a TLS-terminating proxy ------------------------------------------------------------
 
 @pytest.fixture

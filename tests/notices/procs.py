@@ -104,6 +104,10 @@ def main(argv: list[str] | None = None) -> None:
     sys.stdout.write(json.dumps(result))
 
 
+#: a strong key for worker processes: the worker refuses the debug key outside debug mode (review M13)
+WORKER_KEY = "procs-worker-key-7Qm2Zr9vXw4Lk8Tn3Hb6Yd1Fs5Gc0Jp-Ue7Ia2Oe4Rt6Wy8Qz"
+
+
 # --- on the pytest side ----------------------------------------------------------------------------------
 
 class ProcDb:
@@ -113,6 +117,7 @@ class ProcDb:
         self.url = url
         self.home = home
         self.env = {**os.environ, "HANDOFF_DATABASE_URL": url, "HANDOFF_TESTING": "1", "HANDOFF_HOME": str(home),
+                    "HANDOFF_SECRET_KEY": WORKER_KEY,
                     "PYTHONPATH": str(REPO), "DJANGO_SETTINGS_MODULE": "handoff.settings", **env}
         self.env.pop("PYTEST_CURRENT_TEST", None)
         self.workers: list[subprocess.Popen[bytes]] = []

@@ -13,7 +13,7 @@ import re
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints, model_validator
 
 from handoff.core import ids, vocab
 
@@ -44,9 +44,11 @@ def _iso_datetime(value: Any) -> datetime:
         raise ValueError(f"year must be between {MIN_YEAR} and {MAX_YEAR}")
     if parsed.tzinfo is not None:
         try:
-            parsed.astimezone(UTC)
+            instant = parsed.astimezone(UTC)
         except (OverflowError, ValueError):
             raise ValueError("date and time out of range") from None
+        if not MIN_YEAR <= instant.year <= MAX_YEAR:  # after the offset (review L5: +23:59 moved 1880 to 1879)
+            raise ValueError(f"year must be between {MIN_YEAR} and {MAX_YEAR} (in UTC)")
     return parsed
 
 
@@ -188,6 +190,14 @@ class BookingIn(StrictIn):
     address_city: Str100 = ""
     address_postcode: Str20 = ""
     address_state: Str30 = ""
+
+    @model_validator(mode="after")
+    def _release_has_a_reason(self) -> BookingIn:
+        # the same rule as POST .../release (review L5): a release without a reason cannot be reported or
+        # checked against the law (a transfer to ICE and a bail release are different facts)
+        if self.released_at is not None and self.release_reason is None:
+            raise ValueError("released_at needs release_reason (why the person left custody)")
+        return self
 
 
 class ChargeIn(StrictIn):

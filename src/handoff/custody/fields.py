@@ -130,9 +130,21 @@ def parse_datetime(value: Any, tz: tzinfo, fmt: str | None = None) -> datetime:
     if dt.tzinfo is None or dt.utcoffset() is None:
         dt = dt.replace(tzinfo=tz)
     try:
-        return dt.astimezone(UTC)
+        return in_range(dt.astimezone(UTC))
     except (OverflowError, ValueError):
         raise FieldError("date and time out of range") from None
+
+
+#: the years any door takes (the API's MIN_YEAR/MAX_YEAR); checked on the instant in UTC, after the offset
+#: or the facility's zone is applied (review L3/L5: `0001-01-01T00:00:00` was stored as 0001-01-01 07:52:58,
+#: and `1880-01-01T00:00:00+23:59` as 1879)
+MIN_YEAR, MAX_YEAR = 1880, 2199
+
+
+def in_range(instant: datetime) -> datetime:
+    if not MIN_YEAR <= instant.year <= MAX_YEAR:
+        raise FieldError(f"year must be between {MIN_YEAR} and {MAX_YEAR}")
+    return instant
 
 
 def parse_enum(value: Any, allowed: Iterable[str]) -> str:

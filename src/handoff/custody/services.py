@@ -269,9 +269,9 @@ class _Collector:
         if type(v) is str and v[4:5] == "-" and v[7:8] == "-" and (len(v) == 10 or v[13:14] == ":"):
             try:
                 dt = datetime.fromisoformat(v)
-                if dt.tzinfo is None:
-                    return dt.replace(tzinfo=tz).astimezone(UTC)
-                return dt.astimezone(UTC)
+                dt = (dt.replace(tzinfo=tz) if dt.tzinfo is None else dt).astimezone(UTC)
+                if F.MIN_YEAR <= dt.year <= F.MAX_YEAR:
+                    return dt
             except (ValueError, OverflowError):
                 pass
         try:

@@ -189,12 +189,19 @@ def parse_datetime(value: Any, path: str) -> datetime:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"{path} is required", path)
     text = value.strip()
+    # a date and a time, as every door reads it (review L3): no week dates, no date without a time (a
+    # detainer's hour matters), no hour-only times
+    if not _DATETIME_SHAPE.fullmatch(text):
+        raise InvalidInput(f"{path} {value!r} is not a date and time (YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM])", path)
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
     try:
         return datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"{path} {value!r} is not a date and time (ISO 8601)", path) from None
+
+
+_DATETIME_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?")
 
 
 def _object(obj: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:

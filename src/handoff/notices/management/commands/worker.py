@@ -37,6 +37,12 @@ class Command(BaseCommand):
                                  "(default HANDOFF_WORKER_THREADS, 2)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.USING_DEBUG_KEY and not settings.DEBUG and not settings.UNDER_PYTEST:
+            # the worker signs one-click acknowledgement links and keys the confidential labels in every
+            # payload with the secret key; HANDOFF_TESTING must not let it run on the key printed in the
+            # source (security review M13; `serve` refuses the same)
+            raise CommandError("HANDOFF_SECRET_KEY is missing or weak; HANDOFF_TESTING does not allow the "
+                               "notice worker to run without one outside debug mode", returncode=2)
         stop = threading.Event()
         worker = Worker(stop=stop)
         if options["once"]:
