@@ -193,7 +193,7 @@ def parse_datetime(value: Any, path: str) -> datetime:
     # detainer's hour matters), no hour-only times
     if not _DATETIME_SHAPE.fullmatch(text):
         raise InvalidInput(f"{path} {value!r} is not a date and time (YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM])", path)
-    if text.endswith("Z"):
+    if text[-1] in "Zz":
         text = text[:-1] + "+00:00"
     try:
         return datetime.fromisoformat(text)
@@ -201,7 +201,8 @@ def parse_datetime(value: Any, path: str) -> datetime:
         raise InvalidInput(f"{path} {value!r} is not a date and time (ISO 8601)", path) from None
 
 
-_DATETIME_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?")
+_DATETIME_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?",
+                             re.IGNORECASE)
 
 
 def _object(obj: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
