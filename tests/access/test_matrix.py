@@ -39,12 +39,15 @@ SUCCESS = {
     "GET /me": 200,
     "GET /people/search": 200,
     "POST /requests/{request_id}/link": 200,
+    "GET /bookings/{facility}/{booking_number}/attorney": 200,
+    "POST /bookings/{facility}/{booking_number}/attorney": 200,
 }
 # reads first, destructive writes (withdrawal) last, so each cell finds the world as it expects
 ORDER = ["GET /me", "GET /requests/{request_id}", "GET /notices", "POST /notices/{notice_id}/ack",
          "GET /notices/{notice_id}/letter", "POST /notices/{notice_id}/handover",
          "POST /requests/{request_id}/override", "POST /requests/{request_id}/outcome", "GET /people/search",
-         "POST /requests/{request_id}/link", "POST /bookings", "POST /charges", "POST /convictions",
+         "POST /requests/{request_id}/link", "GET /bookings/{facility}/{booking_number}/attorney",
+         "POST /bookings/{facility}/{booking_number}/attorney", "POST /bookings", "POST /charges", "POST /convictions",
          "POST /bookings/{facility}/{booking_number}/release", "POST /requests",
          "POST /requests/{request_id}/withdraw"]
 GLOBAL = {"auditor", "admin"}
@@ -82,6 +85,8 @@ def api_call(w: W.World, key: str, side: str, role: str, n: int) -> tuple[str, s
         "POST /requests/{request_id}/link": {"booking": f"{facility}/{booking.booking_number}",
                                              "reason": "checked the A-number on the faxed form"},
         "POST /requests/{request_id}/outcome": {"outcome": "detainer_cancelled", "note": "matrix"},
+        "POST /bookings/{facility}/{booking_number}/attorney": {"name": "Dana Counsel",
+                                                                "email": "dana@lawyers.example"},
     }.get(key)
     if key == "GET /people/search":
         path += f"?q={booking.booking_number}"
@@ -94,10 +99,10 @@ def expected_api(key: str, role: str | None, side: str) -> int:
     if role is None:
         return 401
     if not (role in rule.roles_for(method) or ANYONE in rule.roles_for(method)):
-        return 403
+        return 404 if rule.conceal else 403
     if side == "own" or role in GLOBAL or rule.scope is None:
         return SUCCESS[key]
-    return 404 if rule.scope in {"request", "notice", "person"} else 403
+    return 404 if rule.scope in {"request", "notice", "person"} or rule.conceal else 403
 
 
 def _send(client: Client, method: str, path: str, body: dict[str, Any] | None, token: str | None) -> Any:
@@ -220,8 +225,9 @@ def test_it_answers_every_page_as_the_permission_map_says(world: W.World, role: 
                 if not to_login:
                     wrong.append(f"anonymous {name} {path}: expected a redirect to log on, got {status}")
             elif role not in roles:
-                if status != 403:
-                    wrong.append(f"{role} {name} [{side}] {path}: expected 403, got {status}")
+                if status != (404 if rule.conceal else 403):
+                    wrong.append(f"{role} {name} [{side}] {path}: expected {404 if rule.conceal else 403}, "
+                                 f"got {status}")
             elif side == "other" and rule.scope and role not in GLOBAL:
                 if status != 404:
                     wrong.append(f"{role} {name} [other] {path}: expected 404 outside the scope, got {status}")

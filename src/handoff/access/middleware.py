@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from handoff.access.actor import actor_for_request
@@ -104,5 +104,7 @@ class PermissionMiddleware:
         with transaction.atomic():
             record(actor, "page.denied", outcome="denied", object_type="url",
                    object_ids=[view_name], detail={"method": request.method, "declared": rule is not None})
+        if rule is not None and rule.conceal:
+            raise Http404("not found")
         return TemplateResponse(request, "access/forbidden.html",
                                 {"undeclared": rule is None}, status=403).render()

@@ -56,6 +56,9 @@ class Rule:
     write: frozenset[str] = frozenset()
     scope: str | None = None
     note: str = ""
+    #: a role the rule does not list is answered 404 instead of 403: the route says nothing, not even that
+    #: there is something to refuse (the attorney contact and interview consent: never the federal side's)
+    conceal: bool = False
 
     def __post_init__(self) -> None:
         known = R.ALL_ROLES | {ANYONE}
@@ -139,6 +142,9 @@ URL_RULES.update({
     "web:booking_release": Rule(read=R.JAIL, write=R.JAIL, scope="booking"),
     "web:booking_correct": Rule(read=R.JAIL, write=R.JAIL, scope="booking",
                                 note="the old value stays in the record history"),
+    "web:booking_attorney": Rule(read=R.JAIL, write=R.JAIL, scope="booking", conceal=True,
+                                 note="the person's attorney or designee (TRUTH Act copies); audited; any other "
+                                      "role is answered 404"),
     "web:office_requests": Rule(read=OFFICE_READERS, scope="office",
                                 note="every request of the officer's offices; what each shows follows access.disclosure"),
     "web:overrides": Rule(read=frozenset({*R.COUNSEL, *R.SUPERVISOR, Role.AUDITOR.value}), scope="jurisdiction",
@@ -167,6 +173,12 @@ API_RULES: dict[str, Rule] = {
     "POST /convictions": Rule(write=R.JAIL_WRITERS, scope="person",
                               note="a person of the writer's own county only (security review H4)"),
     "POST /bookings/{facility}/{booking_number}/release": Rule(write=R.JAIL_WRITERS, scope="booking"),
+    "GET /bookings/{facility}/{booking_number}/attorney": Rule(
+        read=R.JAIL, scope="booking", conceal=True,
+        note="the person's attorney or designee: jail staff of the facility; any other role is answered 404"),
+    "POST /bookings/{facility}/{booking_number}/attorney": Rule(
+        write=R.JAIL, scope="booking", conceal=True,
+        note="record the attorney or designee (audited); any other role is answered 404"),
     "POST /requests": Rule(write=R.REQUEST_WRITERS, scope="facility"),
     "GET /requests/{request_id}": Rule(read=R.CASE_READERS, scope="request"),
     "POST /requests/{request_id}/withdraw": Rule(write=R.REQUEST_WRITERS, scope="request"),

@@ -23,7 +23,7 @@ from handoff.access.models import Role
 from handoff.core.errors import InvalidInput, NotFound
 from handoff.custody.models import Booking, Person
 from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
-from handoff.notices.models import Notice  # type: ignore[attr-defined]
+from handoff.notices.models import PERSON_KINDS, Notice  # type: ignore[attr-defined]
 from handoff.policy.registry import registry
 from handoff.requests.models import Decision, ImmigrationRequest
 
@@ -245,7 +245,8 @@ def notices_for(actor: Actor) -> QuerySet[Any]:
     if actor.role in PLACE_ROLES:  # a join on the request's facility: see _facility_q
         return qs.filter(_facility_q(actor, "request__"))
     if actor.role == Role.FEDERAL_OFFICER:
-        return qs.filter(request__in=requests_for(actor).values("pk"))
+        # letters and e-mails to the person and their attorney or designee are theirs, never the office's
+        return qs.filter(request__in=requests_for(actor).values("pk")).exclude(kind__in=PERSON_KINDS)
     return qs.none()
 
 

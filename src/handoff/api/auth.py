@@ -18,7 +18,7 @@ from handoff.access.actor import Actor, anonymous
 from handoff.access.errors import Forbidden
 from handoff.access.permissions import api_key, rule_for_api
 from handoff.audit import record
-from handoff.core.errors import InvalidInput
+from handoff.core.errors import InvalidInput, NotFound
 
 #: query parameters each route declares; any other is refused (strict input, like unknown body fields)
 QUERY_PARAMETERS: dict[str, frozenset[str]] = {
@@ -50,6 +50,8 @@ class TokenAuth(HttpBearer):
                 record(actor, "api.denied", outcome="denied", object_type="route",
                        object_ids=[api_key(request.method or "GET", _route(request))],
                        detail={"declared": rule is not None})
+            if rule is not None and rule.conceal:
+                raise NotFound("not found")
             raise Forbidden("your role may not use this route")
         key = api_key(request.method or "GET", _route(request))
         unknown = sorted(set(request.GET) - QUERY_PARAMETERS.get(key, frozenset()))

@@ -20,6 +20,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from handoff.access.errors import Forbidden
 from handoff.api.auth import TokenAuth
 from handoff.api.routes_custody import router as custody_router
+from handoff.api.routes_law import router as law_router
 from handoff.api.routes_notices import router as notices_router
 from handoff.api.routes_requests import router as requests_router
 from handoff.core.errors import Conflict, HandoffError, InvalidInput, NotFound
@@ -134,3 +135,4 @@ def _on_bug(request: HttpRequest, exc: Exception) -> HttpResponse:
 api.add_router("", custody_router)
 api.add_router("", requests_router)
 api.add_router("", notices_router)
+api.add_router("", law_router)

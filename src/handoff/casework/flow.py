@@ -31,7 +31,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from handoff.core import clock
-from handoff.custody import names
+from handoff.custody import contacts, names
 from handoff.custody import services as custody
 from handoff.custody.models import Booking, Charge, Conviction, Person
 from handoff.jurisdictions.models import Facility
@@ -173,6 +173,19 @@ def record_release_to(facility_code: str, booking_number: str, released_at: date
                                 source=source)
         custody.record_released_to(result.obj, released_to, source=source)
     return result
+
+
+def set_attorney_contact(booking: Booking, data: Any, *, source: str) -> tuple[Any, dict[str, list[Any]]]:
+    """The person's attorney or designee recorded (custody.contacts), then every live request on the booking
+    reconciled in the same transaction: a release-date notice already owed to the attorney goes out by e-mail
+    once there is an address to send it to (notices: `email.attorney`)."""
+    with transaction.atomic():
+        contact, changes = contacts.set_contact(booking, data, source=source)
+        if changes:
+            for req in ImmigrationRequest.objects.filter(booking=booking, status=RequestStatus.MATCHED,
+                                                         historical=False):
+                reconcile_request(req, trigger="attorney.contact")
+    return contact, changes
 
 
 # --- what a changed fact means for requests --------------------------------------------------------------

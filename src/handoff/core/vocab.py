@@ -67,13 +67,18 @@ OUTCOME_FIELDS: tuple[str, ...] = (
 
 # --- notices ---------------------------------------------------------------------------------------------
 
-NOTICE_KINDS: tuple[str, ...] = ("release.advance_notice", "release.short_notice", "release.occurred", "request.declined", "letter.individual", "letter.attorney", "letter.request_copy")
+NOTICE_KINDS: tuple[str, ...] = ("release.advance_notice", "release.short_notice", "release.occurred", "request.declined", "letter.individual", "letter.attorney", "letter.request_copy", "email.attorney")
 
 NOTICE_STATUSES: tuple[str, ...] = (
     "scheduled", "sending", "sent", "acknowledged", "cancelled", "failed", "pending_review",
 )
 
-CHANNELS: tuple[str, ...] = ("webhook", "email", "escalation")
+#: "attorney": the e-mailed copy to the person's attorney or designee (`email.attorney`), never to an office
+CHANNELS: tuple[str, ...] = ("webhook", "email", "escalation", "attorney")
+
+#: who a booking's contact for the TRUTH Act copies is (Cal. Gov. Code 7283.1(b): "their attorney or one
+#: additional person who the individual shall designate")
+CONTACT_RELATIONS: tuple[str, ...] = ("attorney", "designee")
 
 DELIVERY_STATUSES: tuple[str, ...] = ("pending", "sent", "failed", "cancelled")
 
@@ -122,6 +127,7 @@ TRIGGER_WORDS: dict[str, str] = {
     "hold.expired": "a hold ended",
     "hold.over_detention": "the person was held past the hold's end",
     "review.due": "a review is due",
+    "attorney.contact": "the attorney or designee contact was recorded",
     "override": "a supervisor decided",
     "match confirmed": "a clerk confirmed the booking",
     "request withdrawn": "the request was withdrawn",

@@ -166,6 +166,34 @@ class Booking(models.Model):
         return self.released_at is None
 
 
+class ContactRelation(models.TextChoices):
+    ATTORNEY = "attorney", "Attorney"
+    DESIGNEE = "designee", "Designee (one person the individual names)"
+
+
+class AttorneyContact(models.Model):
+    """Who receives the TRUTH Act copies besides the person: "their attorney or one additional person who the
+    individual shall designate" (Cal. Gov. Code 7283.1(b)). One per booking (the person names them while in
+    custody); jail staff record and change it, and every change is audited by the caller.
+
+    Why on the booking, not the person: a designation is made for one custody episode, and a person booked
+    again may name someone else. Never shown to a federal office on any channel."""
+
+    booking = models.OneToOneField(Booking, on_delete=models.PROTECT, related_name="attorney_contact")
+    relation = models.CharField(max_length=10, choices=ContactRelation.choices, default=ContactRelation.ATTORNEY)
+    name = models.CharField(max_length=200)
+    email = models.EmailField(max_length=254, blank=True)
+    address = models.TextField(blank=True, help_text="postal address, for a copy sent by mail")
+    phone = models.CharField(max_length=40, blank=True)
+    bar_number = models.CharField(max_length=20, blank=True, help_text="State Bar number of an attorney")
+    recorded_at = models.DateTimeField()
+    source = models.CharField(max_length=200, blank=True, help_text="who recorded it (web:USER, api:USER)")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.relation} of booking #{self.booking_id}"
+
+
 class ReleaseScheduleChange(models.Model):
     """Every value a booking's scheduled release time has had. Why: whether notice was on time is judged
     against the release time known when the notice was due, and disputes turn on who moved it when."""

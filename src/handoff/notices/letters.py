@@ -184,10 +184,11 @@ def context(notice: Notice, lang: str) -> dict[str, Any]:
     request copy is owed, the notice of the request the policy names."""
     if lang not in LANGUAGES:
         raise ValueError(f"letters are written in {', '.join(LANGUAGES)}, not {lang!r}")
-    if notice.kind not in LETTER_KINDS:
+    if notice.kind not in LETTER_KINDS and notice.kind != NoticeKind.EMAIL_ATTORNEY:
         raise ValueError("only letters have a letter")
     t = TEXT[lang]
-    who = "attorney" if notice.kind == NoticeKind.LETTER_ATTORNEY else "individual"
+    # the e-mail to the attorney or designee says what their letter says
+    who = "attorney" if notice.kind in (NoticeKind.LETTER_ATTORNEY, NoticeKind.EMAIL_ATTORNEY) else "individual"
     req = notice.request
     booking = notice.booking or req.booking
     facility = req.facility

@@ -29,11 +29,15 @@ class NoticeKind(models.TextChoices):
     LETTER_INDIVIDUAL = "letter.individual", "Letter to the person"
     LETTER_ATTORNEY = "letter.attorney", "Letter to the attorney or designee"
     LETTER_REQUEST_COPY = "letter.request_copy", "Copy of the request to the person"
+    #: the release-date notice e-mailed to the attorney or designee (Cal. Gov. Code 7283.1(b), second sentence)
+    EMAIL_ATTORNEY = "email.attorney", "E-mail to the attorney or designee"
 
 
 RELEASE_KINDS = (NoticeKind.ADVANCE, NoticeKind.SHORT)
 OFFICE_KINDS = (NoticeKind.ADVANCE, NoticeKind.SHORT, NoticeKind.OCCURRED, NoticeKind.DECLINED)
 LETTER_KINDS = (NoticeKind.LETTER_INDIVIDUAL, NoticeKind.LETTER_ATTORNEY, NoticeKind.LETTER_REQUEST_COPY)
+#: what the person and their attorney or designee are sent: never shown to a federal office on any channel
+PERSON_KINDS = (*LETTER_KINDS, NoticeKind.EMAIL_ATTORNEY)
 
 
 class NoticeStatus(models.TextChoices):
@@ -56,6 +60,7 @@ class Channel(models.TextChoices):
     WEBHOOK = "webhook", "Webhook"
     EMAIL = "email", "E-mail"
     ESCALATION = "escalation", "Escalation (second contact)"
+    ATTORNEY = "attorney", "E-mail to the attorney or designee"
 
 
 class DeliveryStatus(models.TextChoices):

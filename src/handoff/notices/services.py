@@ -44,6 +44,7 @@ from handoff.notices.models import (
     RELEASE_KINDS,
     Channel,
     Delivery,
+    DeliveryAttempt,
     DeliveryStatus,
     Endpoint,
     LetterHandover,
@@ -329,6 +330,7 @@ def reconcile_request(req: ImmigrationRequest, *, trigger: str) -> None:
     _reconcile_release(st)
     _reconcile_declined(st)
     _reconcile_letters(st)
+    _reconcile_attorney_email(st)
 
 
 def _notifies(decision: Decision) -> bool:
@@ -610,6 +612,69 @@ def _reconcile_letters(st: _State) -> None:
             Notice.objects.create(kind=kind, request=st.req, decision=decision, office_id=st.req.office_id,
                                   booking=st.booking, status=states.initial(states.SCHEDULED), due_at=now,
                                   release_at=release_at, supersedes=latest, trigger=st.trigger[:120])
+
+
+def attorney_email_owed(decision: Decision | None) -> bool:
+    """Whether the decision owes the attorney or designee the written release-date notice (its
+    `attorney_notice`, e.g. Cal. Gov. Code 7283.1(b), second sentence: only when ICE is told a release date)
+    and no supervisor is still reviewing it: the same condition as `letter.attorney`."""
+    return decision is not None and bool(decision.attorney_notice) and not decision.review
+
+
+def _reconcile_attorney_email(st: _State) -> None:
+    """The copy to the attorney or designee, e-mailed on its own channel (`email.attorney`, channel
+    `attorney`) whenever the letter to them is owed and the booking has a contact with an e-mail address.
+    It is tracked like any notice (deliveries, attempts with the SMTP reply as evidence) but never goes to
+    an office, never escalates to one, and no office sees it on any channel.
+
+    A copy not yet sent is brought up to date in place (the body is built when it is sent). Once one went
+    out, a new one follows when what it says changes (release time, the answer) or the address changed."""
+    from handoff.custody.contacts import contact_for
+
+    decision, booking, now = st.decision, st.booking, st.now
+    emails = [n for n in st.notices if n.kind == NoticeKind.EMAIL_ATTORNEY]
+    live = [n for n in emails if n.status != NoticeStatus.CANCELLED]
+    if not emails and not attorney_email_owed(decision):
+        return  # the common case: nothing owed, nothing written, no query spent
+    contact = contact_for(booking) if booking is not None else None
+    owed = (attorney_email_owed(decision) and booking is not None and booking.released_at is None
+            and contact is not None and bool(contact.email))
+    if not owed:
+        released = booking is not None and booking.released_at is not None
+        why = ("released" if released
+               else "no e-mail address for the attorney or designee" if attorney_email_owed(decision)
+               else "decision under review" if decision is not None and decision.review
+               else "the attorney is no longer owed a notice")
+        for n in live:
+            if n.status in OPEN_STATUSES or n.status == NoticeStatus.FAILED:
+                cancel_notice(n, why, now)
+        return
+    assert decision is not None and booking is not None and contact is not None
+    release_at = _letter_release(st)
+    latest = live[-1] if live else None
+    for n in live[:-1]:
+        if n.status in OPEN_STATUSES:
+            cancel_notice(n, "replaced by a later e-mail", now)
+    if latest is not None and latest.status in OPEN_STATUSES:
+        if latest.decision_id != decision.pk or latest.release_at != release_at:
+            latest.decision, latest.release_at = decision, release_at
+            latest.save(update_fields=["decision", "release_at", "updated_at"])
+        return
+    if latest is not None and latest.status in DELIVERED_STATUSES:
+        sent_to = set(DeliveryAttempt.objects.filter(delivery__notice=latest, delivered=True).values_list(
+            "target", flat=True))
+        if (_letter_facts(latest.decision, latest.release_at) == _letter_facts(decision, release_at)
+                and contact.email in sent_to):
+            return
+    notice = Notice.objects.create(
+        kind=NoticeKind.EMAIL_ATTORNEY, request=st.req, decision=decision, office_id=st.req.office_id,
+        booking=booking, status=states.initial(states.SCHEDULED), due_at=now, release_at=release_at,
+        supersedes=latest, trigger=st.trigger[:120])
+    Delivery.objects.create(
+        notice=notice, endpoint=endpoint_for(notice.office, Channel.ATTORNEY), channel=Channel.ATTORNEY,
+        webhook_id=new_webhook_id(), due_at=now, next_attempt_at=now,
+        give_up_at=now + timedelta(hours=conf.give_up_hours()))
+    _wake_after_commit()
 
 
 # --- acknowledgement -------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce
 
 from handoff.core import clock
-from handoff.custody.models import Booking
+from handoff.custody.models import AttorneyContact, Booking
 from handoff.notices import conf, payloads, services, states, wakeup
 from handoff.notices.channels import Result
 from handoff.notices.channels import email as email_channel
@@ -245,6 +245,14 @@ class Worker:
         notice = delivery.notice
         office = notice.office
         at = clock.now()
+        if delivery.channel == Channel.ATTORNEY:
+            # the copy to the person's attorney or designee: their letter's words to their address, nothing
+            # of the office's payload (and the office is never the recipient)
+            contact = (AttorneyContact.objects.filter(booking_id=notice.booking_id).first()
+                       if notice.booking_id is not None else None)
+            result = email_channel.send_attorney(contact.email if contact is not None else "", delivery.webhook_id,
+                                                 notice)
+            return Sent(delivery, result, at, None)
         body = payloads.build(notice, delivery, at)
         data = payloads.encode(body)
         channel = delivery.channel
@@ -414,7 +422,8 @@ class Worker:
             # this message was refused (4xx): only it backs off; the office's other notices go on
             Delivery.objects.filter(pk=d.pk, status=DeliveryStatus.PENDING, lease_owner=self.owner).update(
                 next_attempt_at=now + backoff(attempts), lease_owner="", lease_expires_at=None)
-        if attempts >= conf.escalate_after_failures() and d.channel != Channel.ESCALATION:
+        if (attempts >= conf.escalate_after_failures() and d.channel not in (Channel.ESCALATION, Channel.ATTORNEY)
+                and d.notice.kind in OFFICE_KINDS):
             notice = Notice.objects.select_related("office").get(pk=d.notice_id)
             if notice.status in (NoticeStatus.SCHEDULED, NoticeStatus.SENDING) and services.escalate(
                     notice, "delivery failing", now):

@@ -86,6 +86,32 @@ def send(to: str, msg_id: str, body: dict[str, Any], ack_link: str, *, escalatio
     if not to:
         return Result(False, error="office has no e-mail address", endpoint_down=True)
     message = build(to, msg_id, body, ack_link, escalation=escalation, tz=tz)
+    return send_message(message, to)
+
+
+def build_attorney(to: str, msg_id: str, notice: Any) -> EmailMultiAlternatives:
+    """The copy to the attorney or designee (`email.attorney`): the words of their letter
+    (notices.letters, English then Spanish), nothing of the office's payload. Its subject names no person:
+    a mailbox preview is read by more eyes than the message."""
+    from handoff.notices import letters
+
+    parts = [letters.context(notice, lang) for lang in letters.LANGUAGES]
+    subject = ids.LINE_CONTROL_RE.sub(" ", f"[Handoff] {parts[0]['title']} ({parts[0]['facility']})")
+    text = "\n\n".join("\n\n".join([p["title"], p["to"], *p["paragraphs"], p["footer"]]) for p in parts)
+    html = "<hr>".join(
+        render_to_string("notices/email/attorney.html", {**p, "webhook_id": msg_id}) for p in parts)
+    domain = str(getattr(settings, "DEFAULT_FROM_EMAIL", "handoff@localhost")).rsplit("@", 1)[-1].strip(">") or "handoff"
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, to=[to],
+        headers={"Message-ID": f"<{msg_id}@{domain}>", "X-Handoff-Webhook-Id": msg_id,
+                 "X-Handoff-Notice-Id": str(notice.uid)},
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def send_message(message: EmailMultiAlternatives, to: str) -> Result:
+    """Hand one message to the SMTP server; delivered means it accepted the message (reply 250)."""
     started = time.perf_counter()
     try:
         sent = _connection().send_messages([message])
@@ -103,3 +129,10 @@ def send(to: str, msg_id: str, body: dict[str, Any], ack_link: str, *, escalatio
         return Result(False, error="the mail server did not accept the message", latency_ms=latency, target=to,
                       endpoint_down=True)
     return Result(True, status_code=250, latency_ms=latency, target=to)
+
+
+def send_attorney(to: str, msg_id: str, notice: Any) -> Result:
+    if not to:
+        # the address was removed after the e-mail was scheduled: this message cannot go anywhere
+        return Result(False, error="the attorney or designee has no e-mail address", endpoint_down=False)
+    return send_message(build_attorney(to, msg_id, notice), to)

@@ -1,0 +1,101 @@
+"""What the law owes the person in custody, recorded by the jail: the attorney or designee who gets the TRUTH
+Act copies (Cal. Gov. Code 7283.1(b)). Jail staff of the booking's facility only; every other role, the
+federal side first of all, is answered 404 (access.permissions: `conceal`), so nothing here confirms that a
+booking, a contact or a consent exists."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from django.http import HttpRequest
+from ninja import Path, Router, Status
+from pydantic import StringConstraints
+
+from handoff.access import scoping
+from handoff.access.errors import Forbidden
+from handoff.api.common import actor_of, audited, source
+from handoff.api.schemas import ERRORS, BookingNumber, Code, Out, StrictIn
+from handoff.casework import flow
+from handoff.core.errors import NotFound
+from handoff.custody import contacts
+from handoff.custody.models import Booking
+
+router = Router(tags=["law"])
+
+class AttorneyIn(StrictIn):
+    """The person's attorney or the one person they designate; an e-mail or a postal address is required."""
+
+    relation: Literal["attorney", "designee"] = "attorney"
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$")]
+    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
+    address: Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")] = ""
+    phone: Annotated[str, StringConstraints(max_length=40, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
+    bar_number: Annotated[str, StringConstraints(max_length=20, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
+
+
+class AttorneyContactOut(Out):
+    relation: str
+    name: str
+    email: str
+    address: str
+    phone: str
+    bar_number: str
+    recorded_at: Any
+    source: str
+
+
+class AttorneyOut(Out):
+    facility: str
+    booking_number: str
+    contact: AttorneyContactOut | None
+    changed_fields: list[str] = []
+
+
+def booking_of(actor: Any, facility: str, booking_number: str) -> Booking:
+    """The booking at a facility the caller records for; 404 for anything else (whether or not it exists)."""
+    try:
+        place = scoping.writable_facility(actor, facility)
+    except (Forbidden, NotFound):
+        raise NotFound(f"no booking {facility}/{booking_number}") from None
+    booking = Booking.objects.filter(facility=place, booking_number=booking_number).first()
+    if booking is None:
+        raise NotFound(f"no booking {facility}/{booking_number}")
+    return booking
+
+
+def _out(booking: Booking, contact: Any, changed: list[str] | None = None) -> dict[str, Any]:
+    return {"facility": booking.facility.code, "booking_number": booking.booking_number,
+            "contact": contacts.as_dict(contact), "changed_fields": changed or []}
+
+
+@router.get("/bookings/{facility}/{booking_number}/attorney", response={200: AttorneyOut, **ERRORS},
+            url_name="api_attorney")
+def get_attorney(request: HttpRequest, facility: Annotated[Code, Path(example="LA-MCJ")],
+                 booking_number: Annotated[BookingNumber, Path(example="LA-MCJ-R001")]) -> Status[dict[str, Any]]:
+    """The attorney or designee recorded for a booking (`contact` null when none is)."""
+    actor = actor_of(request)
+
+    def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
+        booking = booking_of(actor, facility, booking_number)
+        return _out(booking, contacts.contact_for(booking)), [booking.pk], {"facility": facility}
+
+    return Status(200, audited(actor, "attorney.read", "booking", run, target=[booking_number]))
+
+
+@router.post("/bookings/{facility}/{booking_number}/attorney", response={200: AttorneyOut, **ERRORS},
+             url_name="api_attorney_set")
+def post_attorney(request: HttpRequest, facility: Annotated[Code, Path(example="LA-MCJ")],
+                  booking_number: Annotated[BookingNumber, Path(example="LA-MCJ-R001")],
+                  body: AttorneyIn) -> Status[dict[str, Any]]:
+    """Record (or replace) the attorney or designee. Where a release-date notice is owed to them and an
+    e-mail address is given, the copy is e-mailed (`email.attorney`) and tracked like any notice."""
+    actor = actor_of(request)
+
+    def run() -> tuple[dict[str, Any], list[int], dict[str, Any]]:
+        booking = booking_of(actor, facility, booking_number)
+        data = contacts.validate(body.model_dump(mode="json", exclude_none=True))
+        contact, changes = flow.set_attorney_contact(booking, data, source=source(actor))
+        return (_out(booking, contact, sorted(changes)), [booking.pk],
+                {"facility": facility, "relation": contact.relation, "fields": sorted(changes)})
+
+    return Status(200, audited(actor, "attorney.set", "booking", run, target=[booking_number]))
