@@ -12,8 +12,39 @@ from handoff.access import disclosure, scoping
 from handoff.access.actor import Actor
 from handoff.custody.models import Booking
 from handoff.jurisdictions.models import Facility
+from handoff.requests import comparison
 from handoff.requests.models import ImmigrationRequest
 from handoff.requests.presenters import decision_json
+
+#: the roles that resolve a match review, and so read its candidates (the same as the review form's)
+MATCH_READERS = ("jail_clerk", "jail_supervisor", "admin")
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def match(actor: Actor, req: ImmigrationRequest) -> dict[str, Any] | None:
+    """A request in review beside each candidate booking the reader may read: the score, the differences in
+    words, and every compared field side by side with whether it differs. Why jail roles only: the candidates
+    are other people's records, shown so that the person resolving the review can tell them apart; the federal
+    office reads "waiting" for a request in review, and counsel and the auditor resolve nothing."""
+    if req.status != "review" or not actor.has_role(*MATCH_READERS):
+        return None
+    found = comparison.candidates(req, scoping.bookings_for(actor))
+    return {"candidates": [{
+        "facility": scoping.facility_code(actor, c.booking.facility),
+        "booking_number": c.booking.booking_number,
+        "booked_at": c.booking.booked_at,
+        "in_custody": c.booking.released_at is None,
+        "score": c.score,
+        "differences": c.differences,
+        "charges": c.charges,
+        "fields": [{"field": f.key, "label": f.label, "request": _text(f.request), "booking": _text(f.booking),
+                    "differs": f.differs} for f in c.fields],
+    } for c in found]}
 
 
 def facility(actor: Actor, f: Facility) -> dict[str, Any]:
@@ -136,6 +167,7 @@ def request(actor: Actor, req: ImmigrationRequest, notices: list[Any]) -> dict[s
         "lead_time_hours": req.lead_time_hours,
         "withdrawn_at": req.withdrawn_at,
         "match_note": "" if federal else req.match_note,
+        "match": match(actor, req),
         "decision": decision,
         "not_disclosed": seen.text or None,
         "notices": [notice(actor, n, req, seen) for n in notices],

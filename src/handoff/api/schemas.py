@@ -467,6 +467,36 @@ class HandoverOut(Out):
     status: str
 
 
+class MatchFieldOut(Out):
+    """One compared field: the request's value beside the candidate's (null: not given), and whether they
+    differ as a clerk reads them (letter case aside for names, hyphens for codes; a blank never differs)."""
+
+    field: Literal["last_name", "first_name", "date_of_birth", "sex", "a_number", "fbi_number", "booking_number"]
+    label: str
+    request: str | None
+    booking: str | None
+    differs: bool
+
+
+class MatchCandidateOut(Out):
+    facility: str
+    booking_number: str
+    booked_at: datetime
+    in_custody: bool
+    score: int | None = Field(description="0-100: how near the names and date of birth are (100: the same)")
+    differences: list[str] = Field(description="the differences in words, e.g. 'date of birth: one day apart'")
+    charges: list[str]
+    fields: list[MatchFieldOut]
+
+
+class MatchOut(Out):
+    """A request in match review beside each candidate booking, best score first. Only for the roles that
+    resolve a review (jail clerk, jail supervisor, administrator); null for everyone else and for a request
+    not in review. Resolve it with POST /requests/{request_id}/link (with a reason)."""
+
+    candidates: list[MatchCandidateOut]
+
+
 class RequestOut(Out):
     request_id: str
     kind: str
@@ -485,6 +515,7 @@ class RequestOut(Out):
     lead_time_hours: int
     withdrawn_at: datetime | None
     match_note: str
+    match: MatchOut | None = None
     decision: DecisionOut | None
     not_disclosed: str | None = None
     notices: list[NoticeOut]

@@ -7,12 +7,11 @@ charges, A-number and FBI number of each, and what exactly differs from the requ
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from handoff.access import scoping
-from handoff.custody import names
+from handoff.requests import comparison
 from handoff.web import timefmt
 
 
@@ -43,55 +42,19 @@ def _text(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def _differs(kind: str, ours: Any, theirs: Any) -> bool:
-    if ours in (None, "") or theirs in (None, ""):
-        return False
-    if kind == "name":
-        return str(ours).strip().casefold() != str(theirs).strip().casefold()
-    if kind == "code":
-        return str(ours).replace("-", "").strip().upper() != str(theirs).replace("-", "").strip().upper()
-    return bool(ours != theirs)
-
-
 def build(req: Any, who: Any) -> Comparison:
-    """The candidates the reader may see (their own facilities), best score first."""
-    ids = [int(i) for i in (req.match_candidates or []) if str(i).isdigit()]
-    if not ids:
-        return Comparison()
-    found = {b.pk: b for b in scoping.bookings_for(who).filter(pk__in=ids, facility=req.facility)
-             .select_related("person").prefetch_related("charges")}
-    details = {int(d.get("booking_id", 0)): d for d in (req.match_details or []) if isinstance(d, dict)}
-    order = sorted(found, key=lambda pk: (-int(details.get(pk, {}).get("score", -1)), pk))
+    """The candidates the reader may see (their own facilities), best score first (requests.comparison)."""
+    found = comparison.candidates(req, scoping.bookings_for(who))
     out = Comparison()
-    for pk in order:
-        b = found[pk]
-        d = details.get(pk, {})
-        score = d.get("score")
-        if score is None:  # a request put to review before scores were kept
-            p = b.person
-            cmp = names.compare(req.subject_last_name, req.subject_first_name, req.subject_date_of_birth,
-                                p.last_name, p.first_name, p.date_of_birth)
-            score, diffs = (cmp.score, list(cmp.differences)) if cmp.fits else (None, [])
-        else:
-            diffs = list(d.get("differences") or [])
-        label = f"Booking {b.booking_number}" + (f" (score {score} of 100)" if score is not None else "")
-        out.candidates.append(Candidate(b, score, diffs, label))
-    fields: list[tuple[str, str, Any, Callable[[Any], Any]]] = [
-        ("Family name", "name", req.subject_last_name, lambda b: b.person.last_name),
-        ("Given names", "name", req.subject_first_name,
-         lambda b: " ".join(x for x in (b.person.first_name, b.person.middle_name) if x)),
-        ("Date of birth", "value", req.subject_date_of_birth, lambda b: b.person.date_of_birth),
-        ("Sex", "code", req.subject_sex, lambda b: b.person.sex),
-        ("A-number", "code", req.subject_a_number, lambda b: b.person.a_number),
-        ("FBI number", "code", req.subject_fbi_number, lambda b: b.person.fbi_number),
-        ("Booking number", "code", req.booking_number, lambda b: b.booking_number),
-    ]
-    for label, kind, ours, get in fields:
-        cells = [Cell(_text(get(c.booking)), _differs(kind, ours, get(c.booking))) for c in out.candidates]
-        out.rows.append((label, _text(ours), cells))
+    if not found:
+        return out
+    for c in found:
+        label = f"Booking {c.booking.booking_number}" + (f" (score {c.score} of 100)" if c.score is not None else "")
+        out.candidates.append(Candidate(c.booking, c.score, c.differences, label))
+    for i, f in enumerate(found[0].fields):
+        out.rows.append((f.label, _text(f.request),
+                         [Cell(_text(c.fields[i].booking), c.fields[i].differs) for c in found]))
     tz = req.facility.timezone
-    out.rows.append(("Booked", "—", [Cell(timefmt.local(c.booking.booked_at, tz)) for c in out.candidates]))
-    out.rows.append(("Charges", "—", [Cell("; ".join(f"{ch.statute}" + (f" ({ch.description})" if ch.description
-                                                                      else "") for ch in c.booking.charges.all())
-                                           or "none recorded") for c in out.candidates]))
+    out.rows.append(("Booked", "—", [Cell(timefmt.local(c.booking.booked_at, tz)) for c in found]))
+    out.rows.append(("Charges", "—", [Cell("; ".join(c.charges) or "none recorded") for c in found]))
     return out
