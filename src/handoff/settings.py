@@ -399,6 +399,9 @@ HANDOFF_WEBHOOK_TIMEOUT = _number("HANDOFF_WEBHOOK_TIMEOUT", 10)
 # let an office's webhook point at loopback or link-local addresses (security review L7); https:// outside
 # debug mode regardless
 HANDOFF_WEBHOOK_ALLOW_LOCAL = _flag("HANDOFF_WEBHOOK_ALLOW_LOCAL")
+# seconds one ingest write transaction aims to last (chunks of at most 2,000 rows adapt to it); on SQLite the
+# import lets go of the write lock between them, so audited reads do not wait behind it (security review M11)
+HANDOFF_INGEST_TX_SECONDS = _number("HANDOFF_INGEST_TX_SECONDS", 0.1)
 
 HANDOFF_LEASE_SECONDS = _number("HANDOFF_LEASE_SECONDS", 60)
 HANDOFF_RETRY_BASE_SECONDS = _number("HANDOFF_RETRY_BASE_SECONDS", 1)

@@ -1,8 +1,11 @@
 """Drive one import: read, map, validate, de-duplicate, write in batches, report.
 
-Why one transaction per batch: a million-row file must not hold one write lock for minutes, and a file that
+Why short transactions: a million-row file must not hold one write lock for minutes, and a file that
 breaks at row 900,000 keeps the 899,999 rows before it (re-running the repaired file then finds them all
-`unchanged`). Memory stays flat: at most one batch is held, and the keys seen so far (to catch the same
+`unchanged`). A batch (`--batch-size`, the rows de-duplicated together) is written in one or more transactions
+of at most MAX_TX_ROWS rows, sized by `Pace` to last about HANDOFF_INGEST_TX_SECONDS; on SQLite the import lets
+go of the write lock between them (security review M11). How the rows are cut into transactions never changes
+what is stored or counted. Memory stays flat: at most one batch is held, and the keys seen so far (to catch the same
 booking twice in one file) live in a temporary SQLite file, not in a Python dict.
 """
 
@@ -14,13 +17,15 @@ import logging
 import os
 import sqlite3
 import tempfile
+import time
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 
 from handoff.ingest.contract import BatchResult, Handler, Problem, Row
 from handoff.ingest.mapping import Mapping, Section
@@ -29,6 +34,9 @@ from handoff.ingest.reader import EmptyInput, ReadError, Record, detect, records
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
+#: rows per write transaction never exceed this, whatever --batch-size says (security review M11)
+MAX_TX_ROWS = 2000
+MIN_TX_ROWS = 25
 REJECT_HEADER = ("row", "field", "value", "reason")
 
 
@@ -61,6 +69,63 @@ class Report:
                 "skipped": self.skipped, "repeated": self.repeated, "kind": self.kind, "path": self.path,
                 "format": self.format, "warnings": self.warnings, "error": self.error,
                 "error_line": self.error_line}
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What one write transaction of an import wrote: handed to `journal` inside the transaction (so an audit
+    entry commits with the rows it counts, and survives a kill -9 of the import), then to `after_commit`."""
+
+    first_row: int
+    last_row: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+
+
+class Pace:
+    """How many rows go into one write transaction, and the pause between transactions on SQLite.
+
+    Why (security review M11): on SQLite every read of personal data appends an audit entry, so it needs the
+    one write lock; a 60,000-row transaction held that lock for 30 s and API calls failed. The size adapts to
+    take about `target` seconds (halved when a transaction took longer, doubled when it took under a third),
+    within MIN_TX_ROWS..MAX_TX_ROWS. On SQLite the import then waits half as long as the last transaction
+    took (2..100 ms) before it takes the lock again, so a reader's busy handler, which polls, finds it free.
+    `adapt=False` keeps the size fixed (tests cut the rows at chosen places)."""
+
+    def __init__(self, *, rows: int = 250, max_rows: int = MAX_TX_ROWS, min_rows: int = MIN_TX_ROWS,
+                 target: float | None = None, adapt: bool = True, pause: bool | None = None) -> None:
+        self.max_rows = max(1, max_rows)
+        self.min_rows = max(1, min(min_rows, self.max_rows))
+        self.rows = max(1, min(rows, self.max_rows))
+        self.target = float(settings.HANDOFF_INGEST_TX_SECONDS if target is None else target)
+        self.adapt = adapt
+        self._pause = pause
+        self._last: float | None = None  # how long the last transaction took, until the pause is spent
+
+    def chunks(self, items: list[Any]) -> Iterator[list[Any]]:
+        start = 0
+        while start < len(items):
+            size = self.rows
+            yield items[start:start + size]
+            start += size
+
+    def before(self) -> None:
+        """Before taking the write lock again: on SQLite, leave it free for a moment."""
+        last, self._last = self._last, None
+        pause = connection.vendor == "sqlite" if self._pause is None else self._pause
+        if last is not None and pause:
+            time.sleep(min(0.1, max(0.002, last / 2)))
+
+    def done(self, elapsed: float) -> None:
+        self._last = elapsed
+        if not self.adapt:
+            return
+        if elapsed > self.target:
+            self.rows = max(self.min_rows, self.rows // 2)
+        elif elapsed < self.target / 3:
+            self.rows = min(self.max_rows, self.rows * 2)
 
 
 class _Rejects:
@@ -170,9 +235,13 @@ def _key_text(key: Hashable) -> str:
 def run_ingest(path: str | Path, handler: Handler, *, fmt: str | None = None, mapping: Mapping | None = None,
                rejects_path: str | Path | None = None, delimiter: str | None = None, encoding: str | None = None,
                batch_size: int = BATCH_SIZE, warn: Callable[[str], None] | None = None,
-               progress: Callable[..., None] | None = None) -> Report:
+               progress: Callable[..., None] | None = None, pace: Pace | None = None,
+               journal: Callable[[Committed], None] | None = None,
+               after_commit: Callable[[Committed], None] | None = None) -> Report:
     """Import one file. Never raises for bad input: the report says what happened (exit_code 0/1/2).
-    `progress(advance=n)` is told after each batch how many more rows were read (the command's progress bar)."""
+    `progress(advance=n)` is told after each batch how many more rows were read (the command's progress bar).
+    `journal(c)` runs inside each write transaction, last, and `after_commit(c)` once it has committed and
+    before the next one starts (the write lock is free then)."""
     p = Path(path)
     report = Report(kind=handler.kind, path=str(p))
     warnings = report.warnings
@@ -193,7 +262,8 @@ def run_ingest(path: str | Path, handler: Handler, *, fmt: str | None = None, ma
         return report
     report.format = info.format
     with _sqlite_cache():
-        _run(info, p, handler, section, report, rejects_path, batch_size, _warn, progress)
+        writer = _Writer(handler, pace or Pace(), journal, after_commit)
+        _run(info, p, writer, section, report, rejects_path, batch_size, _warn, progress)
     return report
 
 
@@ -218,9 +288,10 @@ def _sqlite_cache() -> Iterator[None]:
             cur.execute(f"PRAGMA cache_size = {int(before)}")
 
 
-def _run(info: Any, p: Path, handler: Handler, section: Section | None, report: Report,
+def _run(info: Any, p: Path, writer: _Writer, section: Section | None, report: Report,
          rejects_path: str | Path | None, batch_size: int, _warn: Callable[[str], None],
          progress: Callable[..., None] | None = None) -> None:
+    handler = writer.handler
     rejects = _Rejects(Path(rejects_path) if rejects_path else default_rejects_path(p), always=bool(rejects_path))
     seen = _SeenKeys()
     merge = section is not None and section.repeated_rows == "merge"
@@ -251,7 +322,7 @@ def _run(info: Any, p: Path, handler: Handler, section: Section | None, report: 
                 key = handler.key(cleaned)
                 batch.append((row, cleaned, "" if key is None else _key_text(key), _digest(values) if merge else ""))
                 if len(batch) >= batch_size:
-                    _flush(batch, handler, seen, merge, report, rejects)
+                    _flush(batch, writer, seen, merge, report, rejects)
                     batch = []
                     if progress is not None:
                         progress(advance=report.rows - shown)
@@ -264,7 +335,7 @@ def _run(info: Any, p: Path, handler: Handler, section: Section | None, report: 
             log.exception("ingest of %s stopped after row %d", p, report.rows)
             report.error, report.error_line = f"reading stopped after row {report.rows}: {exc!r}", None
         # Rows read before a failure were accepted: they are written, as the user would expect.
-        _flush(batch, handler, seen, merge, report, rejects)
+        _flush(batch, writer, seen, merge, report, rejects)
     finally:
         rejects.close()
         seen.close()
@@ -308,10 +379,53 @@ def _reject(report: Report, rejects: _Rejects, number: int, problems: list[Probl
         rejects.write(number, p)
 
 
-def _flush(batch: list[tuple[Row, Any, str, str]], handler: Handler, seen: _SeenKeys, merge: bool, report: Report,
+@dataclass
+class _Writer:
+    handler: Handler
+    pace: Pace
+    journal: Callable[[Committed], None] | None
+    after_commit: Callable[[Committed], None] | None
+
+    def write(self, items: list[tuple[Row, Any]]) -> BatchResult:
+        """The rows in short transactions (see Pace); a transaction that fails is replayed row by row, so
+        the row that broke it is rejected and the others are kept. The counts do not depend on the cuts."""
+        result = BatchResult()
+        for chunk in self.pace.chunks(items):
+            self.pace.before()
+            started = time.monotonic()
+            committed: list[Committed] = []
+            try:
+                committed.append(self._one(chunk, result))
+            except Exception:
+                for item in chunk:  # find the row that broke the chunk; keep the others
+                    try:
+                        committed.append(self._one([item], result))
+                    except Exception as exc:
+                        result.problems.append(
+                            (item[0].number, Problem(getattr(exc, "field", "") or "", "", str(exc))))
+            self.pace.done(time.monotonic() - started)
+            if self.after_commit is not None:
+                for done in committed:  # outside the try: a committed chunk is never replayed
+                    self.after_commit(done)
+        return result
+
+    def _one(self, chunk: list[tuple[Row, Any]], result: BatchResult) -> Committed:
+        """One transaction; its counts join `result` only once it has committed."""
+        with transaction.atomic():
+            part = self.handler.apply_batch(chunk)
+            done = Committed(chunk[0][0].number, chunk[-1][0].number, part.created, part.updated,
+                             part.unchanged, len({n for n, _ in part.problems}))
+            if self.journal is not None:
+                self.journal(done)  # last, so a lock it takes (the audit head) is held only to the commit
+        result.add(part)
+        return done
+
+
+def _flush(batch: list[tuple[Row, Any, str, str]], writer: _Writer, seen: _SeenKeys, merge: bool, report: Report,
            rejects: _Rejects) -> None:
     if not batch:
         return
+    handler = writer.handler
     earlier = seen.lookup(sorted({k for _, _, k, _ in batch if k}))
     in_batch: dict[str, tuple[int, str]] = {}
     items: list[tuple[Row, Any]] = []
@@ -335,17 +449,7 @@ def _flush(batch: list[tuple[Row, Any, str, str]], handler: Handler, seen: _Seen
     seen.add(new_keys)
     if not items:
         return
-    try:
-        with transaction.atomic():
-            result = handler.apply_batch(items)
-    except Exception:
-        result = BatchResult()
-        for item in items:  # find the row that broke the batch; keep the others
-            try:
-                with transaction.atomic():
-                    result.add(handler.apply_batch([item]))
-            except Exception as exc:
-                result.problems.append((item[0].number, Problem(getattr(exc, "field", "") or "", "", str(exc))))
+    result = writer.write(items)
     report.accepted += result.created
     report.updated += result.updated
     report.unchanged += result.unchanged
