@@ -131,3 +131,47 @@ def test_it_rejects_a_row_whose_outcome_needs_a_release_that_has_not_happened(ja
     (reject,) = run.rejects()
     assert (reject["row"], reject["field"], reject["value"]) == ("2", "outcome", "released_ice_not_present")
     assert "no release" in reject["reason"]
+
+
+def test_it_withdraws_the_historical_request_when_a_later_export_says_there_was_no_hold(
+        jails: dict, ingest: Ingest, tmp_path: Path) -> None:
+    """A jail corrects its export: B4 never had an ICE hold. The request made from the first export must stop
+    counting everywhere (it stood for nothing but that flag), and come back if the flag comes back."""
+    from handoff.evidence.counting import counted
+    from handoff.evidence.services import custody_time_figures
+
+    path, mapping = _files(tmp_path, ROWS)
+    assert ingest("bookings", path, "--mapping", str(mapping)).code == 0
+    assert sum(outcome_counts().values()) == 4
+    corrected = [[*r[:3], "0", *r[4:]] if r[0] == "B4" else r for r in ROWS]
+    fixed = ingest("bookings", write_csv(tmp_path / "corrected.csv", HEADER, corrected), "--mapping", str(mapping))
+    assert fixed.code == 0, fixed.rejects()
+
+    b4 = ImmigrationRequest.objects.get(booking_number="B4")
+    assert b4.status == "withdrawn" and b4.withdrawn_at is not None and "no longer records" in b4.match_note
+    assert not counted().filter(pk=b4.pk).exists()
+    assert sum(outcome_counts().values()) == 3  # B1, B2, B3 only
+    held = next(g for g in custody_time_figures(facility_code="WA-PIERCE")["groups"] if g["group"] == "ice_hold")
+    assert held["bookings"] == 3
+    # the same corrected export again changes nothing; the original export brings the hold back
+    assert ingest("bookings", tmp_path / "corrected.csv", "--mapping", str(mapping)).code == 0
+    assert ImmigrationRequest.objects.filter(historical=True).count() == 4
+    assert ingest("bookings", path, "--mapping", str(mapping)).code == 0
+    b4.refresh_from_db()
+    assert b4.status == "matched" and b4.withdrawn_at is None and counted().filter(pk=b4.pk).exists()
+    assert sum(outcome_counts().values()) == 4
+
+
+def test_it_counts_a_hold_once_when_the_federal_request_for_the_same_booking_is_on_file(
+        jails: dict, ingest: Ingest, tmp_path: Path) -> None:
+    """The export's hold and ICE's own detainer for that booking are one hold: counted once, as the real one."""
+    from handoff.evidence.counting import counted
+
+    path, mapping = _files(tmp_path, ROWS)
+    assert ingest("bookings", path, "--mapping", str(mapping)).code == 0
+    hist = ImmigrationRequest.objects.get(booking_number="B4")
+    real = ImmigrationRequest.objects.create(
+        request_id="SEA-2017-1", kind="detainer", issued_at=hist.received_at, received_at=hist.received_at,
+        office=hist.office, facility=hist.facility, booking=hist.booking, booking_number="B4", status="matched")
+    assert set(counted().filter(booking_number="B4")) == {real}
+    assert sum(outcome_counts().values()) == 4

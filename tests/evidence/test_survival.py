@@ -21,6 +21,9 @@ def test_it_recovers_the_known_rearrest_rate_per_group_at_one_two_and_three_year
     result = rearrest.compute(frame(4000), as_of=AS_OF)
     assert [g.group for g in result.groups] == list(rearrest.GROUPS)
     for g in result.groups:
+        if g.group not in HAZARDS:  # historical_hold: no jail export's hold in generated data
+            assert g.released == 0
+            continue
         assert g.released == 4000
         for p in g.km:
             expected = truth(g.group, p.days)
@@ -97,4 +100,4 @@ def test_it_does_not_test_a_single_group() -> None:
     d, e = np.array([10.0, 20.0]), np.array([True, False])
     assert logrank(d, e, np.array(["x", "x"])).p_value is None
     assert kaplan_meier(np.array([], dtype=float), np.array([], dtype=bool))[0].rearrest_rate is None
-    assert set(HAZARDS) == set(rearrest.GROUPS)
+    assert set(HAZARDS) == set(rearrest.GROUPS) - {"historical_hold"}

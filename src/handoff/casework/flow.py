@@ -122,6 +122,7 @@ def record_export_history(items: list[tuple[custody.BookingInput, str]], *, sour
     """What a jail export says beyond the booking itself (after `apply_bookings` wrote the bookings): each
     ICE hold becomes a historical request, and an outcome the export states is recorded for the booking.
     Nothing is decided and no notice is made: it is history. Idempotent, so re-importing changes nothing."""
+    _withdraw_unheld([b for b, _ in items if not b.ice_hold])
     wanted = [(b, kind) for b, kind in items if b.ice_hold or kind]
     if not wanted:
         return
@@ -138,6 +139,22 @@ def record_export_history(items: list[tuple[custody.BookingInput, str]], *, sour
         requests.historical_requests(held)
         import_outcomes([(ids[(b.facility_id, b.booking_number)][0], kind) for b, kind in wanted
                          if kind and (b.facility_id, b.booking_number) in ids])
+
+
+def _withdraw_unheld(bookings: list[custody.BookingInput]) -> None:
+    """Bookings an export now gives without an ICE hold: a historical request an earlier import made for one
+    of them is withdrawn (the jail's record no longer says there was a hold; it stops counting). Costs one
+    query per batch when the facilities have no historical request at all (the usual case)."""
+    facility_ids = {b.facility_id for b in bookings}
+    if not facility_ids or not ImmigrationRequest.objects.filter(
+            facility_id__in=facility_ids, historical=True).exclude(status=RequestStatus.WITHDRAWN).exists():
+        return
+    ids: list[int] = []
+    for facility_id in facility_ids:
+        numbers = [b.booking_number for b in bookings if b.facility_id == facility_id]
+        ids += list(Booking.objects.filter(facility_id=facility_id, booking_number__in=numbers)
+                    .values_list("pk", flat=True))
+    requests.withdraw_historical_requests(ids, clock.now())
 
 
 def upsert_booking(data: Mapping[str, Any], *, source: str) -> custody.UpsertResult[Booking]:

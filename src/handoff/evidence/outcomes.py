@@ -32,18 +32,20 @@ RELEASE_NOTICE_KINDS: tuple[str, ...] = ("release.advance_notice", "release.shor
 
 
 def derive(*, recorded: str | None, withdrawn_at: datetime | None, released_at: datetime | None,
-           release_reason: str, notice_sent_at: datetime | None) -> str:
+           release_reason: str, notice_sent_at: datetime | None, recorded_names_another: bool = False) -> str:
     """The one outcome of a request.
 
-    1. what was recorded for its booking (staff, API, import, or the system at release);
+    1. what was recorded for its booking (staff, API, import, or the system at release), unless the record
+       names another request of the booking and this one was withdrawn before the release (then 2.);
     2. withdrawn, when ICE withdrew it before any release;
     3. still in custody, while the booking is open (or no booking was ever matched);
     4. the jail's release reason when it says the person went to ICE or to another agency;
     5. ICE did not come, when a release notice went out before the release;
     6. otherwise released before notice."""
-    if recorded:
+    withdrawn = withdrawn_at is not None and (released_at is None or withdrawn_at <= released_at)
+    if recorded and not (recorded_names_another and withdrawn):
         return recorded
-    if withdrawn_at is not None and (released_at is None or withdrawn_at <= released_at):
+    if withdrawn:
         return "withdrawn"
     if released_at is None:
         return "still_in_custody"

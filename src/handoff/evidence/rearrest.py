@@ -32,12 +32,15 @@ from handoff.evidence.survival import (
     logrank,
 )
 
-#: the request at release, as the issue names the groups
-GROUPS: tuple[str, ...] = ("no_request", "request_declined", "request_notified_released")
+#: the request at release, as the issue names the groups, and `historical_hold`: a booking whose only
+#: counted request is a jail export's own record of an ICE hold (handoff.evidence.counting), which nobody
+#: decided, so it is neither "declined" nor "notified"
+GROUPS: tuple[str, ...] = ("no_request", "request_declined", "request_notified_released", "historical_hold")
 GROUP_LABELS = {
     "no_request": "No federal request at release",
     "request_declined": "Request declined (no notice, no hold)",
     "request_notified_released": "Request honoured by notice, released to the community",
+    "historical_hold": "ICE hold from the jail's own records (no request on file, not decided)",
 }
 #: how a booking ended: to the community (in the cohort) or to someone's custody (counted, left out)
 EXITS: tuple[str, ...] = ("community", "transferred_to_ice", "transferred_other")

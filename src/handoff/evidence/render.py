@@ -13,8 +13,9 @@ from html import escape
 
 from handoff.evidence.rearrest import GROUP_LABELS, RearrestResult
 
-COLOURS = {"no_request": "#005ea2", "request_declined": "#d83933", "request_notified_released": "#008817"}
-DASHES = {"no_request": "", "request_declined": "6 3", "request_notified_released": "2 3"}
+COLOURS = {"no_request": "#005ea2", "request_declined": "#d83933", "request_notified_released": "#008817",
+           "historical_hold": "#5c5c5c"}
+DASHES = {"no_request": "", "request_declined": "6 3", "request_notified_released": "2 3", "historical_hold": "8 2 2 2"}
 
 
 def _pct(v: float | None) -> str:

@@ -21,6 +21,7 @@ from django.db import connection
 from handoff.core.errors import InvalidInput, NotFound
 from handoff.custody.models import Booking, Charge
 from handoff.evidence import rearrest
+from handoff.evidence.counting import counted, counted_ids_sql
 from handoff.evidence.outcomes import OUTCOMES, RELEASE_NOTICE_KINDS
 from handoff.jurisdictions.models import Facility, Jurisdiction
 from handoff.notices.models import Notice, Outcome
@@ -84,10 +85,16 @@ def facility_ids_in(fips: str | None) -> list[int] | None:
 
 def request_outcomes(facility_ids: Iterable[int] | None = None, *, received_from: date | None = None,
                      received_to: date | None = None) -> pd.DataFrame:
-    """One row per request: request id (pk), booking id, facility id, received_at and its ONE outcome
-    (recorded for its booking, else derived with the precedence of handoff.evidence.outcomes.derive,
-    vectorised)."""
-    where, params = ["1=1"], []
+    """One row per COUNTED request (handoff.evidence.counting): request id (pk), booking id, facility id,
+    received_at, whether it is historical, and its ONE outcome (handoff.evidence.outcomes.derive, vectorised).
+
+    The booking's recorded outcome (one per booking) is the outcome of every counted request on it, except a
+    request withdrawn before the release that the record does not name: that one ended as "withdrawn" (a
+    withdrawn detainer followed by a new one that ended in a transfer is one transfer, not two)."""
+    where, params = [], []
+    rule_sql, rule_params = counted_ids_sql()
+    where.append(f"r.id IN ({rule_sql})")
+    params += rule_params
     if facility_ids is not None:
         ids = list(facility_ids) or [-1]
         where.append(f"r.facility_id IN ({', '.join(['%s'] * len(ids))})")
@@ -100,8 +107,8 @@ def request_outcomes(facility_ids: Iterable[int] | None = None, *, received_from
         params.append(rearrest.end_of(received_to).to_pydatetime())
     kinds = ", ".join(["%s"] * len(RELEASE_NOTICE_KINDS))
     sql = (
-        f"SELECT r.id, r.booking_id, r.facility_id, r.received_at, r.withdrawn_at, b.released_at, "
-        f"b.release_reason, o.kind, "
+        f"SELECT r.id, r.booking_id, r.facility_id, r.received_at, r.withdrawn_at, r.historical, b.released_at, "
+        f"b.release_reason, o.kind, o.request_id, o.recorded_at, "
         f"(SELECT MIN(n.sent_at) FROM {_t(Notice)} n WHERE n.request_id = r.id AND n.kind IN ({kinds}) "
         f" AND n.sent_at IS NOT NULL) "
         f"FROM {_t(ImmigrationRequest)} r "
@@ -110,21 +117,43 @@ def request_outcomes(facility_ids: Iterable[int] | None = None, *, received_from
         f"WHERE {' AND '.join(where)}"
     )
     df = _frame(sql, [*RELEASE_NOTICE_KINDS, *params],
-                ["id", "booking_id", "facility_id", "received_at", "withdrawn_at", "released_at", "release_reason",
-                 "recorded", "notice_sent_at"])
-    for col in ("received_at", "withdrawn_at", "released_at", "notice_sent_at"):
+                ["id", "booking_id", "facility_id", "received_at", "withdrawn_at", "historical", "released_at",
+                 "release_reason", "recorded", "recorded_for", "recorded_at", "notice_sent_at"])
+    for col in ("received_at", "withdrawn_at", "released_at", "recorded_at", "notice_sent_at"):
         df[col] = _utc(df[col])
+    df["historical"] = _bool(df["historical"])
     recorded = df["recorded"].fillna("")
     withdrawn = df["withdrawn_at"].notna() & (df["released_at"].isna() | (df["withdrawn_at"] <= df["released_at"]))
+    names_other = df["recorded_for"].notna() & (pd.to_numeric(df["recorded_for"], errors="coerce") != df["id"])
+    use_recorded = (recorded != "") & ~(names_other & withdrawn)
     reason = df["release_reason"].fillna("")
     noticed = df["notice_sent_at"].notna() & (df["notice_sent_at"] <= df["released_at"])
     df["outcome"] = np.select(
-        [recorded != "", withdrawn, df["released_at"].isna(), reason.isin(["transferred_to_ice", "transferred_other"]),
-         noticed],
+        [use_recorded, withdrawn, df["released_at"].isna(),
+         reason.isin(["transferred_to_ice", "transferred_other"]), noticed],
         [recorded, "withdrawn", "still_in_custody", reason, "released_ice_not_present"],
         default="released_before_notice",
     )
     return df
+
+
+def transfers_to_ice(facility_ids: Iterable[int] | None = None) -> pd.DataFrame:
+    """Every transfer to ICE, once per booking (a person handed over once, however many requests asked):
+    the counted requests whose one outcome is `transferred_to_ice`, recorded or proved by the jail's release
+    reason. Columns: booking_id, request_id (the request the record names, else the booking's latest counted
+    request), facility_id, at (the release, else the moment the transfer was recorded). The statutory
+    transfer and TRUTH Act reports read this, so they count what the public page counts."""
+    df = request_outcomes(facility_ids)
+    df = df[(df["outcome"] == "transferred_to_ice") & df["booking_id"].notna()].copy()
+    if not len(df):
+        return pd.DataFrame({"booking_id": pd.Series(dtype="int64"), "request_id": pd.Series(dtype="int64"),
+                             "facility_id": pd.Series(dtype="int64"), "at": pd.Series(dtype="datetime64[ns, UTC]")})
+    named = pd.to_numeric(df["recorded_for"], errors="coerce") == df["id"]
+    df = df.assign(named=named).sort_values(["booking_id", "named", "received_at", "id"])
+    last = df.groupby("booking_id", sort=True).tail(1)
+    at = last["released_at"].where(last["released_at"].notna(), last["recorded_at"])
+    return pd.DataFrame({"booking_id": last["booking_id"].astype("int64"), "request_id": last["id"].astype("int64"),
+                         "facility_id": last["facility_id"].astype("int64"), "at": at}).reset_index(drop=True)
 
 
 def outcome_counts(*, jurisdiction_fips: str | None = None, start: date | None = None,
@@ -160,7 +189,9 @@ def release_frame(facility_ids: Iterable[int] | None = None, progress: Progress 
     req = req[req["booking_id"].notna()]
     live = req[~req["outcome"].isin(["withdrawn", "detainer_cancelled"])]
     notified = set(live.loc[live["outcome"] == "released_ice_not_present", "booking_id"].astype(int))
-    with_request = set(live["booking_id"].astype(int))
+    federal = live[~live["historical"]]
+    with_request = set(federal["booking_id"].astype(int))
+    historical = set(live.loc[live["historical"], "booking_id"].astype(int))
 
     progress("classifying releases")
     kind = b["id"].map(dict(zip(recorded["booking_id"], recorded["kind"], strict=True))).fillna("")
@@ -169,8 +200,8 @@ def release_frame(facility_ids: Iterable[int] | None = None, progress: Progress 
     to_other = ~to_ice & ((kind == "transferred_other") | (reason == "transferred_other"))
     exit_ = np.select([to_ice, to_other], ["transferred_to_ice", "transferred_other"], default="community")
     ids = b["id"]
-    group = np.select([ids.isin(notified), ids.isin(with_request)],
-                      ["request_notified_released", "request_declined"], default="no_request")
+    group = np.select([ids.isin(notified), ids.isin(with_request), ids.isin(historical)],
+                      ["request_notified_released", "request_declined", "historical_hold"], default="no_request")
     keys = identity_keys()
     person = b["person_id"].astype(np.int64)
     if keys:  # one integer per identity (a person linkage has not keyed stays its own)
@@ -218,8 +249,8 @@ def custody_time_figures(*, facility_code: str, offence_bookings_only: bool = Fa
         f"FROM {_t(Booking)} b LEFT JOIN {_t(Outcome)} o ON o.booking_id = b.id "
         f"WHERE b.facility_id = %s AND b.released_at IS NOT NULL", [facility.pk],
         ["id", "seconds", "ice_hold", "release_reason", "kind"])
-    requested = _frame(f"SELECT DISTINCT booking_id FROM {_t(ImmigrationRequest)} WHERE facility_id = %s "
-                       f"AND booking_id IS NOT NULL", [facility.pk], ["booking_id"])
+    requested = pd.DataFrame({"booking_id": list(counted().filter(facility_id=facility.pk, booking__isnull=False)
+                                                 .values_list("booking_id", flat=True).distinct())})
     hold = _bool(b["ice_hold"]) | b["id"].isin(requested["booking_id"])
     if offence_bookings_only:
         progress("reading charges")
@@ -247,14 +278,17 @@ def custody_time_figures(*, facility_code: str, offence_bookings_only: bool = Fa
 
 
 def outcome_of(req: ImmigrationRequest) -> tuple[str, bool]:
-    """One request's outcome and whether it was recorded (True) or derived (False)."""
+    """One request's outcome and whether it was recorded (True) or derived (False), by the same rule as
+    `request_outcomes`."""
     from handoff.evidence.outcomes import derive
 
     booking = req.booking
-    recorded = Outcome.objects.filter(booking=booking).values_list("kind", flat=True).first() if booking else None
+    record = Outcome.objects.filter(booking=booking).values_list("kind", "request_id").first() if booking else None
+    recorded, recorded_for = record if record else (None, None)
     sent = (Notice.objects.filter(request=req, kind__in=RELEASE_NOTICE_KINDS, sent_at__isnull=False)
             .order_by("sent_at").values_list("sent_at", flat=True).first())
     kind = derive(recorded=recorded, withdrawn_at=req.withdrawn_at,
                   released_at=booking.released_at if booking else None,
-                  release_reason=booking.release_reason if booking else "", notice_sent_at=sent)
-    return kind, bool(recorded)
+                  release_reason=booking.release_reason if booking else "", notice_sent_at=sent,
+                  recorded_names_another=recorded_for is not None and recorded_for != req.pk)
+    return kind, bool(recorded) and kind == recorded

@@ -26,7 +26,6 @@ from handoff.evidence.rearrest import end_of, start_of
 from handoff.jurisdictions.models import Facility
 from handoff.policy.engine import Registry
 from handoff.requests.facts import build_facts
-from handoff.requests.models import ImmigrationRequest
 
 #: the parts of an answer that change what the jail does, compared side by side
 COMPARED: tuple[str, ...] = ("notify", "hold", "transfer", "individual_notice", "attorney_notice", "review")
@@ -166,7 +165,9 @@ def replay(spec: ChainSpec, *, start: date | None = None, end: date | None = Non
         raise InvalidInput(f"--from {start} is after --to {end}", "from")
     reg = chain_registry(spec)
     in_fips = facility_ids_in(jurisdiction_fips)
-    qs = ImmigrationRequest.objects.filter(booking__isnull=False).select_related(
+    from handoff.evidence.counting import counted
+
+    qs = counted().filter(booking__isnull=False).select_related(
         "facility__jurisdiction", "booking__person", "current_decision").order_by("received_at", "pk")
     if in_fips is not None:
         qs = qs.filter(facility_id__in=in_fips)

@@ -57,13 +57,14 @@ CODEBOOK: tuple[Column, ...] = (
            "release happened, by the month of the release; declined: requests the governing law required "
            "the jail to decline, by year received and reason; outcome: requests by their one outcome (recorded by "
            "staff, the API, an import or the system, else derived from the record; requests made from a jail "
-           "export's own record of an ICE hold included), by year received; released / rebooked (row 'all' only): people released to the community at least "
+           "export's own record of an ICE hold included, once: not when the federal request for the same booking "
+           "is on file, nor once a later export says there was no hold), by year received; released / rebooked (row 'all' only): people released to the community at least "
            "365 days before, by release year and the request at release (category), and how many of them were "
            "booked again in any jail using Handoff within 365 days (BJS cohort and event)."),
     Column("category", "string", "For declined: the reason key (a named place: 'policy:rule' of the law that "
            "declined; the pooled row: one of " + ", ".join(DECLINE_CATEGORIES) + "); for outcome: the outcome "
            "key (transferred_to_ice, released_ice_not_present, released_before_notice, detainer_cancelled, "
-           "withdrawn, transferred_other, still_in_custody); for released / rebooked: no_request, request_declined or request_notified_released. Empty for a total."),
+           "withdrawn, transferred_other, still_in_custody); for released / rebooked: no_request, request_declined, request_notified_released or historical_hold (an ICE hold known only from the jail's own export, never decided). Empty for a total."),
     Column("category_label", "string", "The category in words."),
     Column("citation", "string", "For a named place's decline reason: the legal source. Never given for the "
            "pooled row."),

@@ -40,6 +40,7 @@ from django.db.models.functions import TruncMonth
 from handoff.core import clock
 from handoff.core.errors import InvalidInput
 from handoff.evidence import rearrest
+from handoff.evidence.counting import counted
 from handoff.evidence.outcomes import LABELS as OUTCOME_LABELS
 from handoff.evidence.services import release_frame, request_outcomes
 from handoff.reports.audit import MIN_WIDTH, THRESHOLD, Publication, Suppression, suppress
@@ -73,6 +74,7 @@ REARREST_GROUPS = {
     "no_request": "No immigration request at release",
     "request_declined": "Request declined (no notice given)",
     "request_notified_released": "Notice given, released to the community",
+    "historical_hold": "ICE hold known only from the jail's own records (not decided)",
 }
 OUTCOME_LABELS_EXTRA = {NOT_RECORDED: "No outcome recorded yet"}
 
@@ -274,13 +276,13 @@ def build_public_data(*, now: datetime | None = None, threshold: int = THRESHOLD
     from handoff.jurisdictions.models import Jurisdiction
     from handoff.notices.models import DELIVERED_STATUSES, RELEASE_KINDS, Notice, NoticeStatus
     from handoff.reports.services import _DeclineReasons
-    from handoff.requests.models import ImmigrationRequest, RequestStatus
+    from handoff.requests.models import RequestStatus
 
     now = now or clock.now()
     places = list(Jurisdiction.objects.filter(facilities__isnull=False).distinct().order_by("name", "fips"))
     public = [j for j in places if not j.confidential]
     confidential = [j for j in places if j.confidential]
-    per_place = dict(ImmigrationRequest.objects.filter(received_at__lte=now)
+    per_place = dict(counted().filter(received_at__lte=now)
                      .values("facility__jurisdiction_id").annotate(n=Count("id"))
                      .values_list("facility__jurisdiction_id", "n"))
     contributors = [j for j in confidential if per_place.get(j.pk, 0) > 0]
@@ -298,7 +300,7 @@ def build_public_data(*, now: datetime | None = None, threshold: int = THRESHOLD
     outcome_by_request = dict(zip(derived["id"].astype(int), derived["outcome"], strict=True))
     classifier = _DeclineReasons()
     requests = (
-        ImmigrationRequest.objects.filter(received_at__lte=now, facility__jurisdiction_id__in=included)
+        counted().filter(received_at__lte=now, facility__jurisdiction_id__in=included)
         .values_list("pk", "facility__jurisdiction_id", "received_at", "status", "booking_id",
                      "current_decision__notify", "current_decision__review", "current_decision__policies",
                      "current_decision__reasons", "current_decision__overrides_id")
@@ -440,7 +442,8 @@ def build_public_data(*, now: datetime | None = None, threshold: int = THRESHOLD
     if overall is not None:
         pub.floor([pub.atom(("notices_missed", r, _month(overall))) for r in row_keys], 1)
 
-    _rearrest_unit(pub, now, included, labels)
+    frame = _release_frame(included)
+    _rearrest_unit(pub, now, frame, labels)
     suppression = suppress(pub, threshold=threshold)
 
     rows: list[PublicRow] = [
@@ -452,7 +455,7 @@ def build_public_data(*, now: datetime | None = None, threshold: int = THRESHOLD
         rows.append(PublicRow(POOL_KEY, POOL_LABEL, "", "", "", True, len(confidential),
                               _days_since(last_missed_by_row.get(POOL_KEY), now)))
     categories = {"declined": sorted({k for ks in decline_keys.values() for k in ks}), "outcome": outcome_keys}
-    km = _rearrest_km(now, included, pub, suppression, threshold)
+    km = _rearrest_km(now, frame, pub, suppression, threshold)
     return PublicData(
         generated_at=now, rows=rows, months=months, years=years, pub=pub, suppression=suppression,
         labels=labels, cites=cites, categories=categories,
@@ -474,13 +477,10 @@ def km_publishable(released: int, rearrested: int, page_counts_published: bool, 
     return page_counts_published and rearrested > threshold and released - rearrested > threshold
 
 
-def _rearrest_km(now: datetime, included: list[int], pub: Publication, suppression: Suppression,
+def _rearrest_km(now: datetime, frame: Any, pub: Publication, suppression: Suppression,
                  threshold: int) -> list[tuple[str, str, list[tuple[int, str, str] | None]]]:
     """The evidence report's Kaplan-Meier estimates (handoff report rearrest) over the published places,
     censored at today, under `km_publishable`."""
-    from handoff.jurisdictions.models import Facility
-
-    frame = release_frame(list(Facility.objects.filter(jurisdiction_id__in=included).values_list("pk", flat=True)))
     try:
         result = rearrest.compute(frame, as_of=now.date(), curve=False)
     except InvalidInput:  # no release followed for a day yet
@@ -509,63 +509,58 @@ def _rearrest_km(now: datetime, included: list[int], pub: Publication, suppressi
     return out
 
 
-def _rearrest_unit(pub: Publication, now: datetime, included: list[int], labels: dict[tuple[str, str], str]) -> None:
+def _release_frame(included: list[int]) -> Any:
+    """The evidence report's frame (handoff.evidence.services.release_frame: every booking, how it ended, the
+    group of the request at its release by the one counting rule), scoped to the published places."""
+    from handoff.jurisdictions.models import Facility
+
+    return release_frame(list(Facility.objects.filter(jurisdiction_id__in=included).values_list("pk", flat=True)))
+
+
+def _rearrest_unit(pub: Publication, now: datetime, frame: Any, labels: dict[tuple[str, str], str]) -> None:
     """Re-booking within a year of release to the community, over every published place together.
 
     Following the BJS definitions: the cohort is releases to the community (transfers to ICE or to
     another agency are left out), the event is the person's next booking in any facility Handoff holds, and
     only releases at least REARREST_DAYS before today count, so every one has had its full year (a plain
     proportion, no censoring). People are followed across counties through the linkage layer's identities.
-    Grouped by the request at release. The Kaplan-Meier estimates with confidence
-    intervals are the evidence report's (`handoff report rearrest`); the page publishes counts, which the
+    Grouped by the request at release. The frame, its groups and its identities are the evidence report's
+    (`handoff report rearrest`), so the page and the report put every release in the same group; the
+    Kaplan-Meier estimates with confidence intervals are the report's; the page publishes counts, which the
     disclosure control can protect, and a rate only where both its counts are published."""
-    from handoff.custody.models import Booking
-    from handoff.notices.models import Outcome
-    from handoff.requests.models import ImmigrationRequest
+    import pandas as pd
 
-    cutoff = now - timedelta(days=REARREST_DAYS)
-    releases = list(
-        Booking.objects.filter(released_at__isnull=False, released_at__lte=cutoff, facility__jurisdiction_id__in=included)
-        .exclude(release_reason__in=["transferred_to_ice", "transferred_other"])
-        .values_list("pk", "person_id", "released_at")
-    )
-    transferred = set(Outcome.objects.filter(kind="transferred_to_ice", booking_id__in=[b for b, _, _ in releases])
-                      .values_list("booking_id", flat=True))
-    releases = [r for r in releases if r[0] not in transferred]
-    asked: dict[int, str] = {}
-    for booking_id, notify in ImmigrationRequest.objects.filter(booking_id__in=[b for b, _, _ in releases]).values_list(
-            "booking_id", "current_decision__notify"):
-        group = "request_notified_released" if notify else "request_declined"
-        if asked.get(booking_id) != "request_notified_released":
-            asked[booking_id] = group
-    # the same human across counties is one identity of the linkage layer (each county keeps its own Person)
-    from handoff.linkage.services import identity_keys
-
-    keys = identity_keys()
-    wanted = {keys.get(p, f"P{p}") for _, p, _ in releases}
-    people = [pid for pid, key in keys.items() if key in wanted]
-    booked: dict[str, list[datetime]] = defaultdict(list)
-    for person_id, at in Booking.objects.filter(person_id__in=people).values_list("person_id", "booked_at"):
-        booked[keys.get(person_id, f"P{person_id}")].append(at)
+    cutoff = pd.Timestamp(now - timedelta(days=REARREST_DAYS))
+    if cutoff.tzinfo is None:
+        cutoff = cutoff.tz_localize("UTC")
+    released = frame[frame["released_at"].notna()]
+    cohort = released[released["in_scope"].astype(bool) & (released["exit"] == "community")
+                      & (released["released_at"] <= cutoff)][["identity", "released_at", "group"]]
+    later = frame[["identity", "booked_at"]].dropna().sort_values("booked_at")
+    cohort = cohort.sort_values("released_at")
     counts: dict[tuple[str, int, bool], int] = defaultdict(int)
-    for booking_id, person_id, released_at in releases:
-        if released_at is None:
-            continue
-        later = [b for b in booked[keys.get(person_id, f"P{person_id}")] if b is not None and released_at < b <= released_at + timedelta(days=REARREST_DAYS)]
-        counts[(asked.get(booking_id, "no_request"), released_at.astimezone(UTC).year, bool(later))] += 1
-    years = sorted({y for _, y, _ in counts})
+    if len(cohort):
+        joined = pd.merge_asof(cohort, later, left_on="released_at", right_on="booked_at", by="identity",
+                               direction="forward", allow_exact_matches=False)
+        again = (joined["booked_at"].notna()
+                 & (joined["booked_at"] <= joined["released_at"] + pd.Timedelta(days=REARREST_DAYS)))
+        years = joined["released_at"].dt.year
+        for (group, year, flag), n in pd.DataFrame({"g": joined["group"], "y": years, "f": again}) \
+                .value_counts().items():
+            counts[(str(group), int(year), bool(flag))] += int(n)
+    years_seen = sorted({y for _, y, _ in counts})
     for group, label in REARREST_GROUPS.items():
         labels[("released", group)] = label
         labels[("rebooked", group)] = label
-        for y in years:
+        for y in years_seen:
             yes = pub.atom(("rebooked", group, y, True), counts.get((group, y, True), 0))
             no = pub.atom(("rebooked", group, y, False), counts.get((group, y, False), 0))
             pub.figure(("released", ALL, str(y), group), [yes, no])
             pub.figure(("rebooked", ALL, str(y), group), [yes])
-        if years:
+        if years_seen:
             pub.figure(("released", ALL, ALL, group),
-                       [pub.atom(("rebooked", group, y, flag)) for y in years for flag in (True, False)])
-            pub.figure(("rebooked", ALL, ALL, group), [pub.atom(("rebooked", group, y, True)) for y in years])
+                       [pub.atom(("rebooked", group, y, flag)) for y in years_seen for flag in (True, False)])
+            pub.figure(("rebooked", ALL, ALL, group), [pub.atom(("rebooked", group, y, True)) for y in years_seen])
 
 
 def figure_values(data: PublicData) -> dict[tuple[str, str, str, str], int | None]:

@@ -39,6 +39,9 @@ from handoff.core import clock
 from handoff.core.errors import InvalidInput
 
 ICE = "U.S. Immigration and Customs Enforcement (DHS)"
+#: said of a request made from a jail export's own record of an ICE hold (handoff.evidence.counting): the
+#: export says a hold was placed, not on which form, by which office, or when it arrived (booking time is used)
+HISTORICAL_NOTE = " (from the jail's own record of an ICE hold; form and office not recorded, received = booked)"
 
 FLORIDA_NOTE = (
     "No Florida filing is produced. Fla. Stat. chapter 908 (SB 168, 2019; ch. 2022-193; ch. 2025-1) asks for no "
@@ -149,11 +152,11 @@ def il_trust(year: int, jurisdiction: str | None = None, *, public: bool = False
     detainer or civil immigration warrant received, with (A) the date received, (B) the date and time the
     person posted criminal bail, if applicable, (C) whether released or transferred, (D) the date and time
     released or transferred, and (E) if transferred, to which agency's custody."""
-    from handoff.requests.models import ImmigrationRequest
+    from handoff.evidence.counting import counted
 
     facilities, label = _scope("17", jurisdiction, public=public)
     lo, hi = _year_window(year)
-    qs = (ImmigrationRequest.objects.filter(facility__in=facilities, received_at__gte=lo, received_at__lt=hi)
+    qs = (counted().filter(facility__in=facilities, received_at__gte=lo, received_at__lt=hi)
           .select_related("facility", "booking").order_by("received_at", "pk"))
     reqs = [r for r in qs if _in_year(r.received_at, r.facility.timezone, year)]
     by_request, by_booking = _outcomes([r.pk for r in reqs], [r.booking_id for r in reqs if r.booking_id])
@@ -178,7 +181,8 @@ def il_trust(year: int, jurisdiction: str | None = None, *, public: bool = False
             "record": n,
             "facility": r.facility.name,
             "type": _kind_label(r.kind) + (" with an administrative warrant (" + (r.warrant_form or "I-200/I-205") + ")"
-                                           if r.warrant_type == "administrative" else ""),
+                                           if r.warrant_type == "administrative" else "")
+            + (HISTORICAL_NOTE if r.historical else ""),
             "received_on": _local(r.received_at, tz).date().isoformat(),  # type: ignore[union-attr]
             "month": _local(r.received_at, tz).strftime("%Y-%m"),  # type: ignore[union-attr]
             "bail_posted_at": _fmt(bail, tz),
@@ -218,6 +222,20 @@ def il_trust(year: int, jurisdiction: str | None = None, *, public: bool = False
 
 
 # --- California -------------------------------------------------------------------------------------------
+def _transfers(facilities: list[Any], year: int) -> Any:
+    """The transfers to ICE in the jails' local calendar year, once per booking, by the one counting rule
+    (handoff.evidence.services.transfers_to_ice: what the public page counts as "transferred to ICE")."""
+    import pandas as pd
+
+    from handoff.evidence.services import transfers_to_ice
+
+    tz_of = {f.pk: f.timezone for f in facilities}
+    df = transfers_to_ice(list(tz_of))
+    keep = [not pd.isna(t) and _in_year(t.to_pydatetime(), tz_of[int(f)], year)
+            for t, f in zip(df["at"], df["facility_id"], strict=True)]
+    return df[keep].sort_values(["at", "booking_id"]) if len(df) else df
+
+
 def _transfer_basis(policies: list[str], reasons: list[dict[str, Any]]) -> tuple[str, str]:
     """The rule of the governing law that permitted the transfer (the class of offence that allowed it)."""
     from handoff.reports.services import _DeclineReasons
@@ -241,22 +259,18 @@ def _transfer_basis(policies: list[str], reasons: list[dict[str, Any]]) -> tuple
 def ca_transfers(year: int, jurisdiction: str | None = None, *, public: bool = False) -> Filing:
     """Gov. Code 7284.6(c)(2): the agency reports to the Department of Justice annually the transfers made under
     7284.6(a)(4) and "the offense that allowed for the transfer"."""
-    from handoff.notices.models import Outcome
+    from handoff.requests.models import ImmigrationRequest
 
     facilities, label = _scope("06", jurisdiction, public=public)
-    lo, hi = _year_window(year)
-    rows = (Outcome.objects.filter(kind="transferred_to_ice", booking__facility__in=facilities,
-                                   recorded_at__gte=lo, recorded_at__lt=hi)
-            .select_related("booking__facility", "request__current_decision").order_by("recorded_at"))
+    transfers = _transfers(facilities, year)
+    requests = ImmigrationRequest.objects.select_related("current_decision").in_bulk(
+        [int(t) for t in transfers["request_id"]])
     counts: dict[tuple[str, str], int] = defaultdict(int)
-    for o in rows:
-        tz = o.booking.facility.timezone
-        when = o.booking.released_at or o.recorded_at
-        if not _in_year(when, tz, year):
-            continue
-        decision = o.request.current_decision if o.request else None
+    for request_id in transfers["request_id"]:
+        req = requests.get(int(request_id))
+        decision = req.current_decision if req else None
         basis = _transfer_basis(list(decision.policies), list(decision.reasons)) if decision else (
-            "No request or decision on record for this transfer (to be checked)", "")
+            "No decision on record for this transfer (to be checked)", "")
         counts[basis] += 1
     records = [{"offense_basis": b, "citation": c, "transfers": n} for (b, c), n in sorted(counts.items())]
     return Filing(
@@ -269,7 +283,9 @@ def ca_transfers(year: int, jurisdiction: str | None = None, *, public: bool = F
         records=records,
         certification=f"The agency certifies that it made no transfers to immigration authorities in {year}.",
         notes=[
-            "A transfer is a release recorded as 'transferred to ICE'. The offense is given as the provision of "
+            "A transfer is a release to ICE, once per booking: recorded as 'transferred to ICE' (by staff, the "
+            "API or an import) or given as the jail's release reason; the same rule the public page counts by. "
+            "The offense is given as the provision of "
             "Gov. Code 7282.5 (or the judicial warrant of 7284.6(a)(4)) under which the governing decision "
             "permitted the transfer, i.e. the class of offense; the conviction record behind it stays on the "
             "decision and is not copied here (no personal data).",
@@ -287,27 +303,28 @@ def ca_truth(year: int, jurisdiction: str | None = None, *, public: bool = True)
     """Gov. Code 7283.1: the records of ICE access. 7283.1(d) lets the agency give its governing body, for the
     annual community forum, the number of people to whom it gave ICE access, the date, and whether by a hold,
     transfer or notification request or other means; 7283.1(b) makes the records of ICE access public."""
-    from handoff.notices.models import DELIVERED_STATUSES, RELEASE_KINDS, LetterHandover, Notice, Outcome
+    from handoff.evidence.counting import counted
+    from handoff.notices.models import DELIVERED_STATUSES, RELEASE_KINDS, LetterHandover, Notice
 
     facilities, label = _scope("06", jurisdiction, public=public)
     lo, hi = _year_window(year)
     counts: dict[tuple[str, str], int] = defaultdict(int)
     people: dict[tuple[str, str], set[int]] = defaultdict(set)
     notices = (Notice.objects.filter(kind__in=RELEASE_KINDS, status__in=DELIVERED_STATUSES,
-                                     request__facility__in=facilities, sent_at__gte=lo, sent_at__lt=hi)
+                                     request__in=counted().filter(facility__in=facilities),
+                                     sent_at__gte=lo, sent_at__lt=hi)
                .select_related("request__facility"))
     for n in notices:
         tz = n.request.facility.timezone
         if _in_year(n.sent_at, tz, year):
             key = (_local(n.sent_at, tz).strftime("%Y-%m"), "notification of release date")  # type: ignore[union-attr]
             people[key].add(n.request_id)
-    transfers = Outcome.objects.filter(kind="transferred_to_ice", booking__facility__in=facilities,
-                                       recorded_at__gte=lo, recorded_at__lt=hi).select_related("booking__facility")
-    for o in transfers:
-        tz = o.booking.facility.timezone
-        when = o.booking.released_at or o.recorded_at
-        if _in_year(when, tz, year):
-            people[(_local(when, tz).strftime("%Y-%m"), "transfer")].add(o.booking_id)  # type: ignore[union-attr]
+    tz_of = {f.pk: f.timezone for f in facilities}
+    transfers = _transfers(facilities, year)
+    for booking_id, facility_id, when in zip(transfers["booking_id"], transfers["facility_id"], transfers["at"],
+                                             strict=True):
+        tz = tz_of[int(facility_id)]
+        people[(_local(when.to_pydatetime(), tz).strftime("%Y-%m"), "transfer")].add(int(booking_id))  # type: ignore[union-attr]
     letters = (LetterHandover.objects.filter(notice__request__facility__in=facilities,
                                              handed_over_at__gte=lo, handed_over_at__lt=hi)
                .select_related("notice__request__facility"))
@@ -347,11 +364,11 @@ def or_declined(year: int, jurisdiction: str | None = None, *, public: bool = Fa
     """ORS 181A.826(3) (Sanctuary Promise Act, HB 3265, 2021): a public body that receives a request from a
     federal agency relating to immigration enforcement (other than a qualifying judicial subpoena) declines it
     and documents it; the documentation is reported to the Oregon Criminal Justice Commission."""
-    from handoff.requests.models import ImmigrationRequest
+    from handoff.evidence.counting import counted
 
     facilities, label = _scope("41", jurisdiction, public=public)
     lo, hi = _year_window(year)
-    qs = (ImmigrationRequest.objects.filter(facility__in=facilities, received_at__gte=lo, received_at__lt=hi)
+    qs = (counted().filter(facility__in=facilities, received_at__gte=lo, received_at__lt=hi)
           .select_related("facility", "office", "current_decision").order_by("received_at", "pk"))
     records: list[dict[str, Any]] = []
     for r in qs:
@@ -372,7 +389,8 @@ def or_declined(year: int, jurisdiction: str | None = None, *, public: bool = Fa
             "warrant": {"administrative": f"administrative ({r.warrant_form or 'I-200/I-205'})",
                         "judicial": "judicial", "none": "none"}.get(r.warrant_type, r.warrant_type),
             "asked": "; ".join(asked),
-            "response": "declined" if declined else ("not yet decided" if d is None else "NOT declined: check"),
+            "response": ("not decided in Handoff: from the jail's own record of an ICE hold" if r.historical
+                         else "declined" if declined else ("not yet decided" if d is None else "NOT declined: check")),
             "decided_at": _fmt(d.evaluated_at, tz) if d else "",
         })
     return Filing(

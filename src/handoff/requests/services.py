@@ -498,6 +498,11 @@ def historical_requests(held: list[HeldBooking]) -> int:
     historical or real, gets none, so re-importing the same export changes nothing."""
     if not held:
         return 0
+    # a hold an earlier import took back (see `withdraw_historical_requests`) and the export states again
+    ImmigrationRequest.objects.filter(booking_id__in=[h.booking_id for h in held], historical=True,
+                                      status=RequestStatus.WITHDRAWN).update(
+        status=RequestStatus.MATCHED, withdrawn_at=None, match_note="from the jail's own record of an ICE hold",
+        updated_at=clock.now())
     have = set(ImmigrationRequest.objects.filter(booking_id__in=[h.booking_id for h in held])
                                    .values_list("booking_id", flat=True))
     new = {h.booking_id: h for h in held if h.booking_id not in have}
@@ -513,4 +518,16 @@ def historical_requests(held: list[HeldBooking]) -> int:
         for h in new.values()
     ], ignore_conflicts=True)
     return len(new)
+
+
+def withdraw_historical_requests(booking_ids: list[int], at: datetime) -> int:
+    """A later import of the export says these bookings had no ICE hold: their historical requests stand for
+    nothing any more. They are withdrawn (kept, with when and why, never deleted) and no longer counted
+    (handoff.evidence.counting). Returns how many were withdrawn; the same import again withdraws nothing."""
+    if not booking_ids:
+        return 0
+    return ImmigrationRequest.objects.filter(
+        booking_id__in=booking_ids, historical=True).exclude(status=RequestStatus.WITHDRAWN).update(
+        status=RequestStatus.WITHDRAWN, withdrawn_at=at,
+        match_note="withdrawn: a later import of the jail's export no longer records an ICE hold", updated_at=at)
 
