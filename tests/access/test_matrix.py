@@ -41,13 +41,17 @@ SUCCESS = {
     "POST /requests/{request_id}/link": 200,
     "GET /bookings/{facility}/{booking_number}/attorney": 200,
     "POST /bookings/{facility}/{booking_number}/attorney": 200,
+    "GET /bookings/{facility}/{booking_number}/interviews": 200,
+    "POST /bookings/{facility}/{booking_number}/interviews": 201,
 }
 # reads first, destructive writes (withdrawal) last, so each cell finds the world as it expects
 ORDER = ["GET /me", "GET /requests/{request_id}", "GET /notices", "POST /notices/{notice_id}/ack",
          "GET /notices/{notice_id}/letter", "POST /notices/{notice_id}/handover",
          "POST /requests/{request_id}/override", "POST /requests/{request_id}/outcome", "GET /people/search",
          "POST /requests/{request_id}/link", "GET /bookings/{facility}/{booking_number}/attorney",
-         "POST /bookings/{facility}/{booking_number}/attorney", "POST /bookings", "POST /charges", "POST /convictions",
+         "POST /bookings/{facility}/{booking_number}/attorney",
+         "GET /bookings/{facility}/{booking_number}/interviews",
+         "POST /bookings/{facility}/{booking_number}/interviews", "POST /bookings", "POST /charges", "POST /convictions",
          "POST /bookings/{facility}/{booking_number}/release", "POST /requests",
          "POST /requests/{request_id}/withdraw"]
 GLOBAL = {"auditor", "admin"}
@@ -87,6 +91,10 @@ def api_call(w: W.World, key: str, side: str, role: str, n: int) -> tuple[str, s
         "POST /requests/{request_id}/outcome": {"outcome": "detainer_cancelled", "note": "matrix"},
         "POST /bookings/{facility}/{booking_number}/attorney": {"name": "Dana Counsel",
                                                                 "email": "dana@lawyers.example"},
+        "POST /bookings/{facility}/{booking_number}/interviews": {
+            "requested_at": iso(-timedelta(hours=2, minutes=n)), "answer": "consented", "form_language": "es",
+            "form_signed": True, "signed_at": iso(-timedelta(hours=1)), "attorney": "declined",
+            "interview_at": iso(-timedelta(minutes=30))},
     }.get(key)
     if key == "GET /people/search":
         path += f"?q={booking.booking_number}"

@@ -142,6 +142,9 @@ URL_RULES.update({
     "web:booking_release": Rule(read=R.JAIL, write=R.JAIL, scope="booking"),
     "web:booking_correct": Rule(read=R.JAIL, write=R.JAIL, scope="booking",
                                 note="the old value stays in the record history"),
+    "web:booking_interview": Rule(read=R.JAIL, write=R.JAIL, scope="booking", conceal=True,
+                                  note="ICE interview requests and the written consent (Cal. Gov. Code "
+                                       "7283.1(a)); audited; any other role is answered 404"),
     "web:booking_attorney": Rule(read=R.JAIL, write=R.JAIL, scope="booking", conceal=True,
                                  note="the person's attorney or designee (TRUTH Act copies); audited; any other "
                                       "role is answered 404"),
@@ -179,6 +182,12 @@ API_RULES: dict[str, Rule] = {
     "POST /bookings/{facility}/{booking_number}/attorney": Rule(
         write=R.JAIL, scope="booking", conceal=True,
         note="record the attorney or designee (audited); any other role is answered 404"),
+    "GET /bookings/{facility}/{booking_number}/interviews": Rule(
+        read=R.JAIL, scope="booking", conceal=True,
+        note="ICE interview requests and the person's consent: jail staff; any other role is answered 404"),
+    "POST /bookings/{facility}/{booking_number}/interviews": Rule(
+        write=R.JAIL, scope="booking", conceal=True,
+        note="record an interview request and the consent the place's law requires (audited; 422/409)"),
     "POST /requests": Rule(write=R.REQUEST_WRITERS, scope="facility"),
     "GET /requests/{request_id}": Rule(read=R.CASE_READERS, scope="request"),
     "POST /requests/{request_id}/withdraw": Rule(write=R.REQUEST_WRITERS, scope="request"),

@@ -76,6 +76,21 @@ NOTICE_STATUSES: tuple[str, ...] = (
 #: "attorney": the e-mailed copy to the person's attorney or designee (`email.attorney`), never to an office
 CHANNELS: tuple[str, ...] = ("webhook", "email", "escalation", "attorney")
 
+#: what a place's law says before ICE interviews a person in custody (policy setting `interview_consent`):
+#: a written consent form first (Cal. Gov. Code 7283.1(a)), or no access at all
+INTERVIEW_RULES: tuple[str, ...] = ("consent_form", "no_access")
+#: the person's answer to an interview request, and whether an attorney was there
+INTERVIEW_ANSWERS: tuple[str, ...] = ("consented", "declined")
+INTERVIEW_ATTORNEY: tuple[str, ...] = ("present", "declined")
+#: the consent form's languages Cal. Gov. Code 7283.1(a) names (ISO 639-1), plus "other" (county threshold
+#: languages, as the policy lists them)
+CONSENT_LANGUAGES: tuple[str, ...] = ("en", "es", "zh", "tl", "vi", "ko")
+
+#: fields a place's law may forbid collecting or keeping (policy setting `collection_limits`): the booked
+#: person's place of birth (custody.Person.country_of_birth) and the citizenship a request states
+#: (requests.ImmigrationRequest.subject_citizenship)
+COLLECTION_FIELDS: tuple[str, ...] = ("place_of_birth", "citizenship")
+
 #: who a booking's contact for the TRUTH Act copies is (Cal. Gov. Code 7283.1(b): "their attorney or one
 #: additional person who the individual shall designate")
 CONTACT_RELATIONS: tuple[str, ...] = ("attorney", "designee")

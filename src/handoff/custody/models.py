@@ -194,6 +194,37 @@ class AttorneyContact(models.Model):
         return f"{self.relation} of booking #{self.booking_id}"
 
 
+class InterviewRecord(models.Model):
+    """An ICE request to interview a person in custody and the person's answer, with the written consent form
+    where the place's law requires one (Cal. Gov. Code 7283.1(a): before any interview, a form explaining the
+    purpose, that it is voluntary, and that the person may decline or be interviewed only with their attorney
+    present). The law in force when it was recorded is kept with it (rule, citation, whether uncertain), so
+    the record shows what was required then. One record per request time; never edited."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="interviews")
+    requested_at = models.DateTimeField(help_text="when the immigration agency asked to interview the person")
+    agency = models.CharField(max_length=200, blank=True, help_text="who asked, e.g. ICE ERO Los Angeles")
+    answer = models.CharField(max_length=10, help_text="consented or declined")
+    form_language = models.CharField(max_length=10, blank=True, help_text="language of the consent form given")
+    form_signed = models.BooleanField(default=False, help_text="the person signed the written consent form")
+    signed_at = models.DateTimeField(null=True, blank=True)
+    attorney = models.CharField(max_length=10, blank=True,
+                                help_text="present: interviewed only with the attorney there; declined: without")
+    interview_at = models.DateTimeField(null=True, blank=True, help_text="when the interview took place")
+    rule = models.CharField(max_length=14, blank=True, help_text="the law's rule then: consent_form, no_access, none")
+    rule_cite = models.CharField(max_length=300, blank=True)
+    rule_uncertain = models.BooleanField(default=False)
+    recorded_at = models.DateTimeField()
+    source = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["booking", "requested_at"], name="uniq_interview_request")]
+
+    def __str__(self) -> str:
+        return f"interview request for booking #{self.booking_id} ({self.answer})"
+
+
 class ReleaseScheduleChange(models.Model):
     """Every value a booking's scheduled release time has had. Why: whether notice was on time is judged
     against the release time known when the notice was due, and disputes turn on who moved it when."""

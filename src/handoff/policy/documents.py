@@ -26,7 +26,7 @@ import cel
 import yaml
 
 from handoff.core.vocab import CALENDARS, HOLD_VALUES, OFFENCE_CATEGORIES, TRANSFER_VALUES
-from handoff.policy import celcheck
+from handoff.policy import celcheck, duties
 from handoff.policy.offences import OffenceTable, TableEntry, entry_key
 
 LEVELS = ("federal", "state", "county", "city")
@@ -416,6 +416,11 @@ def _check_settings(c: _Checker, settings: Any, line: int, what: str) -> dict[st
     for key, check in checks.items():
         if key in settings and not check(settings[key]):
             c.add(settings.key_lines.get(key, settings.line), f"setting '{key}' must be {hint[key]}, not {settings[key]!r}")
+    for key, problems_of in (("interview_consent", duties.interview_problems),
+                             ("collection_limits", duties.limits_problems)):
+        if key in settings:
+            for problem in problems_of(_plain(settings[key])):
+                c.add(settings.key_lines.get(key, settings.line), f"setting '{key}': {problem}")
     return _plain(settings)  # type: ignore[no-any-return]
 
 

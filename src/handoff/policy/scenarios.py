@@ -15,6 +15,8 @@ A file:
         as_of: 2025-06-01                          # a date, or a date-time with offset
         request / booking / charges / convictions / registrant / federal / person: facts (see facts.py)
         expect: {notify: true, hold: prohibited, ...}
+                  # or duties (policy.duties): interview_consent: consent_form | no_access | none,
+                  # interview_consent_uncertain, collection_limits: [place_of_birth], collection_limits_uncertain
 
 Public surface: `run_file(path, registry, strict=False) -> FileResult`, `ScenarioResult`, `ScenarioFileError`.
 """
@@ -26,6 +28,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from handoff.core.vocab import COLLECTION_FIELDS, INTERVIEW_RULES
+from handoff.policy import duties
 from handoff.policy.chain import UnknownPlace, chain_at
 from handoff.policy.documents import Problem, YList, YMap, read_yaml
 from handoff.policy.engine import Registry, UnknownPolicy
@@ -42,6 +46,11 @@ EXPECT_FIELDS: dict[str, Any] = {
     "review": bool,
     "calendar": CALENDARS,
     "answer_declined": bool,
+    # duties beside the answer (policy.duties): the interview consent rule and the collection limits
+    "interview_consent": ("none", *INTERVIEW_RULES),
+    "interview_consent_uncertain": bool,
+    "collection_limits": list,
+    "collection_limits_uncertain": list,
 }
 FACT_KEYS = ("request", "booking", "charges", "convictions", "registrant", "federal", "person", "request_id")
 SCENARIO_KEYS = {"name", "as_of", "chain", "jurisdiction", "statute", "expect", "note", "notes", *FACT_KEYS}
@@ -189,6 +198,10 @@ def _run_one(raw: Any, file: str, line: int, index: int, default_chain: list[str
             return fail(f"expect.{key} must be a whole number", kl)
         if isinstance(kind, tuple) and value not in kind:
             return fail(f"expect.{key} must be one of {', '.join(kind)}", kl)
+        if kind is list:
+            if not isinstance(value, list) or not all(v in COLLECTION_FIELDS for v in value):
+                return fail(f"expect.{key} must be a list of {', '.join(COLLECTION_FIELDS)}", kl)
+            value = sorted(value)
         expected[key] = value
     chain = raw.get("chain", default_chain)
     if "jurisdiction" in raw:
@@ -210,6 +223,8 @@ def _run_one(raw: Any, file: str, line: int, index: int, default_chain: list[str
     except UnknownPolicy as exc:
         return fail(str(exc), raw.key_lines.get("chain", line))
     actual = decision.outcome()
+    if any(k in duties.DUTY_EXPECT_FIELDS for k in expected):
+        actual.update(duties.duty_outcome(chain, at, registry))
     ok = all(actual.get(k) == v for k, v in expected.items())
     return ScenarioResult(
         name=name,

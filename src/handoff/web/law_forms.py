@@ -7,7 +7,7 @@ from __future__ import annotations
 from django import forms
 
 from handoff.custody.models import ContactRelation
-from handoff.web.clerk_forms import Marked
+from handoff.web.clerk_forms import Marked, _local_dt
 from handoff.web.forms import _usa
 
 
@@ -33,3 +33,28 @@ class AttorneyForm(Marked):
             self.add_error("email", "Give an e-mail address or a postal address: the copies must be able to "
                                     "reach them.")
         return data
+
+
+LANGUAGE_CHOICES = [("", "Not given"), ("en", "English"), ("es", "Spanish / Español"), ("zh", "Chinese / 中文"),
+                    ("tl", "Tagalog"), ("vi", "Vietnamese / Tiếng Việt"), ("ko", "Korean / 한국어")]
+
+
+class InterviewForm(Marked):
+    """An ICE request to interview the person, and their answer with the written consent form."""
+
+    requested_at = _local_dt("When ICE asked to interview the person")
+    agency = forms.CharField(label="Who asked (e.g. ICE ERO Los Angeles)", max_length=200, required=False,
+                             widget=_usa(forms.TextInput(), "usa-input"))
+    answer = forms.ChoiceField(label="The person's answer", choices=[("consented", "Consented to the interview"),
+                                                                      ("declined", "Declined the interview")],
+                               widget=_usa(forms.Select(), "usa-select"))
+    form_language = forms.ChoiceField(label="Language of the consent form given", choices=LANGUAGE_CHOICES,
+                                      required=False, widget=_usa(forms.Select(), "usa-select"))
+    form_signed = forms.BooleanField(label="The person signed the written consent form", required=False,
+                                     widget=_usa(forms.CheckboxInput(), "usa-checkbox__input"))
+    signed_at = _local_dt("When the form was signed", required=False)
+    attorney = forms.ChoiceField(label="Attorney", required=False,
+                                 choices=[("", "Not recorded"), ("present", "Interviewed only with the attorney present"),
+                                          ("declined", "Declined to have the attorney present")],
+                                 widget=_usa(forms.Select(), "usa-select"))
+    interview_at = _local_dt("When the interview took place (empty if it did not)", required=False)

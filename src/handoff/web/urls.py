@@ -18,6 +18,7 @@ urlpatterns = [
     path("bookings/<str:facility>/<str:number>/release", views.booking_release, name="booking_release"),
     path("bookings/<str:facility>/<str:number>/correct", views.booking_correct, name="booking_correct"),
     path("bookings/<str:facility>/<str:number>/attorney", views.booking_attorney, name="booking_attorney"),
+    path("bookings/<str:facility>/<str:number>/interview", views.booking_interview, name="booking_interview"),
     path("requests/<str:request_id>/", views.request_detail, name="request_detail"),
     path("requests/<str:request_id>/review", views.request_review, name="request_review"),
     path("requests/<str:request_id>/override", views.request_override, name="request_override"),

@@ -3,7 +3,7 @@
 from handoff.web.views.clerk import booking_correct, booking_release, request_new, request_scan
 from handoff.web.views.home import home, keepalive
 from handoff.web.views.jail import jail_dashboard
-from handoff.web.views.law import booking_attorney
+from handoff.web.views.law import booking_attorney, booking_interview
 from handoff.web.views.letters import letter_handover, letter_pdf
 from handoff.web.views.lists import office_requests, overrides
 from handoff.web.views.office import notice_ack, office_csv, office_dashboard, request_outcome
@@ -24,5 +24,5 @@ __all__ = [
     "policy_detail", "policy_try", "letter", "request_detail", "request_override", "request_review",
     "transparency", "transparency_csv", "transparency_parquet", "transparency_codebook", "transparency_codebook_csv",
     "people_review", "people_search", "request_link", "request_new", "request_scan", "booking_release",
-    "booking_correct", "booking_attorney", "letter_pdf", "letter_handover", "office_requests", "overrides",
+    "booking_correct", "booking_attorney", "booking_interview", "letter_pdf", "letter_handover", "office_requests", "overrides",
 ]
