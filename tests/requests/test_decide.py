@@ -168,7 +168,7 @@ def test_the_recheck_command_prints_json(place, capsys):
     _matched(place)
     call_command("requests", "recheck", "--all", "--json")
     out = json.loads(capsys.readouterr().out)
-    assert out == {"checked": 1, "redecided": 1, "changed": 0, "failed": []}
+    assert out == {"checked": 1, "redecided": 1, "changed": 0, "failed": [], "unmatched_checked": 0, "rematched": 0}
 
 
 def test_an_override_needs_a_reason_and_a_decision_needing_review(place, django_user_model):

@@ -13,6 +13,11 @@ re-check is) so nothing depends on a person opening a page.
 - A scheduled release that has passed while the person is still booked, with no hold running, is stale data
   (never a "short notice" for a past time; notices.services cancels those).
 - A release recorded after `hold_until` is over-detention: an alarm and an audit entry.
+- A request not matched to a booking - *waiting* (no booking fits) or in *match review* (a near miss a clerk
+  must resolve) - escalates to the supervisors `HANDOFF_MATCH_ESCALATION_HOURS` (24) after it was received;
+  a match review sooner, at the earliest scheduled release among its candidates still in custody less the
+  review margin. Why: such a request has no decision and so no notice to hold back, and nothing else would
+  ever tell anyone that the person named in a detainer may walk out unseen (users review, December 2026).
 """
 
 from __future__ import annotations
@@ -97,6 +102,45 @@ def oldest_open_review(now: datetime) -> dict[str, Any] | None:
     }
 
 
+# --- requests not matched to a booking --------------------------------------------------------------------
+
+def candidate_release_due(reqs: list[ImmigrationRequest]) -> dict[int, datetime]:
+    """When each request in *match* review must be resolved: the earliest scheduled release among its candidate
+    bookings still in custody, less the review margin (as a decision review is due before its notice)."""
+    candidates = {pk: [int(i) for i in (c or []) if str(i).isdigit()] for pk, c in
+                  ImmigrationRequest.objects.filter(pk__in=[r.pk for r in reqs]).values_list("pk", "match_candidates")}
+    ids = {i for c in candidates.values() for i in c}
+    if not ids:
+        return {}
+    release = {pk: at for pk, at in Booking.objects.filter(pk__in=ids, released_at__isnull=True)
+               .values_list("pk", "scheduled_release_at") if at is not None}
+    margin = timedelta(hours=conf.review_margin_hours())
+    out: dict[int, datetime] = {}
+    for r in reqs:
+        times = [release[i] for i in candidates.get(r.pk, []) if i in release]
+        if times:
+            out[r.pk] = min(times) - margin
+    return out
+
+
+def unmatched_due(now: datetime, limit: int = 2000) -> list[tuple[ImmigrationRequest, datetime]]:
+    """Requests waiting for a booking or in match review whose escalation time has come, with that time."""
+    age = timedelta(hours=conf.match_escalation_hours())
+    base = ImmigrationRequest.objects.filter(withdrawn_at=None, historical=False)
+    reqs = list(base.filter(Q(status=RequestStatus.REVIEW) | Q(status=RequestStatus.WAITING,
+                                                                received_at__lte=now - age))
+                .select_related("facility").defer("basis", "match_details").order_by("received_at", "pk")[:limit])
+    release_due = candidate_release_due([r for r in reqs if r.status == RequestStatus.REVIEW])
+    out = []
+    for r in reqs:
+        due = r.received_at + age
+        if r.pk in release_due:
+            due = min(due, release_due[r.pk])
+        if due <= now:
+            out.append((r, due))
+    return out
+
+
 # --- raising alarms --------------------------------------------------------------------------------------
 
 def supervisors_of(req: ImmigrationRequest) -> list[str]:
@@ -119,6 +163,7 @@ class Fired:
     hold_expired: int = 0
     release_stale: int = 0
     over_detention: int = 0
+    match_overdue: int = 0
 
 
 def _raise(kind: str, req: ImmigrationRequest, about: datetime, message: str, now: datetime) -> bool:
@@ -159,6 +204,14 @@ def fire_due(now: datetime | None = None, *, force: bool = False) -> Fired:
                 f"Review due: request {req.request_id} awaits a supervisor's decision and its notice deadline "
                 f"is near (review due {due.isoformat()})", now):
             fired.review_due += 1
+    for req, due in unmatched_due(now):
+        what = ("is in match review: a booking nearly fits and a clerk must say whether it is the person"
+                if req.status == RequestStatus.REVIEW else "waits for a booking: none fits its subject yet")
+        if _raise("match.overdue", req, due,
+                  f"Not matched: request {req.request_id} {what} (received "
+                  f"{clock.local_text(req.received_at, req.facility.timezone)}); search the people in custody "
+                  "and link it, or record none of these", now):
+            fired.match_overdue += 1
     warning = timedelta(hours=conf.hold_warning_hours())
     for req in hold_requests(ImmigrationRequest.objects.all()):
         h = state_of(req, now)

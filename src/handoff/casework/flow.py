@@ -255,12 +255,17 @@ def on_booking_changed(booking: Booking, *, trigger: str) -> None:
             req.booking = booking
             requests.decide(req, trigger=trigger, at=now)
             reconcile_request(req, trigger=trigger)
-        elif matching.could_fit(req, booking):
+        elif matching.could_fit(req, booking) or booking.pk in _ids(req.match_candidates):
             _rematch(req, trigger=f"booking {booking.booking_number}: {trigger}"[:80], at=now)
 
 
+def _ids(values: Any) -> set[int]:
+    return {int(i) for i in (values or []) if str(i).isdigit()}
+
+
 def _waiting_q(booking: Booking) -> Q:
-    """Waiting requests at the booking's facility that name this booking or its person. By name, any
+    """Unmatched requests (waiting, or in match review) at the booking's facility that name this booking or its
+    person. By name, any
     request whose date of birth is near the person's (`custody.names.dob_variants`): matching.could_fit
     then compares the names as a clerk would (accents, compound names, order), which SQL cannot."""
     person = booking.person
@@ -271,7 +276,10 @@ def _waiting_q(booking: Booking) -> Q:
         q |= Q(subject_fbi_number__iexact=person.fbi_number)
     if person.date_of_birth is not None:
         q |= Q(subject_date_of_birth__in=names.dob_variants(person.date_of_birth))
-    return q & Q(facility_id=booking.facility_id, status=RequestStatus.WAITING)
+    # a request in match review too: a booking that arrives later may be a better candidate (or the person
+    # by number), and a candidate released or changed may no longer be one
+    return q & Q(facility_id=booking.facility_id, status__in=(RequestStatus.WAITING, RequestStatus.REVIEW),
+                 withdrawn_at=None)
 
 
 def _match_waiting(booking: Booking, *, trigger: str) -> None:
@@ -358,10 +366,14 @@ class RecheckResult:
     redecided: int = 0
     changed: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
+    #: requests waiting for a booking or in match review, matched again against the bookings of today
+    unmatched_checked: int = 0
+    #: ... whose match changed (matched, to review, new candidates, back to waiting)
+    rematched: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"checked": self.checked, "redecided": self.redecided, "changed": self.changed,
-                "failed": self.failed}
+                "failed": self.failed, "unmatched_checked": self.unmatched_checked, "rematched": self.rematched}
 
 
 def _policies_in_force(facility: Facility, at: datetime) -> list[str]:
@@ -410,7 +422,34 @@ def recheck(*, at: datetime | None = None, all_open: bool = False,
         result.redecided += 1
         if current is None or row.pk != current.pk:
             result.changed += 1
+    _recheck_unmatched(result, at, request_ids)
     return result
+
+
+def _recheck_unmatched(result: RecheckResult, at: datetime, request_ids: Iterable[str] | None) -> None:
+    """Match every request still waiting for a booking, or in match review, again against today's bookings.
+    Why daily as well as on each booking change: a booking can change without passing through the flow (the
+    Django admin, a database restore, a fix to the matching rules), and a waiting request must not depend
+    on the next change to that very booking to be seen (issue 12). Only a changed match is written."""
+    qs = ImmigrationRequest.objects.filter(status__in=(RequestStatus.WAITING, RequestStatus.REVIEW),
+                                           withdrawn_at=None, historical=False)
+    if request_ids is not None:
+        qs = qs.filter(request_id__in=list(request_ids))
+    for req in qs.select_related(*requests.RELATED).order_by("pk").iterator(chunk_size=500):
+        result.unmatched_checked += 1
+        found = matching.find_match(req)
+        same = (found.status == req.status and found.booking is None
+                and set(found.candidates) == _ids(req.match_candidates))
+        if same:
+            continue
+        try:
+            with transaction.atomic():
+                _rematch(req, trigger="daily re-check: the bookings changed", at=at)
+        except Exception as exc:  # report and carry on, as for decisions
+            log.exception("re-match of request %s failed", req.request_id)
+            result.failed.append({"request_id": req.request_id, "error": str(exc)})
+            continue
+        result.rematched += 1
 
 
 def _lookback_rolled(req: ImmigrationRequest, before: datetime, after: datetime) -> bool:

@@ -71,6 +71,12 @@ def review_margin_hours() -> float:
     return float(settings.HANDOFF_REVIEW_MARGIN_HOURS)
 
 
+def match_escalation_hours() -> float:
+    """A request not matched to a booking (waiting, or in match review) this long after it was received
+    escalates to the facility's supervisors."""
+    return float(settings.HANDOFF_MATCH_ESCALATION_HOURS)
+
+
 def hold_warning_hours() -> float:
     """A hold's warning goes out this long before the hold ends."""
     return float(settings.HANDOFF_HOLD_WARNING_HOURS)

@@ -337,6 +337,7 @@ class Alarm(models.Model):
         ("hold.expired", "Hold expired: release now"),
         ("release.stale", "Scheduled release passed, person still booked (stale data)"),
         ("hold.over_detention", "Released after the hold's end (over-detention)"),
+        ("match.overdue", "Not matched to a booking for too long (waiting or in match review)"),
     )
     kind = models.CharField(max_length=24, choices=KINDS)
     request = models.ForeignKey("requests.ImmigrationRequest", on_delete=models.PROTECT, related_name="alarms")

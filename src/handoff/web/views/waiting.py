@@ -10,15 +10,14 @@ sections belong to the dashboard; this section only adds to its context."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from handoff.access import scoping
-from handoff.custody.models import Booking
-from handoff.notices import conf as notices_conf
+from handoff.casework import alarms
 from handoff.requests.models import ImmigrationRequest, RequestStatus
 
 WAITING_LIMIT = 50
@@ -63,23 +62,8 @@ def context(request: HttpRequest, who: Any, chosen: Any | None, now: datetime) -
 
 
 def match_review_due(requests: list[Any]) -> dict[int, datetime]:
-    """When each request in *match* review must be resolved: the earliest scheduled release among its
-    candidate bookings still in custody, less the review margin (HANDOFF_REVIEW_MARGIN_HOURS), as a decision
-    review is due before the notice it holds back. Why: a near miss has no decision and so no notice waiting;
-    without this the dashboard showed no deadline and the person could be released while the match waited."""
-    # the dashboard's rows leave match_candidates unread (deferred): one query for all of them
-    candidates = {pk: [int(i) for i in (c or []) if str(i).isdigit()] for pk, c in
-                  ImmigrationRequest.objects.filter(pk__in=[r.pk for r in requests]).values_list("pk", "match_candidates")}
-    ids = {i for c in candidates.values() for i in c}
-    if not ids:
-        return {}
-    release: dict[int, datetime] = {
-        pk: at for pk, at in Booking.objects.filter(pk__in=ids, released_at__isnull=True)
-        .values_list("pk", "scheduled_release_at") if at is not None}
-    margin = timedelta(hours=notices_conf.review_margin_hours())
-    out: dict[int, datetime] = {}
-    for r in requests:
-        times = [release[i] for i in candidates.get(r.pk, []) if i in release]
-        if times:
-            out[r.pk] = min(times) - margin
-    return out
+    """When each request in *match* review must be resolved (casework.alarms.candidate_release_due: the
+    earliest scheduled release among its candidates still in custody, less the review margin); the alarm
+    that escalates it to the supervisors reads the same time. Why: a near miss has no decision and so no
+    notice waiting; without it the dashboard showed no deadline and the person could be released unseen."""
+    return alarms.candidate_release_due(requests)
