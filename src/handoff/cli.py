@@ -50,6 +50,7 @@ GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
     ]),
     ("The law", [
         ("policy", "list, show and validate policy documents; run scenarios; changes and stale sources"),
+        ("collection", "fields a place's law forbids keeping (place of birth...): what is held, and purge"),
     ]),
     ("Evidence and reports", [
         ("report", "statutory filings (il-trust, ca-transfers, ca-truth, or-declined, fl-287g), "

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from handoff.casework import collection
 from handoff.core import clock
 from handoff.custody import contacts, names
 from handoff.custody import services as custody
@@ -158,7 +159,9 @@ def _withdraw_unheld(bookings: list[custody.BookingInput]) -> None:
 
 
 def upsert_booking(data: Mapping[str, Any], *, source: str) -> custody.UpsertResult[Booking]:
-    return _written(custody.upsert_booking, data, source=source)
+    """One booking (the API): a field the facility's law forbids keeping is dropped first (collection)."""
+    values, _ = collection.strip_booking_values(dict(data), collection.Limits())
+    return _written(custody.upsert_booking, values, source=source)
 
 
 def upsert_charge(data: Mapping[str, Any], *, source: str) -> custody.UpsertResult[Charge]:
@@ -306,7 +309,9 @@ def on_person_changed(person: Person, *, trigger: str) -> None:
 # --- what the federal side sends, and what staff decide --------------------------------------------------
 
 def receive(data: RequestInput, *, source: str, at: datetime | None = None) -> Received:
-    """A request (or a changed version of it): store, match, decide, reconcile notices."""
+    """A request (or a changed version of it): store, match, decide, reconcile notices. A field the
+    facility's law forbids keeping is dropped first (collection; ingest counts what it dropped)."""
+    data, _ = collection.strip_request(data, collection.Limits())
     with transaction.atomic():
         received = requests.receive(data, source=source, at=at)
         _reconcile(received.touched)

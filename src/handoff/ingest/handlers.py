@@ -7,7 +7,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from handoff.casework import flow
+from handoff.casework import collection, flow
 from handoff.core.vocab import OUTCOMES_BEFORE_RELEASE, RECORDABLE_OUTCOMES
 from handoff.custody import services
 from handoff.ingest.contract import BatchResult, Problem, Row
@@ -33,6 +33,9 @@ class BookingHandler:
     def __init__(self, *, source: str) -> None:
         self.source = source
         self.facilities = services.Facilities()
+        self.limits = collection.Limits()
+        #: fields dropped because the facility's law forbids keeping them: {field: [count, citation]}
+        self.dropped: dict[str, list[Any]] = {}
 
     def validate(self, row: Row) -> ExportBooking | list[Problem]:
         values = dict(row.values)
@@ -47,6 +50,9 @@ class BookingHandler:
                                     f"{', '.join(OUTCOMES_BEFORE_RELEASE)} can be recorded while the person is held"))
         if problems or isinstance(cleaned, list):
             return problems
+        cleaned, applied = collection.strip_booking(cleaned, self.limits)
+        for limit in applied:
+            self.dropped.setdefault(limit.field, [0, limit.cite])[0] += 1
         return ExportBooking(cleaned, outcome)
 
     def key(self, cleaned: ExportBooking) -> Hashable:

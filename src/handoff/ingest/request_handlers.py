@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from django.db import transaction
 
-from handoff.casework import flow
+from handoff.casework import collection, flow
 from handoff.core.errors import HandoffError, InvalidInput
 from handoff.ingest.contract import BatchResult, Problem, Row
 from handoff.jurisdictions.models import Facility, FederalOffice
@@ -74,6 +74,9 @@ class RequestHandler:
         self.source = source
         self._offices: dict[str, bool] = {}
         self._facilities: dict[str, bool] = {}
+        self.limits = collection.Limits()
+        #: fields dropped because the facility's law forbids keeping them: {field: [count, citation]}
+        self.dropped: dict[str, list[Any]] = {}
 
     def _office_known(self, code: str) -> bool:
         if code not in self._offices:
@@ -102,7 +105,12 @@ class RequestHandler:
         if not self._facility_known(data.facility):
             problems.append(Problem("facility", data.facility,
                                     f"unknown facility {data.facility!r} (register it with `handoff facility add`)"))
-        return problems or data
+        if problems:
+            return problems
+        data, applied = collection.strip_request(data, self.limits)
+        for limit in applied:
+            self.dropped.setdefault(limit.field, [0, limit.cite])[0] += 1
+        return data
 
     def key(self, cleaned: RequestInput) -> Hashable | None:
         return cleaned.request_id

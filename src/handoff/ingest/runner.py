@@ -54,6 +54,8 @@ class Report:
     repeated: int = 0
     rejects_path: str | None = None
     warnings: list[str] = field(default_factory=list)
+    #: values dropped on the way in because the facility's law forbids keeping them, by field
+    dropped: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     error_line: int | None = None
 
@@ -67,7 +69,7 @@ class Report:
         return {"accepted": self.accepted, "updated": self.updated, "unchanged": self.unchanged,
                 "rejected": self.rejected, "rejects_path": self.rejects_path, "rows": self.rows,
                 "skipped": self.skipped, "repeated": self.repeated, "kind": self.kind, "path": self.path,
-                "format": self.format, "warnings": self.warnings, "error": self.error,
+                "format": self.format, "warnings": self.warnings, "dropped": self.dropped, "error": self.error,
                 "error_line": self.error_line}
 
 
@@ -264,6 +266,9 @@ def run_ingest(path: str | Path, handler: Handler, *, fmt: str | None = None, ma
     with _sqlite_cache():
         writer = _Writer(handler, pace or Pace(), journal, after_commit)
         _run(info, p, writer, section, report, rejects_path, batch_size, _warn, progress)
+    for name, (count, cite) in sorted((getattr(handler, "dropped", None) or {}).items()):
+        report.dropped[name] = count
+        _warn(f"dropped {name} from {count} row(s): the facility's law forbids keeping it ({cite})")
     return report
 
 
