@@ -14,6 +14,10 @@ charges, spread over the chain of every state, D.C. and territory and of every c
   the facts it reads and remembered per distinct input);
 - engine_no_memo: the same with the memo off and rules run whole (`Registry(..., memo_size=0,
   decompose=False)`), so every request runs every rule in CEL on its whole input;
+- decisions_sha256: SHA-256 of the JSON of the first `--hash` (30,000) decisions of a fixed request stream
+  (seed `--seed`, independent of `--n`), from a fresh registry; `no_memo_decisions_sha256` is the same
+  stream through the memo-less, whole-rule registry. Two runs of different engine code that print the same
+  hash made the same decisions, reasons included; the two hashes agreeing shows the memo changes nothing.
 - direct CEL: the same compiled programs run on the exact CEL inputs the engine builds for that request
   (`Registry.cel_inputs`, prepared outside the timing), the fastest way this binding allows: one long-lived
   `cel.Context` per policy version holding its settings, `update()` with the request's variables, then
@@ -108,11 +112,27 @@ def make_facts(rng: random.Random, as_of: date) -> Facts:
     )
 
 
+def decisions_hash(registry: Registry, chains: list[list[str]], count: int, seed: int) -> str:
+    """SHA-256 over the decisions (`Decision.to_dict()`, reasons and all) of `count` requests drawn with `seed`."""
+    import hashlib
+
+    rng = random.Random(f"hash-{seed}")
+    digest = hashlib.sha256()
+    for _ in range(count):
+        as_of = date(2016, 1, 1) + timedelta(days=rng.randrange(0, 365 * 11))  # before and after first versions
+        at = datetime(as_of.year, as_of.month, as_of.day, 12, tzinfo=UTC)
+        facts, chain = make_facts(rng, as_of), rng.choice(chains)
+        digest.update(json.dumps(registry.evaluate(facts, at, chain).to_dict(), sort_keys=True).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1_000_000, help="requests to evaluate (default 1,000,000)")
     parser.add_argument("--chunk", type=int, default=20_000, help="requests generated per chunk")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--hash", type=int, default=30_000, help="decisions hashed to show none changed (0: skip)")
     args = parser.parse_args(argv)
 
     t0 = time.process_time()
@@ -173,6 +193,14 @@ def main(argv: list[str] | None = None) -> int:
             outcomes["review"] += d.review
         done += size
 
+    hashes: dict[str, Any] = {}
+    if args.hash:
+        fresh = Registry(registry.policies, registry.tables)
+        hashes["decisions_hashed"] = args.hash
+        hashes["decisions_sha256"] = decisions_hash(fresh, chains, args.hash, args.seed)
+        hashes["no_memo_decisions_sha256"] = decisions_hash(
+            Registry(registry.policies, registry.tables, memo_size=0, decompose=False), chains, args.hash, args.seed)
+        hashes["memo_agrees"] = hashes["decisions_sha256"] == hashes["no_memo_decisions_sha256"]
     result: dict[str, Any] = {
         "benchmark": "policy.evaluate",
         "n": done,
@@ -194,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         "target_decisions_per_second": 50_000,
         "target_ratio": 3.0,
         "meets_targets": done / engine_s >= 50_000 and engine_s / direct_s <= 3.0,
+        **hashes,
         "library_load_seconds": round(load_s, 3),
         "chains": len(chains),
         "policies": len(registry.policies),

@@ -75,31 +75,37 @@ def compose(composed: dict[str, Any], decided: dict[str, Any], doc: PolicyDocume
     """Fold one policy's answer (`decided`) into the answer so far (`composed`, changed in place). `regime`
     is the nearest state prohibition or mandate above `doc` in the chain (None if there is none)."""
     clamp = regime if doc.level in ("county", "city") else None
-    clamp_by = clamp.doc if clamp is not None else None
-    stance = clamp.stance if clamp is not None else ""
+    if clamp is None:  # no state regime above a local policy: the most specific decides, duties are OR-ed
+        for name, wanted in decided.items():
+            if _FIELD_KIND[name] == 1:
+                if wanted:
+                    composed[name] = True
+            else:
+                composed[name] = wanted
+        return
+    clamp_by = clamp.doc
+    stance = clamp.stance
     for name, wanted in decided.items():
         kind = _FIELD_KIND[name]
         if kind == 0:  # notify / hold / transfer: the most specific decides, within the state regime
-            if clamp_by is not None:
-                current = composed[name]
-                order = COOPERATION[name]
-                if (stance == "prohibition" and order[wanted] > order[current]) or (
-                    stance == "mandate" and order[wanted] < order[current]
-                ):
-                    verb = "loosen" if stance == "prohibition" else "restrict"
-                    reasons.append(Reason(
-                        doc.id, "composition", clamp_by.composition_cite or source_of(clamp_by), True,
-                        f"{doc.title} would set {name}={_show(wanted)}, but a {doc.level} may not {verb} "
-                        f"{clamp_by.title} ({stance}): {name} stays {_show(current)}.",
-                    ))
-                    continue
+            current = composed[name]
+            order = COOPERATION[name]
+            if (stance == "prohibition" and order[wanted] > order[current]) or (
+                stance == "mandate" and order[wanted] < order[current]
+            ):
+                verb = "loosen" if stance == "prohibition" else "restrict"
+                reasons.append(Reason(
+                    doc.id, "composition", clamp_by.composition_cite or source_of(clamp_by), True,
+                    f"{doc.title} would set {name}={_show(wanted)}, but a {doc.level} may not {verb} "
+                    f"{clamp_by.title} ({stance}): {name} stays {_show(current)}.",
+                ))
+                continue
             composed[name] = wanted
         elif kind == 1:  # protective duties and review: OR
             if wanted:
                 composed[name] = True
         else:  # lead time, calendar, answer_declined: the most specific that sets them
-            if (name == "answer_declined" and not wanted and composed[name]
-                    and clamp_by is not None and stance == "prohibition"):
+            if name == "answer_declined" and not wanted and composed[name] and stance == "prohibition":
                 # A state's duty to answer and document a declined request (e.g. ORS 181A.826)
                 # is part of its prohibition: a county cannot switch it off.
                 reasons.append(Reason(

@@ -37,6 +37,7 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -221,6 +222,43 @@ def _tuple_getter(getter: Callable[[Any], Any], n: int) -> Callable[[Any], tuple
     return getter  # type: ignore[return-value]
 
 
+# `x.convicted_on < '2011-10-01'` (any comparison, either side): the only use of a conviction date that lets the
+# memo key hold the date's place among the literals instead of the date itself
+_DATE = r"""(['"])(\d{4}-\d{2}-\d{2})\1"""
+_OP = r"\s*(?:<=|>=|<|>|==|!=)\s*"
+_DATE_CMP = re.compile(
+    rf"\b[A-Za-z_][A-Za-z0-9_]*\.convicted_on\b{_OP}{_DATE}|{_DATE.replace('1', '3')}{_OP}[A-Za-z_][A-Za-z0-9_]*\.convicted_on\b"
+)
+
+
+def _date_cuts(sources: Iterable[str]) -> tuple[str, ...] | None:
+    """The sorted date literals `convicted_on` is compared with in `sources`, or None when any source uses
+    `convicted_on` any other way (or writes a date the pattern does not read): then the memo keeps raw dates.
+
+    Why sound: ISO dates compare as strings the way they compare as dates, and a value compared only with
+    literals gives the same answers as any other value with the same position among them (`_cut_getter`)."""
+    cuts: set[str] = set()
+    for source in sources:
+        found = _DATE_CMP.findall(source)
+        if len(found) != source.count("convicted_on"):
+            return None
+        cuts.update(m[1] or m[3] for m in found)
+    return tuple(sorted(cuts))
+
+
+def _cut_getter(getter: Callable[[Any], tuple[Any, ...]], slot: int, cuts: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """`getter` with the value at `slot` (an ISO date) replaced by (literals before it, whether it is one)."""
+    exact = frozenset(cuts)
+    left = bisect.bisect_left
+
+    def get(row: Any) -> tuple[Any, ...]:
+        values = getter(row)
+        day = values[slot]
+        return (*values[:slot], (left(cuts, day), day in exact), *values[slot + 1:])
+
+    return get
+
+
 class _Layout:
     """Which facts one policy version's rules read, flattened: the memo key, and the CEL input built from it.
 
@@ -228,7 +266,9 @@ class _Layout:
     their categories), so equal keys are exactly equal CEL inputs.
     """
 
-    def __init__(self, needs: Mapping[str, celcheck.Need]) -> None:
+    def __init__(self, needs: Mapping[str, celcheck.Need], cuts: tuple[str, ...] | None = None) -> None:
+        """`cuts`: the date literals the rules compare `convicted_on` with, when that is all they do with it
+        (`_date_cuts`); the memo key then holds where a conviction date falls among them, not the date."""
         self.scalars: list[tuple[str, list[tuple[str, Any]], int]] = []
         dotted: list[str] = []
         for var in SCALAR_VARS:
@@ -252,10 +292,18 @@ class _Layout:
             plain = tuple(f for f in fields if f != "categories")
             getter = _tuple_getter(itemgetter(*plain) if plain else (lambda _r: ()), len(plain))
             self.records[var] = (plain, "categories" in fields, getter)
+        # the memo key's getters: the same, except a conviction date the rules only compare with literals
+        self.memo_records = dict(self.records)
+        if cuts is not None and "convictions" in self.records and "convicted_on" in self.records["convictions"][0]:
+            plain, with_cats, getter = self.records["convictions"]
+            self.memo_records["convictions"] = (plain, with_cats, _cut_getter(getter, plain.index("convicted_on"), cuts))
+        self.cut = self.memo_records != self.records
 
-    def key(self, req: _Request, conv_inf: Sequence[_Inferred], charge_inf: Sequence[_Inferred], drop: frozenset[str]) -> tuple[Any, ...]:
+    def key(self, req: _Request, conv_inf: Sequence[_Inferred], charge_inf: Sequence[_Inferred], drop: frozenset[str],
+            records: Mapping[str, tuple[tuple[str, ...], bool, Callable[[Any], tuple[Any, ...]]]] | None = None) -> tuple[Any, ...]:
+        """The values the rules read, flattened (`build` turns it back into the CEL input)."""
         parts: list[Any] = [self.scalar_key(req.facts)]
-        for var, (_plain, with_cats, getter) in self.records.items():
+        for var, (_plain, with_cats, getter) in (records or self.records).items():
             rows, infs = (req.conv_rows, conv_inf) if var == "convictions" else (req.charge_rows, charge_inf)
             if with_cats:
                 if drop:
@@ -265,6 +313,12 @@ class _Layout:
             else:
                 parts.append(tuple((getter(r), ()) for r in rows))
         return tuple(parts)
+
+    def memo_key(self, req: _Request, conv_inf: Sequence[_Inferred], charge_inf: Sequence[_Inferred],
+                 drop: frozenset[str]) -> tuple[Any, ...]:
+        """`key`, but with each conviction date replaced by where it falls among the cuts: equal memo keys
+        give equal results (the rules compare the date only with those literals). Never passed to `build`."""
+        return self.key(req, conv_inf, charge_inf, drop, self.memo_records if self.cut else None)
 
     def build(self, key: tuple[Any, ...]) -> dict[str, Any]:
         """The CEL input (without settings) that `key` stands for."""
@@ -367,11 +421,11 @@ def _compile_tree(tree: Any, settings: Mapping[str, Any], settings_input: Any) -
             except Exception:  # noqa: BLE001
                 body_program = None
             if body_program is not None and set(body_program.variables()) <= {binder, "settings"} | analysis.binders:
-                return _Records(var, binder, body_program, _Layout({var: needs[var]}))
+                return _Records(var, binder, body_program, _Layout({var: needs[var]}, _date_cuts([body])))
     constant = None
     if not fact_vars:
         constant = _execute(program, {"settings": settings_input} if settings_input is not None else {})
-    return _Leaf(program, _Layout(needs), constant)
+    return _Leaf(program, _Layout(needs, _date_cuts([source])), constant)
 
 
 def _review_only_for_authority(compiled: _CompiledVersion, reasons: Sequence[Reason]) -> bool:
@@ -381,6 +435,13 @@ def _review_only_for_authority(compiled: _CompiledVersion, reasons: Sequence[Rea
     asking = [r for r in reasons if (r.holds and (r.uncertain or r.rule in review_rules))
               or (not r.holds and r.detail.startswith("Could not be evaluated"))]
     return bool(asking) and all(r.rule.endswith(AUTHORITY_RULE_SUFFIX) for r in asking)
+
+
+class _Plan(NamedTuple):
+    steps: tuple[tuple[PolicyDocument, _CompiledVersion | None, Regime | None], ...]
+    consulted: tuple[str, ...]
+    state_in_force: bool
+    agreements: list[tuple[PolicyDocument, Any]] | None
 
 
 class Registry:
@@ -416,6 +477,8 @@ class Registry:
         self._compiled: dict[int, _CompiledVersion] = {}
         self._local = threading.local()
         self._infer_memo: dict[Any, _Inferred] = {}
+        # per chain: the days its plan can change and the plan of each period between them (_periods, _plan)
+        self._plans: dict[tuple[str, ...], tuple[list[date], list[_Plan | None]]] = {}
         # per policy: (effective_from, effective_to or date.max, compiled) for a quick version lookup
         self._timeline: dict[str, tuple[tuple[date, date, _CompiledVersion], ...]] = {}
         for doc in self.policies.values():
@@ -447,7 +510,8 @@ class Registry:
             try:
                 tree = _compile_tree(celcheck.bool_tree(rule.when), v.settings, settings_input)
             except ValueError:
-                tree = _Leaf(rule.program, _Layout({k: n for k, n in rule.needs.items() if k != "settings"}), None)
+                tree = _Leaf(rule.program, _Layout({k: n for k, n in rule.needs.items() if k != "settings"},
+                                                   _date_cuts([rule.when])), None)
             because = rule.because or rule.title
             if rule.uncertain and rule.note:
                 because = f"{because} (uncertain: {rule.note})"
@@ -467,7 +531,7 @@ class Registry:
         return _CompiledVersion(
             version=v,
             label=f"{doc.id}@{v.label}",
-            layout=_Layout({k: n for k, n in v.needs.items() if k != "settings"}),
+            layout=_Layout({k: n for k, n in v.needs.items() if k != "settings"}, _date_cuts(r.when for r in v.rules)),
             rules=tuple(compiled),
             settings_input=settings_input,
             review_uncertain=bool(v.settings.get("review_uncertain", True)),
@@ -546,45 +610,35 @@ class Registry:
             day = at.date()
         else:
             day = at
-        policies = self.policies
-        try:
-            docs = [policies[pid] for pid in chain]
-        except KeyError as exc:
-            raise UnknownPolicy(exc.args[0]) from None
+        periods = self._plans.get(chain_key := tuple(chain))
+        if periods is None:
+            periods = self._periods(chain_key)
+        epoch = bisect.bisect_right(periods[0], day)
+        plan = periods[1][epoch]
+        if plan is None:
+            plan = periods[1][epoch] = self._plan(chain_key, day)
         req = _Request(facts, day, self._conviction_fields)
         composed = dict(BASE_OUTCOME)
-        consulted: list[str] = []
         reasons: list[Reason] = []
-        regime: Regime | None = None  # the nearest state prohibition or mandate above, with its stance that day
-        state_in_force = False  # no state-level version in force: no policy, no permission
-        has_287g = any(doc.agreements_287g for doc in docs)
+        has_287g = plan.agreements is not None
         authority_only = True  # every policy that asked for review asked only about state arrest authority
-        for doc in docs:
-            compiled = None
-            for start, end, candidate in self._timeline[doc.id]:
-                if start <= day < end:
-                    compiled = candidate
-                    break
+        for doc, compiled, regime in plan.steps:
             if compiled is None:
                 reasons.append(Reason(doc.id, "not-in-force", source_of(doc), False,
                                       f"{doc.title}: no version in force on {day.isoformat()}; not applied."))
                 continue
             mark = len(reasons)
             decided = self._run(doc, compiled, req, reasons)
-            if has_287g and decided.get("review") and authority_only:
+            if has_287g and authority_only and decided.get("review"):
                 authority_only = _review_only_for_authority(compiled, reasons[mark:])
-            consulted.append(compiled.label)
-            if doc.level == "state":
-                state_in_force = True
             compose(composed, decided, doc, regime, reasons)
-            regime = regime_after(doc, regime, compiled.version.stance)
-        if has_287g:
-            found = agreements_in_force(docs, day)
-            if found:
-                r = facts.request
-                proper = (r.kind == "detainer" and bool(r.basis) and r.warrant.type == "administrative"
-                          and r.warrant.form in ("I-200", "I-205"))
-                apply_287g(composed, reasons, found, day, proper, authority_only)
+        if plan.agreements:
+            r = facts.request
+            proper = (r.kind == "detainer" and bool(r.basis) and r.warrant.type == "administrative"
+                      and r.warrant.form in ("I-200", "I-205"))
+            apply_287g(composed, reasons, plan.agreements, day, proper, authority_only)
+        consulted = plan.consulted
+        state_in_force = plan.state_in_force
         if facts.request.withdrawn:
             withdraw(composed, reasons)
         if not state_in_force and (not consulted or not facts.request.withdrawn):
@@ -592,11 +646,62 @@ class Registry:
             no_policy_in_force(composed, reasons, chain, day)
         return Decision(
             request_id=facts.request_id if request_id is None else request_id,
-            policies=tuple(consulted),
+            policies=consulted,
             evaluated_at=at.isoformat(),
             reasons=tuple(reasons),
             **composed,  # exactly the outcome fields of BASE_OUTCOME
         )
+
+    def _periods(self, chain: tuple[str, ...]) -> tuple[list[date], list[_Plan | None]]:
+        """The days on which anything a plan holds can change along `chain` (a version's start or end, a 287(g)
+        agreement's signing or end), sorted, and one plan slot per period between them (filled when first
+        needed). Between two such days every day has the same plan."""
+        policies = self.policies
+        try:
+            docs = [policies[pid] for pid in chain]
+        except KeyError as exc:
+            raise UnknownPolicy(exc.args[0]) from None
+        bounds: set[date] = set()
+        for doc in docs:
+            for start, end, _compiled in self._timeline[doc.id]:
+                bounds.update((start, end))
+            for a in doc.agreements_287g:
+                for d in (a.signed_on, a.ended_on):
+                    if d is not None:
+                        bounds.update((d, d + timedelta(days=1)))  # in_force may treat either end inclusively
+        bounds.discard(date.max)
+        periods: tuple[list[date], list[_Plan | None]] = (sorted(bounds), [None] * (len(bounds) + 1))
+        if len(self._plans) >= 10_000:
+            _evict(self._plans)
+        self._plans[chain] = periods
+        return periods
+
+    def _plan(self, chain: tuple[str, ...], day: date) -> _Plan:
+        """What evaluating along `chain` on `day` does before any fact is read, worked out once per period
+        (`_periods`): each policy's version in force (None: skipped), the state regime each one answers to,
+        the labels consulted, whether a state-level version is in force, and the 287(g) agreements that may
+        be in force (None when no policy of the chain records any)."""
+        docs = [self.policies[pid] for pid in chain]
+        steps: list[tuple[PolicyDocument, _CompiledVersion | None, Regime | None]] = []
+        consulted: list[str] = []
+        regime: Regime | None = None  # the nearest state prohibition or mandate above, with its stance that day
+        state_in_force = False  # no state-level version in force: no policy, no permission
+        for doc in docs:
+            compiled = None
+            for start, end, candidate in self._timeline[doc.id]:
+                if start <= day < end:
+                    compiled = candidate
+                    break
+            if compiled is None:
+                steps.append((doc, None, regime))
+                continue
+            steps.append((doc, compiled, regime))
+            consulted.append(compiled.label)
+            if doc.level == "state":
+                state_in_force = True
+            regime = regime_after(doc, regime, compiled.version.stance)
+        agreements = agreements_in_force(docs, day) if any(doc.agreements_287g for doc in docs) else None
+        return _Plan(tuple(steps), tuple(consulted), state_in_force, agreements)
 
     def cel_inputs(self, facts: Facts, at: date | datetime, chain: Sequence[str]) -> list[tuple[Version, dict[str, Any]]]:
         """The exact CEL input (settings included) of every policy version the chain consults."""
@@ -696,7 +801,7 @@ class Registry:
         """
         key = None
         if self.memo_size:
-            key = (id(compiled), compiled.layout.key(req, conv_inf, charge_inf, drop))
+            key = (id(compiled), compiled.layout.memo_key(req, conv_inf, charge_inf, drop))
             hit = self._memo.get(key)
             if hit is not None:
                 return hit  # callers never change it (see _run)
@@ -763,14 +868,15 @@ class Registry:
         memo = self._rule_memo
         if kind is _Records:
             plain, with_cats, getter = node.layout.records[node.var]
+            memo_getter = node.layout.memo_records[node.var][2]
             rows, infs = (req.conv_rows, conv_inf) if node.var == "convictions" else (req.charge_rows, charge_inf)
             failed = None
             for row, inf in zip(rows, infs, strict=True):
                 cats = (tuple(c for c in inf.categories if c not in drop) if drop else inf.categories) if with_cats else ()
-                rkey = (id(node), getter(row), cats)
+                rkey = (id(node), memo_getter(row), cats)
                 value = memo.get(rkey)
                 if value is None:
-                    record = dict(zip(plain, rkey[1], strict=True))
+                    record = dict(zip(plain, getter(row), strict=True))
                     if with_cats:
                         record["categories"] = list(cats)
                     context = self._context(compiled)
@@ -785,11 +891,12 @@ class Registry:
             return failed or False
         if node.constant is not None:
             return node.constant
-        key = (id(node), node.layout.key(req, conv_inf, charge_inf, drop))
+        layout = node.layout
+        key = (id(node), layout.memo_key(req, conv_inf, charge_inf, drop))
         value = memo.get(key)
         if value is None:
             context = self._context(compiled)
-            context.update(node.layout.build(key[1]))
+            context.update(layout.build(layout.key(req, conv_inf, charge_inf, drop) if layout.cut else key[1]))
             value = _execute(node.program, context)
             if self.memo_size:
                 memo[key] = value
