@@ -133,6 +133,7 @@ def setup_world(offices: int, port: int, requests: int) -> list[int]:
                                          webhook_url=f"http://127.0.0.1:{port}/hook", webhook_secret=SECRET)
             for i in range(offices)]
     for o in offs:
+        o.covers.add(county)  # an office covers only the places it has a row for (review H1)
         Endpoint.objects.create(office=o, channel="webhook")
     person = Person.objects.create(last_name="Bench", first_name="Pat", date_of_birth=datetime(1990, 1, 1).date())
     bookings = Booking.objects.bulk_create([

@@ -105,7 +105,8 @@ def main() -> int:
                 "name": f"County {fips}", "kind": "county", "parent": Jurisdiction.objects.get(fips=fips[:2]),
                 "postal": "", "default_timezone": "America/Chicago"})
             places.add_facility(code, fips, f"Bench jail {code}")
-        office, _ = places.add_office("BENCH-ICE", "Bench office", email="bench@example.gov")
+        office, _ = places.add_office("BENCH-ICE", "Bench office", email="bench@example.gov",
+                                       covers=[f for _, f in FACILITIES])
         fac_ids = [places.get_jurisdiction(f).facilities.get().pk for _, f in FACILITIES]
 
         with connection.cursor() as cur:

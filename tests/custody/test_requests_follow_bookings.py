@@ -13,6 +13,7 @@ import time_machine
 from handoff.jurisdictions.models import FederalOffice, Jurisdiction, PolicyAssignment
 from handoff.notices.models import Notice
 from handoff.requests.models import ImmigrationRequest
+from tests.office_coverage import cover
 
 from .conftest import Run
 from .helpers import BOOKING_HEADER, booking, booking_rows, write_csv, write_jsonl
@@ -29,7 +30,7 @@ def requests_ready(jails: dict) -> Iterator[None]:
     PolicyAssignment.objects.create(jurisdiction=Jurisdiction.objects.get(fips="us"), policy_id="t-federal")
     # a state-level policy on file (a neutral test state): without one the answer is "no policy on file", review
     PolicyAssignment.objects.create(jurisdiction=Jurisdiction.objects.get(fips="48"), policy_id="t-neutral")
-    FederalOffice.objects.create(code="LOS", name="ICE ERO Los Angeles", email="ero@example.gov")
+    cover(FederalOffice.objects.create(code="LOS", name="ICE ERO Los Angeles", email="ero@example.gov"))
     use_registry(Registry.from_directory(LIBRARY))
     with time_machine.travel(datetime.fromisoformat("2025-06-02T12:00:00+00:00"), tick=False):
         yield

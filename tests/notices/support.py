@@ -26,6 +26,8 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from tests.office_coverage import cover
+
 SECRET = "whsec_" + "dGVzdC1zZWNyZXQtZm9yLWhhbmRvZmYtbm90aWNlcw=="  # base64("test-secret-for-handoff-notices")
 _seq = itertools.count(1)
 
@@ -206,6 +208,7 @@ def make_world(*, webhook_url: str = "", secret: str = SECRET, email: str = "", 
         code=code, name=f"ICE ERO {code}", webhook_url=webhook_url, webhook_secret=secret if webhook_url else "",
         email=email, escalation_email=escalation_email, escalation_webhook_url=escalation_webhook_url,
         escalation_webhook_secret=escalation_secret)
+    cover(office, county)
     return World(facility, office)
 
 

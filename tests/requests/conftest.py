@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.office_coverage import cover
+
 LIBRARY = Path(__file__).resolve().parent / "library"
 _seq = itertools.count(1)
 
@@ -36,7 +38,7 @@ def place(db: None) -> Iterator[dict[str, Any]]:
                                        timezone="America/Los_Angeles")
     other = Facility.objects.create(code="LA-TTCF", name="Twin Towers", jurisdiction=la,
                                     timezone="America/Los_Angeles")
-    office = FederalOffice.objects.create(code="LOS", name="ICE ERO Los Angeles", email="ero@example.gov")
+    office = cover(FederalOffice.objects.create(code="LOS", name="ICE ERO Los Angeles", email="ero@example.gov"), la)
     use_registry(Registry.from_directory(LIBRARY))
     yield {"facility": facility, "other": other, "office": office}
     use_registry(None)

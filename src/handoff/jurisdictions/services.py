@@ -256,16 +256,17 @@ def set_confidential(fips: str, confidential: bool, at: object) -> Jurisdiction:
     return jurisdiction
 
 
-def office_covers(office: FederalOffice, facility: Facility) -> bool | None:
-    """Whether the office covers the facility's place (its county or city, or a state above them); None
-    when the office has no coverage recorded at all (an office registered without `--covers`).
+def office_covers(office: FederalOffice, facility: Facility) -> bool:
+    """Whether the office covers the facility's place (its county or city, or a state above them). An office
+    with no coverage recorded (registered without `--covers`) covers nothing: leaving coverage out must not
+    open every place to it.
 
     Why: an office may only file or receive requests for places it covers. A jail that records a paper
     request naming an office that does not cover it sent that office's webhooks and e-mails the confidential
     county's name and policies (security review H1)."""
     covered = set(office.covers.values_list("pk", flat=True))
     if not covered:
-        return None
+        return False
     place = facility.jurisdiction
     places = {place.pk, place.parent_id, place.parent.parent_id if place.parent_id and place.parent else None}
     if facility.city_id is not None:

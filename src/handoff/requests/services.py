@@ -91,7 +91,7 @@ def _lookup(data: RequestInput) -> tuple[FederalOffice, Facility]:
         raise InvalidInput(
             f"unknown facility {data.facility!r} (register it with `handoff facility add`)", "facility"
         )
-    if office_covers(office, facility) is False:  # review H1: requests only for places the office covers
+    if not office_covers(office, facility):  # review H1: requests only for places the office covers
         raise InvalidInput(f"office {office.code} does not cover facility {facility.code}: a request names the "
                            "office that covers the place (see `handoff office add --covers`)", "office")
     return office, facility
