@@ -47,6 +47,13 @@ def _witness_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def webhooks_to_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test receivers listen on 127.0.0.1, which a real deployment refuses as a webhook address (review L7);
+    the tests that check the refusal set HANDOFF_WEBHOOK_ALLOW_LOCAL back to False themselves."""
+    monkeypatch.setattr(settings, "HANDOFF_WEBHOOK_ALLOW_LOCAL", True)
+
+
+@pytest.fixture(autouse=True)
 def audit_witness(_witness_dir: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test's audit heads go to a witness file of its own (the database is emptied between tests, so
     one shared witness would make every later `audit verify` report a truncated log, rightly)."""

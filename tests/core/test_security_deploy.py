@@ -189,17 +189,23 @@ def test_l6_healthz_hides_the_database_error(db: None, monkeypatch: pytest.Monke
     ("https://[::1]/hook", "this machine"),
     ("https://localhost/hook", "this machine"),
     ("https://[::ffff:127.0.0.1]/hook", "this machine"),
+    ("https://10.20.30.40/hook", "private"),
+    ("https://100.64.1.2/hook", "private, shared or reserved"),
+    ("https://[fd00::1]/hook", "private"),
+    ("https://224.0.0.1/hook", "multicast"),
     ("ftp://ero.example.gov/hook", "https://"),
 ])
 def test_l7_unsafe_webhook_urls_are_refused(url: str, problem: str, settings: Any) -> None:
     settings.DEBUG = False
+    settings.HANDOFF_WEBHOOK_ALLOW_LOCAL = False
     assert problem in webhook_url_problem(url)
 
 
 def test_l7_safe_webhook_urls_and_the_local_switch(settings: Any) -> None:
     settings.DEBUG = False
+    settings.HANDOFF_WEBHOOK_ALLOW_LOCAL = False
     assert webhook_url_problem("https://ero.example.gov/hook") == ""
-    assert webhook_url_problem("https://10.20.30.40/hook") == ""  # a county intranet is allowed
+    assert webhook_url_problem("https://93.184.215.14/hook") == ""  # a public address
     settings.HANDOFF_WEBHOOK_ALLOW_LOCAL = True
     assert webhook_url_problem("https://127.0.0.1:8321/hook") == ""
     assert "https://" in webhook_url_problem("http://127.0.0.1:8321/hook")  # still https outside debug
@@ -209,6 +215,7 @@ def test_l7_safe_webhook_urls_and_the_local_switch(settings: Any) -> None:
 
 def test_l7_office_add_refuses_a_link_local_webhook(db: None, settings: Any) -> None:
     settings.DEBUG = False
+    settings.HANDOFF_WEBHOOK_ALLOW_LOCAL = False
     with pytest.raises(CommandError, match="link-local"):
         call_command("office", "add", "META", "--name", "x", "--webhook", "https://169.254.169.254/x",
                      "--secret", "whsec_c2VjcmV0")

@@ -117,7 +117,7 @@ class ProcDb:
         self.url = url
         self.home = home
         self.env = {**os.environ, "HANDOFF_DATABASE_URL": url, "HANDOFF_TESTING": "1", "HANDOFF_HOME": str(home),
-                    "HANDOFF_SECRET_KEY": WORKER_KEY,
+                    "HANDOFF_SECRET_KEY": WORKER_KEY, "HANDOFF_WEBHOOK_ALLOW_LOCAL": "1",
                     "PYTHONPATH": str(REPO), "DJANGO_SETTINGS_MODULE": "handoff.settings", **env}
         self.env.pop("PYTEST_CURRENT_TEST", None)
         self.workers: list[subprocess.Popen[bytes]] = []

@@ -4,14 +4,22 @@ Why: a webhook carries personal data of people in custody. Outside debug mode it
 encrypted on the way; and it may not point at this machine (loopback) or at link-local addresses such as the
 cloud metadata service 169.254.169.254, which would turn the notice worker into a way to reach them, unless
 HANDOFF_WEBHOOK_ALLOW_LOCAL is set (a receiver on the same host, a test bed). Literal addresses and the
-names `localhost` / `*.localhost` are checked; a public name that resolves to such an address is not (the
-worker does not follow redirects, and the address is set only by an administrator).
+names `localhost` / `*.localhost` are checked when the URL is saved.
+
+At every delivery (`pinned_target`) the host name is resolved, every address it resolves to is checked
+(no loopback, private, shared, link-local, multicast, reserved or unspecified address: only global unicast),
+and the connection is made to the address that was checked, with the name kept for the Host header and
+for TLS (SNI and certificate). Why at delivery and pinned: a public name can be pointed at 169.254.169.254
+or at a county's internal network after it was registered, or answer differently to a second lookup
+(DNS rebinding); checking one answer and letting the HTTP client look the name up again would check nothing.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import urlparse
+import socket
+from typing import Any
+from urllib.parse import urlparse, urlsplit, urlunsplit
 
 from django.conf import settings
 
@@ -33,11 +41,79 @@ def webhook_url_problem(url: str) -> str:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return ""
+        return ""  # a name: resolved and checked at every delivery (pinned_target)
+    problem = address_problem(address)
+    if problem:
+        return f"a webhook URL may not point at {problem} (set HANDOFF_WEBHOOK_ALLOW_LOCAL=1 to allow it)"
+    return ""
+
+
+class WebhookRefused(Exception):
+    """This delivery may not be made to the address the webhook's host name resolves to (the message says why)."""
+
+
+def _getaddrinfo(host: str, port: int) -> list[Any]:
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+
+
+def address_problem(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """Why a notice may not be sent to `address`, or "": only global unicast addresses receive notices."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     if address.is_loopback or address.is_unspecified:
-        return "a webhook URL may not point at this machine (set HANDOFF_WEBHOOK_ALLOW_LOCAL=1 to allow it)"
-    if address.is_link_local or address.is_multicast:
-        return "a webhook URL may not point at a link-local or multicast address (such as 169.254.169.254)"
+        return "this machine"
+    if address.is_link_local:
+        return "a link-local address (such as the cloud metadata service)"
+    if address.is_multicast:
+        return "a multicast address"
+    if address.is_private or not address.is_global:
+        return "a private, shared or reserved address"
     return ""
+
+
+def pinned_target(url: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """Resolve the webhook URL's host once and check every address (unless HANDOFF_WEBHOOK_ALLOW_LOCAL).
+    Returns the URL to connect to (the host replaced by the checked address), the Host header and the request
+    extensions (the TLS server name), so the client connects where we checked and never looks the name up
+    again. Raises WebhookRefused."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").strip("[]")
+    if parts.scheme not in ("http", "https") or not host:
+        raise WebhookRefused("a webhook URL must be an absolute https:// address")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        literal: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        addresses = [literal]
+    else:
+        try:
+            infos = _getaddrinfo(host, port)
+        except (OSError, UnicodeError) as exc:
+            raise WebhookRefused(f"cannot resolve the webhook host {host}: {exc}") from None
+        addresses = []
+        for info in infos:
+            address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+            if address not in addresses:
+                addresses.append(address)
+        if not addresses:
+            raise WebhookRefused(f"the webhook host {host} resolves to no address")
+    if not getattr(settings, "HANDOFF_WEBHOOK_ALLOW_LOCAL", False):
+        for address in addresses:
+            problem = address_problem(address)
+            if problem:
+                raise WebhookRefused(f"the webhook host {host} resolves to {address}, {problem}; notices are sent "
+                                     "only to public addresses (HANDOFF_WEBHOOK_ALLOW_LOCAL=1 allows local ones)")
+    chosen = addresses[0]
+    netloc = f"[{chosen}]" if chosen.version == 6 else str(chosen)
+    if parts.port:
+        netloc += f":{parts.port}"
+    target = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    host_header = f"[{host}]" if literal is not None and literal.version == 6 else host
+    if parts.port:
+        host_header += f":{parts.port}"
+    extensions: dict[str, Any] = {}
+    if parts.scheme == "https" and literal is None:
+        extensions["sni_hostname"] = host  # TLS names and verifies the host, not the address
+    return target, {"host": host_header}, extensions

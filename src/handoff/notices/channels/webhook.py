@@ -15,6 +15,7 @@ from datetime import datetime
 import httpx
 from standardwebhooks.webhooks import Webhook
 
+from handoff.jurisdictions.webhooks import WebhookRefused, pinned_target
 from handoff.notices import conf
 from handoff.notices.channels import Result
 
@@ -65,9 +66,13 @@ def send(url: str, secret: str, msg_id: str, at: datetime, body: str) -> Result:
         headers = sign_headers(secret, msg_id, at, body)
     except Exception as exc:  # a malformed secret is a configuration error of this endpoint
         return Result(False, error=f"cannot sign with the office's secret: {exc}", target=url, endpoint_down=True)
+    try:  # resolve once, check every address, connect to the one checked (review L7, DNS rebinding)
+        target, host, extensions = pinned_target(url)
+    except WebhookRefused as exc:
+        return Result(False, error=str(exc)[:500], target=url, endpoint_down=True)
     started = time.perf_counter()
     try:
-        response = client().post(url, content=body.encode(), headers=headers)
+        response = client().post(target, content=body.encode(), headers={**headers, **host}, extensions=extensions)
     except httpx.HTTPError as exc:
         latency = int((time.perf_counter() - started) * 1000)
         return Result(False, error=f"{type(exc).__name__}: {exc}"[:500], latency_ms=latency, target=url,
