@@ -245,7 +245,8 @@ def notices_for(actor: Actor) -> QuerySet[Any]:
     if actor.role in PLACE_ROLES:  # a join on the request's facility: see _facility_q
         return qs.filter(_facility_q(actor, "request__"))
     if actor.role == Role.FEDERAL_OFFICER:
-        # letters and e-mails to the person and their attorney or designee are theirs, never the office's
+        # letters and e-mails to the person and their attorney or designee are theirs, never the office's: when
+        # they are due tells an office when to expect a release (review L9)
         return qs.filter(request__in=requests_for(actor).values("pk")).exclude(kind__in=PERSON_KINDS)
     return qs.none()
 
@@ -363,6 +364,20 @@ def redact(actor: Actor, data: Any) -> Any:
 #: what stands in for a policy id, rule id or citation that would name a confidential place
 WITHHELD = "withheld"
 WITHHELD_CITE = "withheld: the law of a confidential jurisdiction"
+#: what stands in for a supervisor's reason (free text that may name the place or its law) and their name
+WITHHELD_REASON = "withheld: given by a supervisor in a confidential jurisdiction"
+WITHHELD_SUPERVISOR = "a supervisor"
+
+
+def label_override(actor: Actor, facility: Facility, reason: str, by: str) -> tuple[str, str]:
+    """A supervisor's override reason and user name as `actor` may read them: whole, or both withheld.
+
+    Why whole and not redacted: a reason is free text ("per the county's 2024 pledge", "as the sheriff's
+    policy requires"); redaction replaces only names and codes it knows, and the rest still points at one
+    place. A supervisor's user name is a county employee's, and names the county as surely (review H2, L9)."""
+    if sees_facility(actor, facility):
+        return reason, by
+    return (WITHHELD_REASON if reason else ""), (WITHHELD_SUPERVISOR if by else "")
 
 
 def _national(policy_entry: str) -> bool:
@@ -403,6 +418,12 @@ def label_decision(actor: Actor, facility: Facility, decision: dict[str, Any] | 
         out["facts"] = {}
     if out.get("hold_note"):
         out["hold_note"] = ""
+    if isinstance(out.get("override"), dict):
+        override = dict(out["override"])
+        override["reason"], by = label_override(actor, facility, str(override.get("reason") or ""),
+                                                str(override.get("by") or ""))
+        override["by"] = by or None
+        out["override"] = override
     return redact(actor, out)
 
 

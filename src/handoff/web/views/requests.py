@@ -82,7 +82,13 @@ def detail_context(request: HttpRequest, req: Any) -> dict[str, Any]:
         labelled = scoping.label_decision(who, req.facility, {"reasons": reasons, "policies": policies}) or {}
         reasons, policies = labelled.get("reasons", []), labelled.get("policies", [])
         not_disclosed = scoping.label_disclosure_text(who, req.facility, not_disclosed) or ""
-        booking_number, override_reason = scoping.redact(who, [booking_number, override_reason])
+        booking_number = scoping.redact(who, booking_number)
+    # a supervisor's reason and name, whole or withheld whole, on every decision shown (review H2, L9)
+    for d in decisions + ([current] if current is not None else []):
+        d.shown_reason, d.shown_by = scoping.label_override(
+            who, req.facility, d.override_reason or "", d.override_by.get_username() if d.override_by else "")
+    if current is not None:
+        override_reason = current.shown_reason
     is_supervisor = who.has_role("jail_supervisor", "admin")
     jail_side = who.has_role("jail_clerk", "jail_supervisor", "county_counsel", "auditor", "admin")
     scans = list(req.attachments.defer("content").order_by("uploaded_at", "pk")) if jail_side else []
