@@ -174,6 +174,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    # a page during a database lock timeout: 503 with Retry-After, not a 500 (review M11, pages)
+    "handoff.web.middleware.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "handoff.urls"
