@@ -94,5 +94,5 @@ def test_it_asks_for_a_secret_for_an_escalation_webhook(reference: None) -> None
     with pytest.raises(CommandError, match="--escalation-secret"):
         call_command("office", "add", "SFR", "--name", "ERO SF", "--escalation-webhook", "https://duty.example/hook")
     _run("office", "add", "SFR", "--name", "ERO SF", "--escalation-webhook", "https://duty.example/hook",
-         "--escalation-secret", "whsec_ZHV0eQ==")
-    assert FederalOffice.objects.get(code="SFR").escalation_webhook_secret == "whsec_ZHV0eQ=="
+         "--escalation-secret", "whsec_ZHV0eS1yZWNlaXZlci1zZWNyZXQtMjQ=")
+    assert FederalOffice.objects.get(code="SFR").escalation_webhook_secret == "whsec_ZHV0eS1yZWNlaXZlci1zZWNyZXQtMjQ="

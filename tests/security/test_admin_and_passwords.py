@@ -14,6 +14,7 @@ from handoff.access import services
 from handoff.access.actor import SYSTEM
 from handoff.access.passwords import DEMO_PASSWORD
 from handoff.core.errors import InvalidInput
+from handoff.jurisdictions.models import FederalOffice
 from tests.access import world as W
 from tests.security.conftest import page
 
@@ -83,3 +84,16 @@ def test_l2_the_demo_password_works_only_in_debug_mode(world: W.World, settings:
     settings.DEBUG = False
     with pytest.raises(InvalidInput):
         services.create_user(SYSTEM, "demo2", "auditor", password=DEMO_PASSWORD)
+
+
+@pytest.mark.parametrize("secret,why", [("notbase64!!", "base64"), ("whsec_c2VjcmV0", "16 bytes")])
+def test_l7_office_add_refuses_an_unusable_webhook_secret(world: W.World, secret: str, why: str) -> None:
+    """`notbase64!!` was accepted, and every delivery to the office then failed on signing, seen only in the
+    worker's log; a six-byte key signs nothing worth trusting."""
+    with pytest.raises(CommandError, match=why):
+        call_command("office", "add", "BADSEC", "--name", "ERO bad secret", "--webhook", "https://hooks.example.gov/x",
+                     "--secret", secret, stdout=StringIO())
+    assert not FederalOffice.objects.filter(code="BADSEC").exists()
+    call_command("office", "add", "BADSEC", "--name", "ERO bad secret", "--webhook", "https://hooks.example.gov/x",
+                 "--secret", SECRET, stdout=StringIO())
+    assert FederalOffice.objects.get(code="BADSEC").webhook_secret == SECRET

@@ -13,7 +13,7 @@ from handoff.core import ids, places
 from handoff.core.errors import InvalidInput, NotFound
 from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction, PolicyAssignment
 from handoff.jurisdictions.timezones import STATE_TIMEZONES
-from handoff.jurisdictions.webhooks import webhook_url_problem
+from handoff.jurisdictions.webhooks import webhook_secret_problem, webhook_url_problem
 from handoff.policy.chain import chain_for
 from handoff.policy.registry import registry
 
@@ -157,6 +157,10 @@ def add_office(code: str, name: str, *, webhook_url: str = "", webhook_secret: s
             raise InvalidInput(f"{problem}: {url}", field)
     if webhook_url and not webhook_secret:
         raise InvalidInput("a webhook needs --secret so the office can verify what we send", "secret")
+    for field, secret in (("secret", webhook_secret), ("escalation_secret", escalation_webhook_secret)):
+        problem = webhook_secret_problem(secret)
+        if problem:
+            raise InvalidInput(problem, field)
     if escalation_webhook_url and not (escalation_webhook_secret or webhook_secret):
         raise InvalidInput("an escalation webhook needs --escalation-secret (or the office's --secret)",
                            "escalation_secret")

@@ -16,6 +16,8 @@ or at a county's internal network after it was registered, or answer differently
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import socket
 from typing import Any
@@ -45,6 +47,26 @@ def webhook_url_problem(url: str) -> str:
     problem = address_problem(address)
     if problem:
         return f"a webhook URL may not point at {problem} (set HANDOFF_WEBHOOK_ALLOW_LOCAL=1 to allow it)"
+    return ""
+
+
+#: the shortest key a webhook secret may decode to (Standard Webhooks suggests 24 to 64 bytes)
+MIN_SECRET_BYTES = 16
+
+
+def webhook_secret_problem(secret: str) -> str:
+    """Why `secret` cannot sign notices, or "" (review L7: `notbase64!!` was accepted by `office add`, and
+    every delivery to the office then failed on signing, only in the worker's log)."""
+    if not secret:
+        return ""
+    key = secret.strip()
+    key = key[len("whsec_"):] if key.startswith("whsec_") else key
+    try:
+        raw = base64.b64decode(key, validate=True)
+    except (binascii.Error, ValueError):
+        return "a webhook secret must be whsec_ followed by base64 (Standard Webhooks)"
+    if len(raw) < MIN_SECRET_BYTES:
+        return f"a webhook secret must decode to at least {MIN_SECRET_BYTES} bytes (it signs every notice)"
     return ""
 
 
