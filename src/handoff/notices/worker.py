@@ -44,6 +44,8 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce
 
+from handoff.audit import record as audit_record
+from handoff.audit.services import PlainActor, system_actor
 from handoff.core import clock
 from handoff.custody.models import AttorneyContact, Booking
 from handoff.notices import conf, payloads, services, states, wakeup
@@ -198,6 +200,7 @@ class Worker:
         self.stop = stop or threading.Event()
         self.housekeeping = housekeeping
         self.report = Report()
+        self._auditor: PlainActor | None = None
 
     # --- claim -------------------------------------------------------------------------------------------
 
@@ -337,6 +340,7 @@ class Worker:
                     )
             if ok:
                 self._record_delivered(ok, now)
+                self._audit_delivered(ok)
             for s in bad:
                 self._record_failed(s, now, endpoint_down=s.result.endpoint_down)
             if bad:
@@ -364,6 +368,17 @@ class Worker:
         self.report.delivered += len(ok)
         self.report.failed += len(bad)
         return lost
+
+    def _audit_delivered(self, ok: list[Sent]) -> None:
+        """One audit entry per batch of deliveries, in the batch's transaction (review M4: personal data sent
+        to an office is a disclosure, and the audit log promised every one; the attempt rows alone sit outside
+        the hash chain). Which notices, over which channels, to which offices; never the body."""
+        if self._auditor is None:
+            self._auditor = system_actor(f"worker:{self.owner}"[:60])
+        audit_record(self._auditor, "notice.deliver", object_type="notice",
+                     object_ids=sorted({s.delivery.notice_id for s in ok}),
+                     detail={"deliveries": len(ok), "channels": sorted({s.delivery.channel for s in ok}),
+                             "offices": sorted({s.delivery.notice.office_id for s in ok})})
 
     def _record_delivered(self, ok: list[Sent], now: datetime) -> None:
         """Hot path: one statement per row, sent as a batch (executemany; psycopg pipelines it)."""
