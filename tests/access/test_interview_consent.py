@@ -121,7 +121,7 @@ def test_it_keeps_the_interview_page_from_the_federal_side_and_refuses_on_the_pa
                                 "interview_at": (local - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")})
     assert refused.status_code == 422 and "signed written consent form" in refused.content.decode()
     saved = clerk.post(page, {"requested_at": (local - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
-                              "answer": "consented", "form_language": "ko", "form_signed": "on",
+                              "answer": "consented", "form_language": "ko", "form_signed": "yes",
                               "signed_at": (local - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
                               "attorney": "declined",
                               "interview_at": (local - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")})

@@ -50,8 +50,10 @@ class InterviewForm(Marked):
                                widget=_usa(forms.Select(), "usa-select"))
     form_language = forms.ChoiceField(label="Language of the consent form given", choices=LANGUAGE_CHOICES,
                                       required=False, widget=_usa(forms.Select(), "usa-select"))
-    form_signed = forms.BooleanField(label="The person signed the written consent form", required=False,
-                                     widget=_usa(forms.CheckboxInput(), "usa-checkbox__input"))
+    form_signed = forms.TypedChoiceField(label="Did the person sign the written consent form?",
+                                         choices=[("no", "No"), ("yes", "Yes, signed")],
+                                         coerce=lambda v: v == "yes", required=False,
+                                         widget=_usa(forms.Select(), "usa-select"))
     signed_at = _local_dt("When the form was signed", required=False)
     attorney = forms.ChoiceField(label="Attorney", required=False,
                                  choices=[("", "Not recorded"), ("present", "Interviewed only with the attorney present"),

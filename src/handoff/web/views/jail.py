@@ -16,8 +16,8 @@ from handoff.access import scoping
 from handoff.core import clock
 from handoff.notices.models import (
     AT_RISK_HOURS,
-    LETTER_KINDS,
     OPEN_STATUSES,
+    PERSON_KINDS,
     Notice,
     NoticeQuerySet,
     NoticeStatus,
@@ -140,14 +140,14 @@ def dashboard_context(request: HttpRequest, now: datetime | None = None) -> dict
     by_request: dict[int, list[Any]] = {}
     for n in (
         notices.filter(request__in=[r.pk for r in release_reqs])
-        .exclude(kind__in=LETTER_KINDS)
+        .exclude(kind__in=PERSON_KINDS)
         .exclude(status=NoticeStatus.CANCELLED)
         .order_by("due_at", "pk")
     ):
         by_request.setdefault(n.request_id, []).append(n)
     releases = [ReleaseRow(r, r.booking, subject_name(r), by_request.get(r.pk, [])) for r in release_reqs]
 
-    office_notices = notices.exclude(kind__in=LETTER_KINDS).select_related(
+    office_notices = notices.exclude(kind__in=PERSON_KINDS).select_related(
         "request", "request__facility", "booking", "booking__person"
     ).defer(*(f"request__{f}" for f in REQUEST_UNUSED))
     overdue = list(
