@@ -293,6 +293,11 @@ def test_it_lists_sources_not_checked_within_the_days_given(tmp_path: Path) -> N
     assert stopped.value.returncode == 1
     data = json.loads(_policy_capture("stale", "--library", str(lib), "--days", "180", "--json"))
     assert [(s["policy"], s["source"], s["checked_on"]) for s in data["stale"]] == [("x-old", "t-act", "2020-01-01")]
+    # where to re-check it: the file and the line of the source, which names the same source id
+    [found] = data["stale"]
+    assert found["file"].endswith("x-old.yaml")
+    assert "id: t-act" in Path(found["file"]).read_text().splitlines()[found["line"] - 1]
+    assert f"x-old.yaml:{found['line']}" in _policy_capture("stale", "--library", str(lib), "--days", "180")
 
 
 def _policy_capture(*args: str) -> str:

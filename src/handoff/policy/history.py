@@ -61,11 +61,14 @@ class StaleSource:
     url: str | None
     checked_on: date
     days_since: int
+    file: str = ""  # where to re-check it: the policy file and the source's line
+    line: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "policy": self.policy, "source": self.source_id, "kind": self.kind, "cite": self.cite,
             "url": self.url, "checked_on": self.checked_on.isoformat(), "days_since": self.days_since,
+            "file": self.file, "line": self.line,
         }
 
 
@@ -114,7 +117,8 @@ def changes(docs: Iterable[PolicyDocument], since: date | None = None) -> list[C
 def stale(docs: Iterable[PolicyDocument], today: date, days: int) -> list[StaleSource]:
     """Every source whose `checked_on` is more than `days` days before `today`, oldest check first."""
     out = [
-        StaleSource(doc.id, s.id, s.kind, s.cite, s.url, s.checked_on, (today - s.checked_on).days)
+        StaleSource(doc.id, s.id, s.kind, s.cite, s.url, s.checked_on, (today - s.checked_on).days,
+                    str(doc.path), s.line)
         for doc in docs
         for s in doc.sources
         if (today - s.checked_on).days > days

@@ -252,12 +252,21 @@ class Command(BaseCommand):
         registry = self._registry(options)
         today = clock.now().date()
         found = history.stale(registry.policies.values(), today, days)
-        lines = [f"{s.checked_on.isoformat()}  {s.days_since:>5} days  {s.policy:<18} {s.source_id}: {s.cite}" for s in found]
+        lines = [f"{s.checked_on.isoformat()}  {s.days_since:>5} days  {s.policy:<18} {s.source_id}: {s.cite}\n"
+                 f"{'':>12}re-check at {_relative(s.file)}:{s.line}" for s in found]
         lines.append(f"{len(found)} source(s) not checked within {days} days of {today.isoformat()}")
         self._emit(options, {"today": today.isoformat(), "days": days, "stale": [s.to_dict() for s in found]},
                    "\n".join(lines))
         if found:
             raise CommandError(f"{len(found)} source(s) not checked within {days} days", returncode=1)
+
+
+def _relative(path: str) -> str:
+    """A policy file's path as a reviewer types it: relative to the working directory when under it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return path
 
 
 def _date_option(value: str | None, name: str) -> date | None:
