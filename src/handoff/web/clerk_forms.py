@@ -123,6 +123,11 @@ class RequestEntryForm(Marked):
                                 error_messages={"invalid": "An A-number is A followed by 8 or 9 digits."})
     fbi_number = forms.CharField(label="FBI number", max_length=20, required=False,
                                  widget=_usa(forms.TextInput(), "usa-input"))
+    sex = forms.ChoiceField(label="Subject's sex (as the form gives it)", required=False,
+                            choices=[("", "Not given"), ("M", "Male"), ("F", "Female"), ("X", "X"), ("U", "Unknown")],
+                            widget=_usa(forms.Select(), "usa-select"))
+    citizenship = forms.CharField(label="Subject's country of citizenship (as written)", max_length=60,
+                                  required=False, widget=_usa(forms.TextInput(), "usa-input"))
     warrant_type = forms.ChoiceField(choices=WARRANT_CHOICES, label="Warrant", initial="none",
                                      widget=_usa(forms.Select(), "usa-select"))
     warrant_form = forms.CharField(label="Warrant form (e.g. I-200)", max_length=20, required=False,
@@ -131,6 +136,18 @@ class RequestEntryForm(Marked):
         label="Probable cause the form states (tick each box ticked on the form)", required=False,
         choices=[(b, BASIS_LABELS.get(b, b)) for b in vocab.BASIS_VALUES],
         widget=forms.CheckboxSelectMultiple(attrs={"class": "usa-checkbox__input"}))
+    judicial_probable_cause = forms.BooleanField(
+        label="A judge has determined probable cause (a judicial determination comes with the form)",
+        required=False, widget=forms.CheckboxInput(attrs={"class": "usa-checkbox__input"}))
+    federal_aggravated_felony_conviction = forms.BooleanField(
+        label="The office states a conviction of an aggravated felony (8 U.S.C. 1101(a)(43))", required=False,
+        widget=forms.CheckboxInput(attrs={"class": "usa-checkbox__input"}))
+    federal_outstanding_felony_warrant = forms.BooleanField(
+        label="The office states an outstanding federal felony warrant", required=False,
+        widget=forms.CheckboxInput(attrs={"class": "usa-checkbox__input"}))
+    federal_terrorist_screening_match = forms.BooleanField(
+        label="The office states a match in the terrorist screening database", required=False,
+        widget=forms.CheckboxInput(attrs={"class": "usa-checkbox__input"}))
     lead_time_hours = forms.IntegerField(label="Notice asked for, in hours before release", min_value=1,
                                          max_value=24 * 30, initial=48, widget=_usa(forms.NumberInput(), "usa-input"))
     scan = forms.FileField(label="The scanned form (PDF, PNG or JPEG, at most 10 MB)",

@@ -42,7 +42,8 @@ ENTRY_FIELDS = {"request_id": "request_id", "kind": "form", "form": "form", "off
                 "facility": "facility", "issued_at": "issued_at", "booking_number": "booking_number",
                 "subject.last_name": "last_name", "subject.first_name": "first_name",
                 "subject.date_of_birth": "date_of_birth", "subject.a_number": "a_number",
-                "subject.fbi_number": "fbi_number", "subject": "booking_number", "warrant.type": "warrant_type",
+                "subject.fbi_number": "fbi_number", "subject.sex": "sex", "subject.citizenship": "citizenship",
+                "subject": "booking_number", "warrant.type": "warrant_type",
                 "warrant.form": "warrant_form", "basis": "basis", "lead_time_hours": "lead_time_hours"}
 
 
@@ -85,9 +86,13 @@ def request_new(request: HttpRequest) -> HttpResponse:
                 booking_number=d["booking_number"].strip(),
                 subject=SubjectInput(last_name=d["last_name"].strip(), first_name=d["first_name"].strip(),
                                      date_of_birth=d["date_of_birth"], a_number=d["a_number"],
-                                     fbi_number=d["fbi_number"].strip().upper()),
+                                     fbi_number=d["fbi_number"].strip().upper(), sex=d["sex"],
+                                     citizenship=d["citizenship"].strip()),
                 basis=tuple(d["basis"]), warrant_type=d["warrant_type"], warrant_form=d["warrant_form"].strip(),
-                lead_time_hours=d["lead_time_hours"],
+                judicial_probable_cause=d["judicial_probable_cause"], lead_time_hours=d["lead_time_hours"],
+                federal_aggravated_felony_conviction=d["federal_aggravated_felony_conviction"],
+                federal_outstanding_felony_warrant=d["federal_outstanding_felony_warrant"],
+                federal_terrorist_screening_match=d["federal_terrorist_screening_match"],
             )
             scan = form.scan_file
             assert scan is not None
