@@ -21,6 +21,7 @@ from handoff.access import services
 from handoff.access.actor import actor_for_request
 from handoff.access.models import Account, ApiToken, Membership
 from handoff.audit import record
+from handoff.core import clock
 
 #: selected ids kept per bulk-action entry (the count is always kept)
 MAX_IDS = 200
@@ -73,14 +74,26 @@ class MembershipInline(admin.TabularInline):
     raw_id_fields = ("jurisdiction", "facility", "office")
 
 
+def _utc(field: str, label: str) -> Any:
+    """An account's times belong to no one facility: shown in UTC, and saying so (never a bare time)."""
+    def show(self: Any, obj: Any) -> str:
+        return clock.local_text(getattr(obj, field), "UTC", missing="-")
+
+    show.short_description = f"{label} (UTC)"  # type: ignore[attr-defined]
+    show.admin_order_field = field  # type: ignore[attr-defined]
+    return show
+
+
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ("user", "role", "created_at", "disabled_at")
+    list_display = ("user", "role", "created", "disabled")
     list_filter = ("role",)
     search_fields = ("user__username",)
     raw_id_fields = ("user",)
     inlines = [MembershipInline]
     actions = ["unlock_logon"]
+    created = _utc("created_at", "created")
+    disabled = _utc("disabled_at", "disabled")
 
     @admin.action(description="Unlock log-on (clear failed attempts from every address)")
     def unlock_logon(self, request: HttpRequest, queryset: QuerySet[Account]) -> None:
@@ -96,10 +109,13 @@ class AccountAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("prefix", "user", "role", "created_at", "expires_at", "revoked_at")
+    list_display = ("prefix", "user", "role", "created", "expires", "revoked")
     list_filter = ("role",)
     search_fields = ("prefix", "user__username")
     exclude = ("digest",)
+    created = _utc("created_at", "created")
+    expires = _utc("expires_at", "expires")
+    revoked = _utc("revoked_at", "revoked")
     readonly_fields = ("user", "name", "prefix", "role", "facility_ids", "jurisdiction_ids", "office_ids",
                        "created_at", "expires_at")
 

@@ -72,5 +72,42 @@ class PersonAdmin(admin.ModelAdmin):
 
 
 admin.site.register(Conviction)
-admin.site.register(RecordChange)
-admin.site.register(ReleaseScheduleChange)
+
+
+@admin.register(ReleaseScheduleChange)
+class ReleaseScheduleChangeAdmin(admin.ModelAdmin):
+    """Every release time a booking has had, each in the booking's facility time with its zone."""
+
+    list_display = ("booking", "changed", "was", "now", "source")
+    list_select_related = ("booking__facility",)
+    raw_id_fields = ("booking",)
+
+    def _tz(self, obj: ReleaseScheduleChange) -> str:
+        return obj.booking.facility.timezone
+
+    @admin.display(description="changed at (facility time)", ordering="changed_at")
+    def changed(self, obj: ReleaseScheduleChange) -> str:
+        return clock.local_text(obj.changed_at, self._tz(obj), missing="-", seconds=True)
+
+    @admin.display(description="release before (facility time)")
+    def was(self, obj: ReleaseScheduleChange) -> str:
+        return clock.local_text(obj.previous, self._tz(obj), missing="-")
+
+    @admin.display(description="release after (facility time)", ordering="scheduled_release_at")
+    def now(self, obj: ReleaseScheduleChange) -> str:
+        return clock.local_text(obj.scheduled_release_at, self._tz(obj), missing="-")
+
+
+@admin.register(RecordChange)
+class RecordChangeAdmin(admin.ModelAdmin):
+    """The record history. A booking's change is shown in its facility's time; any other in UTC, named."""
+
+    list_display = ("model", "object_id", "changed", "source")
+    list_filter = ("model",)
+
+    @admin.display(description="changed at", ordering="changed_at")
+    def changed(self, obj: RecordChange) -> str:
+        tz = None
+        if obj.model == "Booking":
+            tz = Facility.objects.filter(bookings__pk=obj.object_id).values_list("timezone", flat=True).first()
+        return clock.local_text(obj.changed_at, tz, missing="-", seconds=True)

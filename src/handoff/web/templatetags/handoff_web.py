@@ -115,6 +115,13 @@ def get_item(mapping: Any, key: Any) -> Any:
 
 
 @register.filter
+def labelled(values: Any, labels: Any) -> list[tuple[Any, Any]]:
+    """(label, value) pairs: a stacked table's body cells take their data-label from the header loop's
+    labels (`{% for y, v in values|labelled:years %}`), which a nested loop cannot see otherwise."""
+    return list(zip(list(labels or []), list(values or []), strict=False))
+
+
+@register.filter
 def count(value: int | None) -> str:
     """A published count: hidden counts read as a marker explained in the page's notes."""
     return "hidden" if value is None else f"{value:,}"

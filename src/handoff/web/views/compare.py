@@ -19,6 +19,8 @@ from handoff.web import timefmt
 class Cell:
     text: str
     differs: bool = False
+    #: the candidate's label: a stacked table's data-label on a phone
+    label: str = ""
 
 
 @dataclass
@@ -53,8 +55,11 @@ def build(req: Any, who: Any) -> Comparison:
         out.candidates.append(Candidate(c.booking, c.score, c.differences, label))
     for i, f in enumerate(found[0].fields):
         out.rows.append((f.label, _text(f.request),
-                         [Cell(_text(c.fields[i].booking), c.fields[i].differs) for c in found]))
+                         [Cell(_text(c.fields[i].booking), c.fields[i].differs, shown.label)
+                          for c, shown in zip(found, out.candidates, strict=True)]))
     tz = req.facility.timezone
-    out.rows.append(("Booked", "—", [Cell(timefmt.local(c.booking.booked_at, tz)) for c in found]))
-    out.rows.append(("Charges", "—", [Cell("; ".join(c.charges) or "none recorded") for c in found]))
+    out.rows.append(("Booked", "—", [Cell(timefmt.local(c.booking.booked_at, tz), label=shown.label)
+                                     for c, shown in zip(found, out.candidates, strict=True)]))
+    out.rows.append(("Charges", "—", [Cell("; ".join(c.charges) or "none recorded", label=shown.label)
+                                      for c, shown in zip(found, out.candidates, strict=True)]))
     return out

@@ -191,6 +191,9 @@ def dashboard_context(request: HttpRequest, now: datetime | None = None) -> dict
         "Notice": Notice,
         "who": who,
         "can_override": who.has_role("jail_supervisor", "admin"),
+        # each release row links to its booking (its record, history, and where a release or correction is
+        # recorded) for the roles that may open it (access.permissions "web:booking_correct")
+        "can_open_booking": who.has_role("jail_clerk", "jail_supervisor", "admin"),
     }
 
 
