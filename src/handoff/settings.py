@@ -170,6 +170,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "handoff.access.middleware.SessionTimeoutMiddleware",
     "handoff.access.middleware.PermissionMiddleware",
+    "handoff.web.ambiguous.AmbiguousRequestMiddleware",  # one id seen on two requests: choose (review M8)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

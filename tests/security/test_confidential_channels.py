@@ -111,16 +111,22 @@ def test_m1_policies_never_map_a_label_to_a_place(world: W.World) -> None:
 
 
 def test_m9_a_jail_clerk_cannot_move_a_request_to_another_office(world: W.World) -> None:
-    world.offices[W.OTHER_OFFICE].covers.add(world.jurisdictions[W.OWN_FIPS])  # even one that covers the place
+    """Filing the id again naming another office (even one that covers the place) files that office's own
+    request (ids are unique per office and facility since M8); the first request keeps its office, and the
+    other office gains nothing of it."""
+    world.offices[W.OTHER_OFFICE].covers.add(world.jurisdictions[W.OWN_FIPS])
     req = world.requests["own"]
     body = {"request_id": req.request_id, "kind": req.kind, "issued_at": req.issued_at.isoformat(),
             "office": W.OTHER_OFFICE, "facility": W.OWN_FACILITY, "booking_number": req.booking_number,
             "subject": {"last_name": req.subject_last_name, "first_name": req.subject_first_name,
                         "date_of_birth": req.subject_date_of_birth.isoformat()}}
     answer = api(Client(), "post", "/requests", world.tokens["jail_clerk"], body)
-    assert answer.status_code == 409
+    assert answer.status_code == 201 and answer.json()["request"]["office"]["code"] == W.OTHER_OFFICE
     req.refresh_from_db()
     assert req.office.code == W.OWN_OFFICE
+    assert ImmigrationRequest.objects.filter(request_id=req.request_id).count() == 2
+    own = api(Client(), "get", f"/requests/{req.request_id}?office={W.OWN_OFFICE}", world.tokens["federal_officer"])
+    assert own.status_code == 200 and own.json()["office"]["code"] == W.OWN_OFFICE
 
 
 def _same_answer(a: Any, b: Any) -> None:
@@ -140,11 +146,14 @@ def test_m8_not_yours_and_does_not_exist_answer_the_same_on_every_api_route(worl
                      api(Client(), method, path.format(nobody), token, body))
     _same_answer(api(Client(), "get", f"/notices/{world.notices['other'].uid}", token),
                  api(Client(), "get", "/notices/00000000-0000-0000-0000-000000000000", token))
-    # filing under another county's request id: the answer GET gives for an id that does not exist
+    # filing under another county's request id answers as filing a free one: ids are unique per office and
+    # facility (tests/security/test_m8_request_ids.py compares the two answers field by field)
     filed = {"request_id": theirs, "kind": "notification", "issued_at": (clock.now() - timedelta(hours=1)).isoformat(),
              "office": W.OWN_OFFICE, "facility": W.OWN_FACILITY, "subject": {"last_name": "A", "a_number": "A012345678"}}
     answer = api(Client(), "post", "/requests", token, filed)
-    assert answer.status_code == 404 and answer.json()["error"] == "not_found"
+    free = api(Client(), "post", "/requests", token, {**filed, "request_id": "NOBODY-0002"})
+    assert answer.status_code == free.status_code == 201
+    assert answer.json()["outcome"] == free.json()["outcome"] == "created"
     # a conviction for another county's person, and for nobody
     other = world.bookings["other"].person
     conviction = {"statute": "CA PC 211", "level": "felony", "convicted_on": "2020-01-01"}

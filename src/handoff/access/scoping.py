@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import re
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -20,7 +21,7 @@ from django.db.models import Q, QuerySet
 from handoff.access.actor import Actor, anonymous
 from handoff.access.errors import Forbidden
 from handoff.access.models import Role
-from handoff.core.errors import InvalidInput, NotFound
+from handoff.core.errors import Conflict, InvalidInput, NotFound
 from handoff.custody.models import Booking, Person
 from handoff.jurisdictions.models import Facility, FederalOffice, Jurisdiction
 from handoff.notices.models import PERSON_KINDS, Notice  # type: ignore[attr-defined]
@@ -131,18 +132,53 @@ def can_read_request(actor: Actor, req: ImmigrationRequest) -> bool:
     return False
 
 
-def get_request(actor: Actor, request_id: str) -> ImmigrationRequest:
-    """One request by its federal id, or NotFound when it does not exist or is outside the scope."""
+def get_request(actor: Actor, request_id: str, *, office: str | None = None,
+                facility: str | None = None) -> ImmigrationRequest:
+    """One request by its federal id among those the actor may read, or NotFound when there is none.
 
-    try:  # get(), not first(): request_id is unique, and first()'s ORDER BY costs more than the query
-        req = ImmigrationRequest.objects.select_related(
-            "facility", "facility__jurisdiction", "facility__city", "office", "booking", "current_decision"
-        ).get(request_id=request_id)
-    except ImmigrationRequest.DoesNotExist:
-        req = None
-    if req is None or not can_read_request(actor, req):
+    An id is unique per office and facility (review M8), so a reader may see it twice (a jail that got the
+    same number from two offices); `office` and `facility` (codes, e.g. from `?office=&facility=`) tell them
+    apart, and without them the answer is AmbiguousRequest (409) listing only what the reader may see.
+    Requests outside the scope are never counted: "not yours" and "does not exist" stay one answer."""
+    qs = ImmigrationRequest.objects.select_related(
+        "facility", "facility__jurisdiction", "facility__city", "office", "booking", "current_decision"
+    ).filter(request_id=request_id)
+    if office:
+        qs = qs.filter(office__code=office)
+    if facility:
+        qs = qs.filter(facility__code=facility)
+    found = [req for req in qs.order_by("pk")[:100] if can_read_request(actor, req)]
+    if not found:
         raise NotFound(f"request {request_id!r} not found")
-    return req
+    if len(found) > 1:
+        raise AmbiguousRequest(request_id, found)
+    return found[0]
+
+
+class AmbiguousRequest(Conflict):
+    """Several requests the reader may see carry one id: they are told apart by office and facility."""
+
+    def __init__(self, request_id: str, found: list[ImmigrationRequest]) -> None:
+        self.found = found  # codes are not in the text: a facility may be one this reader knows by a label
+        super().__init__(f"{len(found)} requests you can see carry the id {request_id!r}; name one with "
+                         "?office=CODE&facility=CODE")
+
+
+def request_query(actor: Actor, req: ImmigrationRequest) -> str:
+    """`?office=..&facility=..` for links to this request when the actor can see another request with its
+    id, else "". Why only then: most ids are unique and their addresses stay as they were; and only the
+    actor's own scope counts, or the address would tell that the id is taken elsewhere (review M8)."""
+    others = ImmigrationRequest.objects.select_related("facility").filter(
+        request_id=req.request_id).exclude(pk=req.pk)
+    if not any(can_read_request(actor, other) for other in others[:100]):
+        return ""
+    return "?" + urlencode({"office": req.office.code, "facility": req.facility.code})
+
+
+def request_qualifiers(params: Any) -> dict[str, str | None]:
+    """`office` and `facility` from a query string (a QueryDict or any mapping), for get_request."""
+    return {"office": (params.get("office") or "").strip() or None,
+            "facility": (params.get("facility") or "").strip() or None}
 
 
 def decisions_for(actor: Actor) -> QuerySet[Decision]:

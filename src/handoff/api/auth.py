@@ -25,6 +25,10 @@ QUERY_PARAMETERS: dict[str, frozenset[str]] = {
     "GET /notices": frozenset({"status", "due_before", "request_id", "limit", "offset"}),
     "GET /people/search": frozenset({"q"}),
     "GET /notices/{notice_id}/letter": frozenset({"lang", "format"}),
+    # a request id is unique per office and facility (review M8): these tell apart two a caller sees
+    **{f"{method} /requests/{{request_id}}{tail}": frozenset({"office", "facility"})
+       for method, tail in [("GET", ""), ("POST", "/withdraw"), ("POST", "/override"), ("POST", "/link"),
+                            ("POST", "/outcome")]},
 }
 
 

@@ -318,10 +318,12 @@ def receive(data: RequestInput, *, source: str, at: datetime | None = None) -> R
     return received
 
 
-def withdraw(request_id: str, withdrawn_at: datetime, *, source: str, at: datetime | None = None) -> Received:
-    """A withdrawal: record it, re-decide (nothing may go out), cancel what was still to go."""
+def withdraw(request: str | ImmigrationRequest, withdrawn_at: datetime, *, source: str, at: datetime | None = None,
+             office: str = "", facility: str = "") -> Received:
+    """A withdrawal: record it, re-decide (nothing may go out), cancel what was still to go. `request` is the
+    request found by a scoped reader, or an id (with office and facility codes when several carry it)."""
     with transaction.atomic():
-        received = requests.withdraw(request_id, withdrawn_at, source=source, at=at)
+        received = requests.withdraw(request, withdrawn_at, source=source, at=at, office=office, facility=facility)
         _reconcile(received.touched)
     return received
 

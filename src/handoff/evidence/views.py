@@ -35,7 +35,7 @@ def record_outcome(request: HttpRequest, request_id: str) -> HttpResponse:
 
     who = actor_for_request(request)
     try:
-        req = scoping.get_request(who, request_id)
+        req = scoping.get_request(who, request_id, **scoping.request_qualifiers(request.GET))
     except NotFound:
         raise Http404("request not found") from None
     try:

@@ -14,12 +14,12 @@ from typing import Any, TypeVar
 from django.db import transaction
 
 from handoff.casework import collection, flow
-from handoff.core.errors import HandoffError, InvalidInput
+from handoff.core.errors import Conflict, HandoffError, InvalidInput, NotFound
 from handoff.ingest.contract import BatchResult, Problem, Row
 from handoff.jurisdictions.models import Facility, FederalOffice
 from handoff.requests import services
 from handoff.requests.inputs import RequestInput, WithdrawalInput, parse_request, parse_withdrawal
-from handoff.requests.models import ImmigrationRequest
+from handoff.requests.services import find
 
 MISSING = "missing required field"
 T = TypeVar("T")
@@ -113,7 +113,7 @@ class RequestHandler:
         return data
 
     def key(self, cleaned: RequestInput) -> Hashable | None:
-        return cleaned.request_id
+        return (cleaned.request_id, cleaned.office.strip(), cleaned.facility.strip())  # unique per both (M8)
 
     def apply_batch(self, items: list[tuple[Row, RequestInput]]) -> BatchResult:
         return _apply(items, lambda data: flow.receive(data, source=self.source))
@@ -121,7 +121,7 @@ class RequestHandler:
 
 class WithdrawalHandler:
     kind = "withdrawals"
-    known_fields = frozenset({"request_id", "withdrawn_at"})
+    known_fields = frozenset({"request_id", "withdrawn_at", "office", "facility"})
     required_fields = ("request_id", "withdrawn_at")
 
     def __init__(self, *, source: str) -> None:
@@ -136,12 +136,15 @@ class WithdrawalHandler:
             data = parse_withdrawal(values)
         except InvalidInput as exc:
             return [_problem(values, exc)]
-        if not ImmigrationRequest.objects.filter(request_id=data.request_id).exists():
-            return [Problem("request_id", data.request_id, f"unknown request {data.request_id!r}")]
+        try:  # ids are unique per office and facility (review M8): the optional columns tell them apart
+            find(data.request_id, office=data.office, facility=data.facility)
+        except (NotFound, Conflict) as exc:
+            return [Problem("request_id", data.request_id, str(exc))]
         return data
 
     def key(self, cleaned: WithdrawalInput) -> Hashable | None:
-        return cleaned.request_id
+        return (cleaned.request_id, cleaned.office, cleaned.facility)
 
     def apply_batch(self, items: list[tuple[Row, WithdrawalInput]]) -> BatchResult:
-        return _apply(items, lambda data: flow.withdraw(data.request_id, data.withdrawn_at, source=self.source))
+        return _apply(items, lambda data: flow.withdraw(data.request_id, data.withdrawn_at, source=self.source,
+                                                        office=data.office, facility=data.facility))

@@ -64,6 +64,9 @@ class RequestInput:
 class WithdrawalInput:
     request_id: str
     withdrawn_at: datetime
+    #: codes that tell apart requests carrying the same id (ids are unique per office and facility, review M8)
+    office: str = ""
+    facility: str = ""
 
 
 def normalize_a_number(value: str) -> str:
@@ -299,8 +302,10 @@ def parse_request(obj: Mapping[str, Any], *, strict: bool = True) -> RequestInpu
 def parse_withdrawal(obj: Mapping[str, Any]) -> WithdrawalInput:
     if not isinstance(obj, Mapping):
         raise InvalidInput("a withdrawal must be a JSON object", None)
-    _reject_unknown(obj, {"request_id", "withdrawn_at"}, "")
+    _reject_unknown(obj, {"request_id", "withdrawn_at", "office", "facility"}, "")
     return WithdrawalInput(
         request_id=_str(obj, "request_id", "request_id", required=True),
         withdrawn_at=parse_datetime(obj.get("withdrawn_at"), "withdrawn_at"),
+        office=_str(obj, "office", "office") if obj.get("office") not in (None, "") else "",
+        facility=_str(obj, "facility", "facility") if obj.get("facility") not in (None, "") else "",
     )

@@ -30,7 +30,17 @@ class RequestStatus(models.TextChoices):
 
 
 class ImmigrationRequest(models.Model):
-    request_id = models.CharField(max_length=80, unique=True)
+    """A request as one federal office sent it to one facility.
+
+    Why its id is unique per (office, facility) and not system-wide (security review M8): with one system-wide
+    namespace, filing an id another county already holds answered differently from filing a free one, so any
+    writer could learn which ids exist elsewhere. Everyone who may file into one (office, facility) namespace
+    (that office's officers, that facility's clerks) sees all of it, so no answer about an id in it tells
+    them anything they cannot read. An I-247A/N is addressed to one law-enforcement agency; the same number
+    sent to another jail is that jail's request. Lookups by id are scoped by the reader
+    (access.scoping.get_request); one a reader sees twice is told apart by office and facility."""
+
+    request_id = models.CharField(max_length=80, db_index=True)
     kind = models.CharField(max_length=12, choices=RequestKind.choices)
     form = models.CharField(max_length=20, blank=True)
     issued_at = models.DateTimeField()
@@ -80,6 +90,9 @@ class ImmigrationRequest(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["office", "facility", "request_id"], name="request_id_per_office_place"),
+        ]
         indexes = [
             models.Index(fields=["facility", "status"], name="request_fac_status"),
             models.Index(fields=["office", "status"], name="request_office_status"),

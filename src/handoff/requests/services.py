@@ -166,8 +166,10 @@ def receive(data: RequestInput, *, source: str, at: datetime | None = None) -> R
     office, facility = _lookup(data)
     values = _values(data, office, facility)
     _check_time("issued_at", values["issued_at"], at)
+    # an id is unique per (office, facility) (review M8): the same id from another office, or for another
+    # facility, is another request
     existing = (ImmigrationRequest.objects.select_related("current_decision", *RELATED).defer(*DEFERRED)
-                .filter(request_id=data.request_id).first())
+                .filter(request_id=data.request_id, office=office, facility=facility).first())
     if existing is None:
         req = ImmigrationRequest.objects.create(
             request_id=data.request_id, received_at=at, status=RequestStatus.WAITING, **values
@@ -177,10 +179,8 @@ def receive(data: RequestInput, *, source: str, at: datetime | None = None) -> R
         if rematch(req, trigger=trigger, at=at):
             return Received(req, CREATED, touched=[(req, trigger)])
         return Received(req, CREATED)
-    if existing.office_id != office.pk:
-        # review M9: re-pointing a request gave another office read access and its notices; the office that
-        # filed a request owns it (it withdraws it, and files again if another office should have it)
-        raise Conflict(f"request {data.request_id} was filed by another office; its office cannot change")
+    # review M9 (re-pointing a request to another office) cannot happen: another office's filing of the same
+    # id is its own request, and this one keeps its office
     changes = {
         name: [_json_safe(getattr(existing, name)), _json_safe(new)]
         for name, new in values.items()
@@ -288,15 +288,37 @@ def reject_candidates(req: ImmigrationRequest, *, by: AbstractBaseUser | None, r
 
 # --- withdrawal ------------------------------------------------------------------------------------------
 
-def withdraw(request_id: str, withdrawn_at: datetime, *, source: str, at: datetime | None = None) -> Received:
+def find(request_id: str, *, office: str = "", facility: str = "") -> ImmigrationRequest:
+    """The one request with this id, for callers that see every request (imports, the system's commands).
+    An id is unique only per office and facility (review M8): when several carry it, `office` and
+    `facility` (codes) tell them apart, and without them the answer is a Conflict naming what is missing."""
+    qs = (ImmigrationRequest.objects.select_related("current_decision", *RELATED).defer(*DEFERRED)
+          .filter(request_id=request_id.strip()))
+    if office.strip():
+        qs = qs.filter(office__code=office.strip())
+    if facility.strip():
+        qs = qs.filter(facility__code=facility.strip())
+    found = list(qs.order_by("pk")[:2])
+    if not found:
+        raise NotFound(f"unknown request {request_id!r}")
+    if len(found) > 1:
+        raise Conflict(f"several requests carry the id {request_id!r} (from different offices or for different "
+                       "facilities): give the office and the facility too")
+    return found[0]
+
+
+def withdraw(request: str | ImmigrationRequest, withdrawn_at: datetime, *, source: str, at: datetime | None = None,
+             office: str = "", facility: str = "") -> Received:
     """Outcome `created` when the withdrawal is new; withdrawing the same request at the same instant again
     is `unchanged`; a request is withdrawn once, so a different withdrawal time later only corrects the
-    recorded time (`updated`)."""
+    recorded time (`updated`). `request` is the request itself (found by a scoped reader) or its id (see
+    find(), with `office` and `facility`)."""
     at = at or clock.now()
-    req = (ImmigrationRequest.objects.select_related("current_decision", *RELATED).defer(*DEFERRED)
-           .filter(request_id=request_id.strip()).first())
-    if req is None:
-        raise NotFound(f"unknown request {request_id!r}")
+    if isinstance(request, ImmigrationRequest):
+        req = (ImmigrationRequest.objects.select_related("current_decision", *RELATED).defer(*DEFERRED)
+               .get(pk=request.pk))
+    else:
+        req = find(request, office=office, facility=facility)
     withdrawn_at = localize(withdrawn_at, req.facility.timezone)
     _check_time("withdrawn_at", withdrawn_at, at)
     if withdrawn_at < req.issued_at:  # review L5: a withdrawal in 1990 of a request issued in 2026

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from handoff.access import scoping
@@ -77,8 +78,12 @@ def request_new(request: HttpRequest) -> HttpResponse:
                             facilities=facilities, offices=offices)
     if post and form.is_valid():
         d = form.cleaned_data
-        if ImmigrationRequest.objects.filter(request_id=d["request_id"].strip()).exists():
-            form.add_error("request_id", "A request with this number is already recorded; open it instead.")
+        # ids are unique per office and facility (review M8): only that namespace, which this clerk sees
+        # whole, decides "already recorded"; the same number elsewhere is another request and tells nothing
+        if ImmigrationRequest.objects.filter(request_id=d["request_id"].strip(), office__code=d["office"],
+                                             facility__code=d["facility"]).exists():
+            form.add_error("request_id", "A request with this number from this office for this facility is "
+                                         "already recorded; open it instead.")
         else:
             data = RequestInput(
                 request_id=d["request_id"].strip(), kind=KIND_FOR_FORM[d["form"]], form=d["form"],
@@ -117,7 +122,8 @@ def request_new(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"Request {req.request_id} recorded with its scanned form; status: "
                                           f"{req.get_status_display().lower()}.")
-                return redirect("web:request_detail", request_id=req.request_id)
+                return HttpResponseRedirect(
+                    reverse("web:request_detail", args=[req.request_id]) + scoping.request_query(who, req))
     return render(request, "web/request_new.html", {"form": form, "facilities": facilities},
                   status=400 if post else 200)
 
@@ -127,7 +133,7 @@ def request_scan(request: HttpRequest, request_id: str, scan_id: int) -> HttpRes
     """The scanned form, shown in the browser (served with its checked type, never sniffed)."""
     who = actor(request)
     try:
-        req = scoping.get_request(who, request_id)
+        req = scoping.get_request(who, request_id, **scoping.request_qualifiers(request.GET))
     except NotFound:
         raise Http404("request not found") from None
     if not who.has_role("jail_clerk", "jail_supervisor", "county_counsel", "auditor", "admin"):

@@ -198,7 +198,7 @@ def request_outcome(request: HttpRequest, request_id: str) -> HttpResponse:
 
     who = actor(request)
     try:
-        req = scoping.get_request(who, request_id)
+        req = scoping.get_request(who, request_id, **scoping.request_qualifiers(request.GET))
     except NotFound:
         raise Http404("request not found") from None
     form = OutcomeForm(request.POST)

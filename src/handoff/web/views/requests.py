@@ -8,8 +8,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from handoff.access import disclosure, scoping
@@ -28,9 +29,15 @@ from handoff.web.views.common import actor, audit_read, person_name, staff_user,
 
 def _get(request: HttpRequest, request_id: str) -> Any:
     try:
-        return scoping.get_request(actor(request), request_id)
+        return scoping.get_request(actor(request), request_id, **scoping.request_qualifiers(request.GET))
     except NotFound:
         raise Http404("request not found") from None
+
+
+def _to_detail(request: HttpRequest, req: Any) -> HttpResponse:
+    """Back to the request's page; told apart by office and facility when its id is not unique (M8)."""
+    url = reverse("web:request_detail", args=[req.request_id])
+    return HttpResponseRedirect(url + scoping.request_query(actor(request), req))
 
 
 def _candidates(req: Any, who: Any) -> list[tuple[int, str]]:
@@ -96,6 +103,7 @@ def detail_context(request: HttpRequest, req: Any) -> dict[str, Any]:
         "scans": scans,
         "can_record": bool(who.has_role("jail_clerk", "jail_supervisor", "admin") and who.can_write),
         "req": req,
+        "qualify": scoping.request_query(actor(request), req),  # forms post back to this one request (review M8)
         "who": who,
         "booking": booking,
         "person": person,
@@ -166,10 +174,10 @@ def request_review(request: HttpRequest, request_id: str) -> HttpResponse:
                        request=request)
         except (InvalidInput, Conflict) as exc:
             messages.error(request, str(exc))
-            return redirect("web:request_detail", request_id=req.request_id)
+            return _to_detail(request, req)
         messages.success(request, "None of these: the candidates are ruled out; the request "
                                   + ("waits for its booking." if req.status == "waiting" else "has other candidates."))
-        return redirect("web:request_detail", request_id=req.request_id)
+        return _to_detail(request, req)
     booking = scoping.bookings_for(who).get(pk=form.cleaned_data["booking"])
     try:
         with transaction.atomic():
@@ -178,9 +186,9 @@ def request_review(request: HttpRequest, request_id: str) -> HttpResponse:
                    detail={"note_chars": len(form.cleaned_data["note"])}, request=request)
     except (InvalidInput, Conflict) as exc:
         messages.error(request, str(exc))
-        return redirect("web:request_detail", request_id=req.request_id)
+        return _to_detail(request, req)
     messages.success(request, f"Booking {booking.booking_number} confirmed; the law has been applied.")
-    return redirect("web:request_detail", request_id=req.request_id)
+    return _to_detail(request, req)
 
 
 @require_POST
@@ -203,9 +211,9 @@ def request_override(request: HttpRequest, request_id: str) -> HttpResponse:
                    request=request)
     except (InvalidInput, Conflict) as exc:
         messages.error(request, str(exc))
-        return redirect("web:request_detail", request_id=req.request_id)
+        return _to_detail(request, req)
     messages.success(request, "Override recorded. The notices follow the new decision.")
-    return redirect("web:request_detail", request_id=req.request_id)
+    return _to_detail(request, req)
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from handoff.access import scoping
@@ -50,7 +51,7 @@ def request_link(request: HttpRequest, request_id: str) -> HttpResponse:
     is answered 404, as if it did not exist."""
     who = actor(request)
     try:
-        req = scoping.get_request(who, request_id)
+        req = scoping.get_request(who, request_id, **scoping.request_qualifiers(request.GET))
     except NotFound:
         raise Http404("request not found") from None
     form = LinkForm(request.POST)
@@ -72,6 +73,8 @@ def request_link(request: HttpRequest, request_id: str) -> HttpResponse:
                    detail={"booking": booking.pk, "reason": form.cleaned_data["reason"]}, request=request)
     except (InvalidInput, Conflict) as exc:
         messages.error(request, str(exc))
-        return redirect("web:request_detail", request_id=req.request_id)
+        return HttpResponseRedirect(
+                    reverse("web:request_detail", args=[req.request_id]) + scoping.request_query(who, req))
     messages.success(request, f"Linked to booking {booking.booking_number}; the law has been applied.")
-    return redirect("web:request_detail", request_id=req.request_id)
+    return HttpResponseRedirect(
+                    reverse("web:request_detail", args=[req.request_id]) + scoping.request_query(who, req))

@@ -28,17 +28,28 @@ class Command(BaseCommand):
         show = sub.add_parser("show", help="print the current decision for a request")
         show.add_argument("request_id")
         show.add_argument("--json", action="store_true", help="print the decision as JSON (the API's decision object)")
+        show.add_argument("--office", default="", help="the office's code, when several requests carry the id")
+        show.add_argument("--facility", default="", help="the facility's code, when several requests carry the id")
 
     def handle(self, *args: Any, **options: Any) -> None:
         request_id = options["request_id"]
-        req = (
+        qs = (
             ImmigrationRequest.objects.select_related(
                 "facility__jurisdiction", "office", "booking", "current_decision__override_by",
                 "current_decision__overrides",
             )
             .filter(request_id=request_id)
-            .first()
         )
+        # ids are unique per office and facility (review M8): --office and --facility tell them apart
+        if options.get("office"):
+            qs = qs.filter(office__code=options["office"])
+        if options.get("facility"):
+            qs = qs.filter(facility__code=options["facility"])
+        found = list(qs.order_by("pk")[:2])
+        if len(found) > 1:
+            raise CommandError(f"several requests carry the id {request_id!r}: give --office and --facility",
+                               returncode=2)
+        req = found[0] if found else None
         # a read of a decision (and the person's facts in it) from the command line is audited like one
         # through the API or a page (security review M4)
         with transaction.atomic():
