@@ -4,7 +4,7 @@ export HANDOFF_DEBUG ?= 1
 UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 PYTEST_ARGS ?=
 
-.PHONY: run test check bench install install-browser fmt clean
+.PHONY: run test check bench install install-browser fmt clean screenshots
 
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -21,6 +21,11 @@ run: install
 test: install install-browser
 	mkdir -p var
 	HANDOFF_TESTING=1 $(UV) run pytest $(PYTEST_ARGS)
+
+# the README's pictures (docs/screenshots/): the browser tests, each page photographed as it is tested
+screenshots: install install-browser
+	mkdir -p var
+	HANDOFF_TESTING=1 HANDOFF_DOC_SCREENSHOTS=1 $(UV) run pytest -q -p no:randomly -m browser tests/web
 
 check: install
 	$(UV) run ruff check src tests bench

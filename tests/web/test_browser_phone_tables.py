@@ -78,9 +78,23 @@ def test_it_reflows_every_table_on_a_phone_with_each_cells_label(live_server: An
         if path.startswith("/requests/"):
             compare = page.locator('[data-testid="match-compare"] tbody td[data-label^="Booking "]')
             assert compare.count() >= 2  # each candidate's cells say which booking they are
+            page.locator('[data-testid="match-compare"]').scroll_into_view_if_needed()
             screenshot(page, "request-review-near-miss-phone")
         violations = axe_scan(page)
         if violations:
             problems[path] = violations
         page.context.close()
+    # the paper form's statements (issue 12 item 2), on a phone: every box reachable, labelled, nothing sideways
+    page = _phone(chromium, base, world.users["clerk_la"])
+    page.goto(base + "/requests/new")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.check("label[for=id_federal_terrorist_screening_match]")
+    assert page.is_checked("#id_federal_terrorist_screening_match")
+    page.locator("#id_judicial_probable_cause").scroll_into_view_if_needed()
+    screenshot(page, "clerk-request-new-statements-phone")
+    violations = axe_scan(page)
+    if violations:
+        problems["/requests/new"] = violations
+    page.context.close()
     assert not problems, f"axe-core serious/critical violations: {problems}"
