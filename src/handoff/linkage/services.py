@@ -207,39 +207,47 @@ def _without_conflicts(pairs: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _store_identities(clusters: engine.Clusters, run: LinkRun) -> None:
+    """Write the identities: a group that already had one keeps its oldest key; new groups get new ones.
+
+    Why plain INSERTs for the new rows (custody's `_insert`, as ingest writes bookings): a first run over a
+    state writes hundreds of thousands of rows, and model instances plus `bulk_create` cost more than the
+    statements; the rows are read back as tuples for the same reason."""
+    from handoff.custody.services import _db_formats, _insert
+
     now = clock.now()
-    current: dict[int, PersonIdentity] = {pi.person_id: pi for pi in PersonIdentity.objects.all()}
+    dt, _ = _db_formats()
+    current: dict[int, tuple[int, int, str, float | None]] = {
+        person_id: (pk, identity_id, method, weight) for pk, person_id, identity_id, method, weight in
+        PersonIdentity.objects.values_list("pk", "person_id", "identity_id", "method", "match_weight")}
     wanted: dict[int, tuple[int, engine.Edge]] = {}
-    fresh: list[tuple[list[int], Identity]] = []
+    fresh: list[list[int]] = []
     for group in clusters.groups:
-        had = sorted({current[p].identity_id for p in group if p in current})
+        had = sorted({current[p][1] for p in group if p in current})
         if had:
             for p in group:
                 wanted[p] = (had[0], clusters.best[p])
         else:
-            identity = Identity(created_at=now)
-            fresh.append((group, identity))
+            fresh.append(group)
     if fresh:
-        Identity.objects.bulk_create([i for _, i in fresh], batch_size=500)
-        for group, identity in fresh:
-            assert identity.pk is not None
+        ids = _insert(Identity._meta.db_table, ("created_at",), [(dt(now),)] * len(fresh), returning=True)
+        for group, identity_id in zip(fresh, ids, strict=True):
             for p in group:
-                wanted[p] = (identity.pk, clusters.best[p])
+                wanted[p] = (identity_id, clusters.best[p])
     gone = [p for p in current if p not in wanted]
     for i in range(0, len(gone), _CHUNK):
         PersonIdentity.objects.filter(person_id__in=gone[i:i + _CHUNK]).delete()
-    new: list[PersonIdentity] = []
+    new: list[tuple[Any, ...]] = []
     changed: list[PersonIdentity] = []
     for p, (identity_id, edge) in wanted.items():
         weight = edge.weight if edge.method == Method.PROBABILISTIC.value else None
-        pi = current.get(p)
-        if pi is None:
-            new.append(PersonIdentity(person_id=p, identity_id=identity_id, method=edge.method, match_weight=weight,
-                                      run=run, linked_at=now))
-        elif (pi.identity_id, pi.method, pi.match_weight) != (identity_id, edge.method, weight):
-            pi.identity_id, pi.method, pi.match_weight, pi.run, pi.linked_at = identity_id, edge.method, weight, run, now
-            changed.append(pi)
-    PersonIdentity.objects.bulk_create(new, batch_size=1000)
+        had_row = current.get(p)
+        if had_row is None:
+            new.append((p, identity_id, edge.method, weight, run.pk, dt(now)))
+        elif had_row[1:] != (identity_id, edge.method, weight):
+            changed.append(PersonIdentity(pk=had_row[0], person_id=p, identity_id=identity_id, method=edge.method,
+                                          match_weight=weight, run=run, linked_at=now))
+    _insert(PersonIdentity._meta.db_table,
+            ("person_id", "identity_id", "method", "match_weight", "run_id", "linked_at"), new, returning=False)
     PersonIdentity.objects.bulk_update(changed, ["identity", "method", "match_weight", "run", "linked_at"],
                                        batch_size=1000)
     Identity.objects.filter(members__isnull=True).delete()
