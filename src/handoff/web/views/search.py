@@ -32,9 +32,11 @@ def people_search(request: HttpRequest) -> HttpResponse:
     for_request = (request.GET.get("request") or "").strip()[:80]
     if for_request:
         try:
-            scoping.get_request(who, for_request)
+            scoping.get_request(who, for_request, **scoping.request_qualifiers(request.GET))
         except NotFound:
             for_request = ""
+        except Conflict:  # the same id on two requests this reader sees (review M8): the search still works
+            pass
     if form.is_bound and form.is_valid() and form.cleaned_data["q"]:
         found = custody_search.search(scoping.bookings_for(who), form.cleaned_data["q"])
         with transaction.atomic():
