@@ -58,7 +58,9 @@ def facts_data(draw: st.DrawFn) -> dict[str, Any]:
             "judicial_probable_cause": draw(st.booleans()),
             "lead_time_hours": draw(st.sampled_from([24, 48])),
         },
-        "booking": {"release_type": draw(st.sampled_from(["scheduled", "courtroom", "bail", "other", ""]))},
+        "booking": {"release_type": draw(st.sampled_from(["scheduled", "courtroom", "bail", "other", ""])),
+                    "arrested_on": draw(st.one_of(st.none(), st.builds(
+                        lambda d: AS_OF - timedelta(days=d), st.integers(0, 800))))},
         "charges": draw(st.lists(st.fixed_dictionaries({
             "statute": st.sampled_from([s for s, _ in STATUTES]),
             "level": st.sampled_from(["felony", "misdemeanor"]),

@@ -10,6 +10,7 @@ from typing import Any
 
 from handoff.access import disclosure, scoping
 from handoff.access.actor import Actor
+from handoff.access.models import Role
 from handoff.custody.models import Booking
 from handoff.jurisdictions.models import Facility
 from handoff.requests import comparison
@@ -61,6 +62,11 @@ def facility(actor: Actor, f: Facility) -> dict[str, Any]:
     }
 
 
+def _jail_side(actor: Actor) -> bool:
+    """Jail staff (and admins, the system) see the arrest time: it is the jail's record, not the office's."""
+    return actor.kind == "system" or actor.has_role(Role.JAIL_CLERK, Role.JAIL_SUPERVISOR, Role.ADMIN)
+
+
 def booking(actor: Actor, b: Booking, f: Facility | None = None,
             seen: disclosure.Disclosure = disclosure.ALLOWED) -> dict[str, Any]:
     """A booking; its custody facts only where `seen` (the decision, for a federal reader) allows them."""
@@ -77,6 +83,7 @@ def booking(actor: Actor, b: Booking, f: Facility | None = None,
         "facility": scoping.facility_code(actor, f),
         "booking_number": b.booking_number,
         "booked_at": b.booked_at,
+        "arrested_at": b.arrested_at if _jail_side(actor) else None,
         "scheduled_release_at": b.scheduled_release_at,
         "released_at": b.released_at,
         "release_type": b.release_type,

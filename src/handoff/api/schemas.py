@@ -112,6 +112,7 @@ if TYPE_CHECKING:
     Transfer: TypeAlias = str
     NoticeStatus: TypeAlias = str
     RecordableOutcome: TypeAlias = str
+    Adjudication: TypeAlias = str
 else:
     Sex = Literal[*vocab.SEXES]
     ReleaseType = Literal[*vocab.RELEASE_TYPE_VALUES]
@@ -126,6 +127,7 @@ else:
     Transfer = Literal[*vocab.TRANSFER_VALUES]
     NoticeStatus = Literal[*vocab.NOTICE_STATUSES]
     RecordableOutcome = Literal[*vocab.RECORDABLE_OUTCOMES]
+    Adjudication = Literal[*vocab.ADJUDICATIONS[1:]]  # "" (a conviction) is the field left out
 Categories = Annotated[list[Category], Field(max_length=20)]
 
 
@@ -190,6 +192,9 @@ class BookingIn(StrictIn):
     address_city: Str100 = ""
     address_postcode: Str20 = ""
     address_state: Str30 = ""
+    arrested_at: DateTimeIn | None = Field(
+        default=None, description="the arrest for this booking's charges, when known (NYC 9-131 counts its five "
+        "years back from it); omit when unknown")
 
     @model_validator(mode="after")
     def _release_has_a_reason(self) -> BookingIn:
@@ -241,6 +246,9 @@ class ConvictionIn(StrictIn):
     categories: Categories = []
     state_prison: bool = False
     prop47_reduced: bool = False
+    adjudication: Adjudication | None = Field(
+        default=None, description="omit for an ordinary conviction; a youthful-offender or juvenile-delinquency "
+        "adjudication is kept as history but is not a conviction under NYC 9-131")
 
 
 class ReleaseIn(StrictIn):
@@ -260,6 +268,8 @@ class BookingOut(Out):
     facility: str
     booking_number: str
     booked_at: datetime | None
+    arrested_at: datetime | None = Field(
+        default=None, description="the arrest for this booking's charges; jail staff only (null for others)")
     scheduled_release_at: datetime | None
     released_at: datetime | None
     release_type: str | None

@@ -38,6 +38,11 @@ CHARGE_LEVELS: tuple[str, ...] = ("felony", "misdemeanor", "infraction")
 DISPOSITIONS: tuple[str, ...] = ("pending", "convicted", "dismissed", "acquitted")
 
 
+#: what kind of judgment a criminal-history record is: "" an ordinary conviction; a youthful-offender or
+#: juvenile-delinquency adjudication is not a conviction (N.Y. CPL 720.35(1), Family Ct. Act 380.1(1);
+#: N.Y.C. Admin. Code 9-131 as the city law reads it)
+ADJUDICATIONS: tuple[str, ...] = ("", "youthful_offender", "juvenile_delinquent")
+
 #: charge levels as the policy facts take them ("" = not known)
 LEVELS: tuple[str, ...] = (*CHARGE_LEVELS, "")
 #: release types as the policy facts take them ("" = not known)

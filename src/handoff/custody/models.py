@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import models
 
+from handoff.core import vocab
 from handoff.custody import names
 
 #: the Person fields a name search reads (their folded words are kept in NameKey)
@@ -127,6 +128,11 @@ class Booking(models.Model):
     booking_number = models.CharField(max_length=60)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="bookings")
     booked_at = models.DateTimeField()
+    # When the person was arrested for the charges of this booking, if the jail's system says. Why: some law
+    # counts its look-back from the arrest, not from today (N.Y.C. Admin. Code 9-131, the "instant arrest").
+    arrested_at = models.DateTimeField(null=True, blank=True,
+                                       help_text="arrest for this booking's charges (optional; NYC 9-131 counts "
+                                       "its five years back from it)")
     scheduled_release_at = models.DateTimeField(null=True, blank=True)
     release_type = models.CharField(max_length=12, choices=ReleaseType.choices, blank=True)
     released_at = models.DateTimeField(null=True, blank=True)
@@ -299,6 +305,10 @@ class Conviction(models.Model):
     state_prison = models.BooleanField(default=False)
     prop47_reduced = models.BooleanField(default=False)
     custody_days_since = models.PositiveIntegerField(default=0)
+    # "" an ordinary conviction; a youthful-offender or juvenile-delinquency adjudication is recorded as history
+    # but is not a conviction where the law says so (NYC 9-131; core.vocab.ADJUDICATIONS)
+    adjudication = models.CharField(max_length=24, blank=True, default="", db_default="",
+                                    choices=[(a, a or "conviction") for a in vocab.ADJUDICATIONS])
     source_key = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -55,19 +55,20 @@ PERSON_FIELDS = ("last_name", "first_name", "middle_name", "date_of_birth", "sex
 IDENTIFIERS = ("fbi_number", "state_id", "a_number")  # in order of rank
 ADDRESS_FIELDS = ("address_street", "address_city", "address_postcode", "address_state")
 BOOKING_FIELDS = ("booked_at", "scheduled_release_at", "release_type", "released_at", "release_reason", "ice_hold",
-                  *ADDRESS_FIELDS)
+                  *ADDRESS_FIELDS, "arrested_at")
 CHARGE_FIELDS = ("statute", "description", "level", "wobbler", "disposition", "disposition_date",
                  "probable_cause_found", "categories", "offence")
-CONVICTION_FIELDS = ("level", "wobbler", "state", "categories", "state_prison", "prop47_reduced")
+CONVICTION_FIELDS = ("level", "wobbler", "state", "categories", "state_prison", "prop47_reduced", "adjudication")
 MAX_SEQ = 2_147_483_647
 _GRACE = timedelta(minutes=10)  # clocks of jail systems drift; "in the future" allows for it
 
 BOOKING_KNOWN = frozenset({"facility", "booking_number", "booked_at", *PERSON_FIELDS, "scheduled_release_at",
-                           "release_type", "released_at", "release_reason", "ice_hold", *ADDRESS_FIELDS})
+                           "release_type", "released_at", "release_reason", "ice_hold", *ADDRESS_FIELDS,
+                           "arrested_at"})
 CHARGE_KNOWN = frozenset({"facility", "booking_number", "seq", *CHARGE_FIELDS})
 CONVICTION_KNOWN = frozenset({"facility", "fbi_number", "state_id", "a_number", "last_name", "first_name", "date_of_birth",
                               "statute", "level", "wobbler", "convicted_on", "state", "categories", "state_prison",
-                              "prop47_reduced"})
+                              "prop47_reduced", "adjudication"})
 
 T = TypeVar("T")
 
@@ -103,6 +104,7 @@ class BookingInput:
     address_postcode: str = ""
     address_state: str = ""
     jurisdiction_id: int | None = None  # the facility's county: where the person is matched
+    arrested_at: datetime | None = None  # the arrest for this booking's charges, when the jail's system says
 
 
 @dataclass(slots=True)
@@ -135,6 +137,7 @@ class ConvictionInput:
     prop47_reduced: bool
     source_key: str
     jurisdiction_id: int | None = None  # the county whose Person it is; None: every county's (system imports)
+    adjudication: str = ""  # "" a conviction; youthful_offender / juvenile_delinquent (core.vocab.ADJUDICATIONS)
 
 
 @dataclass
@@ -188,6 +191,7 @@ _SEX = frozenset(Sex.values)
 _RELEASE_TYPES = frozenset(ReleaseType.values)
 _RELEASE_REASONS = frozenset(ReleaseReason.values)
 _LEVELS = frozenset(ChargeLevel.values)
+_ADJUDICATIONS = frozenset(a for a in vocab.ADJUDICATIONS if a)
 _DISPOSITIONS = frozenset(Disposition.values)
 _UTC = ZoneInfo("UTC")
 
@@ -391,6 +395,7 @@ def validate_booking(values: Mapping[str, Any], facilities: Facilities) -> Booki
     now = clock.now()
     booking_number = c.ident("booking_number", ids.BOOKING_NUMBER_MAX, required=True)
     booked_at = c.when("booked_at", tz, required=True)
+    arrested_at = c.when("arrested_at", tz)
     person = _person(c, names_required=True, today=now.date())
     scheduled = c.when("scheduled_release_at", tz)
     released_at = c.when("released_at", tz)
@@ -407,12 +412,15 @@ def validate_booking(values: Mapping[str, Any], facilities: Facilities) -> Booki
             c.fail("scheduled_release_at", "scheduled release is before the booking")
         if booked_at > latest:
             c.fail("booked_at", "booked in the future")
+        if arrested_at is not None and arrested_at > booked_at + _GRACE:
+            c.fail("arrested_at", "arrested after the booking")
     if released_at is not None and released_at > latest:
         c.fail("released_at", "release is in the future (use scheduled_release_at)")
     if c.problems or facility is None or booked_at is None:
         return c.problems
     return BookingInput(facility.pk, facility.code, booking_number, person, booked_at, scheduled, release_type,
-                        released_at, release_reason, ice_hold, *address, jurisdiction_id=facility.jurisdiction_id)
+                        released_at, release_reason, ice_hold, *address, jurisdiction_id=facility.jurisdiction_id,
+                        arrested_at=arrested_at)
 
 
 def validate_charge(values: Mapping[str, Any], facilities: Facilities) -> ChargeInput | list[Problem]:
@@ -461,11 +469,12 @@ def validate_conviction(values: Mapping[str, Any], facilities: Facilities | None
     categories = c.parsed("categories", _categories, default=())
     state_prison = c.flag("state_prison")
     prop47 = c.flag("prop47_reduced")
+    adjudication = c.enum("adjudication", _ADJUDICATIONS)
     if c.problems or convicted_on is None:
         return c.problems
     key = conviction_source_key(person, statute, convicted_on, state)
     return ConvictionInput(person, statute, level, wobbler, convicted_on, state, categories, state_prison, prop47,
-                           key, jurisdiction_id)
+                           key, jurisdiction_id, adjudication=adjudication)
 
 
 def conviction_source_key(person: PersonInput, statute: str, convicted_on: date, state: str) -> str:
@@ -762,6 +771,8 @@ def apply_bookings(items: list[tuple[int, BookingInput]], *, source: str,
             # (no scheduled_release_at column) erased known releases and people dropped off the 72-hour
             # list (users review, issue 12). A clerk changes or clears it on the correction page.
             wanted["scheduled_release_at"] = booking.scheduled_release_at
+        if wanted["arrested_at"] is None and booking.arrested_at is not None:
+            wanted["arrested_at"] = booking.arrested_at  # likewise: a blank arrest time is "not said"
         person = booking.person
         pchanges = _merge_person(person, b.person, overwrite=booking.person_id not in shared)
         if pchanges:
@@ -799,7 +810,7 @@ def apply_bookings(items: list[tuple[int, BookingInput]], *, source: str,
                       ("facility_id", "booking_number", "person_id", *BOOKING_FIELDS, "created_at", "updated_at"),
                       [(b.facility_id, b.booking_number, p.pk, dt(b.booked_at), dt(b.scheduled_release_at),
                         b.release_type, dt(b.released_at), b.release_reason, b.ice_hold, b.address_street,
-                        b.address_city, b.address_postcode, b.address_state, stamp, stamp)
+                        b.address_city, b.address_postcode, b.address_state, dt(b.arrested_at), stamp, stamp)
                        for _, b, p in new_bookings],
                       returning=True)
         _insert(ReleaseScheduleChange._meta.db_table,
@@ -1181,7 +1192,8 @@ def record_release(facility_code: str, booking_number: str, released_at: datetim
     b = BookingInput(facility.pk, facility.code, booking.booking_number,
                      PersonInput(**{f: getattr(p, f) for f in PERSON_FIELDS}), booking.booked_at,
                      booking.scheduled_release_at, rtype, when, reason, booking.ice_hold,
-                     jurisdiction_id=facility.jurisdiction_id, **{f: getattr(booking, f) for f in ADDRESS_FIELDS})
+                     jurisdiction_id=facility.jurisdiction_id, arrested_at=booking.arrested_at,
+                     **{f: getattr(booking, f) for f in ADDRESS_FIELDS})
     return _single(apply_bookings([(1, b)], source=source, want_objects=True))
 
 

@@ -66,6 +66,8 @@ _CONVICTION = {
     "within_15y": LEAF,
     "custody_days_since": LEAF,
     "within_5y_excluding_custody": LEAF,
+    "within_5y_of_arrest_excluding_custody": LEAF,
+    "adjudication": LEAF,
 }
 FACT_SCHEMA: dict[str, Any] = {
     "request": {
@@ -77,7 +79,7 @@ FACT_SCHEMA: dict[str, Any] = {
         "withdrawn": LEAF,
         "judicial_probable_cause": LEAF,
     },
-    "booking": {"release_type": LEAF, "released": LEAF},
+    "booking": {"release_type": LEAF, "released": LEAF, "arrest_date_known": LEAF},
     "charges": ListOf(_CHARGE),
     "convictions": ListOf(_CONVICTION),
     "registrant": {"sex_offender": LEAF, "arson": LEAF},

@@ -712,12 +712,13 @@ def _probe_contexts(settings: Mapping[str, Any]) -> list[dict[str, Any]]:
     conviction = {"statute": "X 1", "level": "felony", "wobbler": True, "convicted_on": "2020-01-01",
                   "state": "CA", "categories": ["serious_felony"], "state_prison": True, "prop47_reduced": False,
                   "years_before": 3, "within_5y": True, "within_15y": True, "custody_days_since": 0,
-                  "within_5y_excluding_custody": True}
+                  "within_5y_excluding_custody": True, "within_5y_of_arrest_excluding_custody": True,
+                  "adjudication": ""}
     full = {
         "request": {"kind": "detainer", "form": "I-247A", "basis": ["biometric_match"],
                     "warrant": {"type": "administrative", "form": "I-200"}, "lead_time_hours": 48,
                     "withdrawn": False, "judicial_probable_cause": True},
-        "booking": {"release_type": "scheduled", "released": False},
+        "booking": {"release_type": "scheduled", "released": False, "arrest_date_known": True},
         "charges": [charge],
         "convictions": [conviction],
         "registrant": {"sex_offender": True, "arson": True},
@@ -729,7 +730,7 @@ def _probe_contexts(settings: Mapping[str, Any]) -> list[dict[str, Any]]:
     empty = {
         "request": {"kind": "notification", "form": "", "basis": [], "warrant": {"type": "none", "form": ""},
                     "lead_time_hours": 48, "withdrawn": False, "judicial_probable_cause": False},
-        "booking": {"release_type": "", "released": False},
+        "booking": {"release_type": "", "released": False, "arrest_date_known": False},
         "charges": [],
         "convictions": [],
         "registrant": {"sex_offender": False, "arson": False},

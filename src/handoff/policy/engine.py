@@ -100,11 +100,15 @@ def completed_years(since: date, as_of: date) -> int:
 CONVICTION_FIELDS = tuple(celcheck.FACT_SCHEMA["convictions"].element)
 
 
-def conviction_fields(c: Conviction, as_of: date, fields: frozenset[str] | None = None) -> dict[str, Any]:
+def conviction_fields(c: Conviction, as_of: date, fields: frozenset[str] | None = None,
+                      arrested_on: date | None = None) -> dict[str, Any]:
     """The CEL view of one conviction, without categories (they depend on the policy's tables).
 
     Lookbacks are inclusive: convicted exactly 5 (15) calendar years before `as_of` still counts; the n-year
     anniversary of a Feb 29 conviction is Feb 28 in a common year. `fields`: compute only these (speed).
+    `within_5y_of_arrest_excluding_custody` counts the five years back from `arrested_on` (the instant
+    arrest, NYC 9-131) when it is known, else from `as_of`; counting from the later date can only leave a
+    conviction out, never bring one in.
     """
     want = fields if fields is not None else _ALL_CONVICTION_FIELDS
     row: dict[str, Any] = {
@@ -115,6 +119,7 @@ def conviction_fields(c: Conviction, as_of: date, fields: frozenset[str] | None 
         "state_prison": c.state_prison,
         "prop47_reduced": c.prop47_reduced,
         "custody_days_since": c.custody_days_since,
+        "adjudication": c.adjudication,
     }
     if "convicted_on" in want:
         row["convicted_on"] = c.convicted_on.isoformat()
@@ -124,6 +129,11 @@ def conviction_fields(c: Conviction, as_of: date, fields: frozenset[str] | None 
         ann5 = anniversary(c.convicted_on, 5)
         row["within_5y"] = as_of <= ann5
         row["within_5y_excluding_custody"] = as_of <= ann5 + timedelta(days=c.custody_days_since)
+    if "within_5y_of_arrest_excluding_custody" in want:
+        anchor = as_of if arrested_on is None else min(arrested_on, as_of)
+        row["within_5y_of_arrest_excluding_custody"] = (
+            anchor <= anniversary(c.convicted_on, 5) + timedelta(days=c.custody_days_since)
+        )
     if "within_15y" in want:
         row["within_15y"] = as_of <= anniversary(c.convicted_on, 15)
     return row
@@ -942,7 +952,8 @@ class _Request:
     @property
     def conv_rows(self) -> list[dict[str, Any]]:
         if self._conv_rows is None:
-            self._conv_rows = [conviction_fields(c, self.day, self.fields) for c in self.convictions]
+            arrested_on = self.facts.booking.arrested_on
+            self._conv_rows = [conviction_fields(c, self.day, self.fields, arrested_on) for c in self.convictions]
         return self._conv_rows
 
     @property

@@ -24,6 +24,7 @@ WARRANT_TYPES = frozenset(vocab.WARRANT_TYPES)
 RELEASE_TYPES = frozenset(vocab.RELEASE_TYPES)
 DISPOSITIONS = frozenset(vocab.DISPOSITIONS)
 LEVELS = frozenset(vocab.LEVELS)
+ADJUDICATIONS = frozenset(vocab.ADJUDICATIONS)
 __all__ = ["CALENDARS", "HOLD_VALUES", "OUTCOME_FIELDS", "TRANSFER_VALUES"]  # re-exported for the engine
 
 
@@ -68,9 +69,21 @@ class Request:
 class Booking:
     release_type: str = ""
     released: bool = False
+    # The date of the arrest for this booking's charges (the "instant arrest"), in the facility's zone; None
+    # when the jail's system does not say. A look-back counted from the arrest (NYC 9-131) uses it.
+    arrested_on: date | None = None
 
     def __post_init__(self) -> None:
         _check(self.release_type, RELEASE_TYPES, "booking.release_type")
+        if self.arrested_on is not None and (
+            not isinstance(self.arrested_on, date) or isinstance(self.arrested_on, datetime)
+        ):
+            raise FactsError("booking.arrested_on", f"{self.arrested_on!r} is not a date")
+
+    @property
+    def arrest_date_known(self) -> bool:
+        """What a rule reads (`booking.arrest_date_known`): whether a look-back can start at the arrest."""
+        return self.arrested_on is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +111,13 @@ class Conviction:
     state_prison: bool = False
     prop47_reduced: bool = False
     custody_days_since: int = 0
+    # "" an ordinary conviction; "youthful_offender" / "juvenile_delinquent": an adjudication that is not a
+    # conviction where the law says so (NYC 9-131; a rule reads `c.adjudication`)
+    adjudication: str = ""
 
     def __post_init__(self) -> None:
         _check(self.level, LEVELS, "convictions[].level")
+        _check(self.adjudication, ADJUDICATIONS, "convictions[].adjudication")
         if not isinstance(self.convicted_on, date) or isinstance(self.convicted_on, datetime):
             raise FactsError("convictions[].convicted_on", f"{self.convicted_on!r} is not a date")
         if self.custody_days_since < 0:
@@ -177,10 +194,12 @@ class Facts:
             ),
         )
         bk = _mapping(data.get("booking"), "booking")
-        _only(bk, {"release_type", "released"}, "booking")
+        _only(bk, {"release_type", "released", "arrested_on"}, "booking")
+        arrested_raw = bk.get("arrested_on")
         booking = Booking(
             release_type=_str(bk.get("release_type", "") or "", "booking.release_type"),
             released=_bool(bk.get("released", False), "booking.released"),
+            arrested_on=None if arrested_raw in (None, "") else _date(arrested_raw, "booking.arrested_on"),
         )
         charges = []
         for i, raw in enumerate(_list(data.get("charges"), "charges")):
@@ -205,7 +224,7 @@ class Facts:
             p = f"convictions[{i}]"
             c = _mapping(raw, p)
             _only(c, {"statute", "level", "wobbler", "convicted_on", "state", "categories", "state_prison",
-                      "prop47_reduced", "custody_days_since", "description"}, p)
+                      "prop47_reduced", "custody_days_since", "adjudication", "description"}, p)
             if "convicted_on" not in c:
                 raise FactsError(f"{p}.convicted_on", "is required")
             convictions.append(
@@ -221,6 +240,7 @@ class Facts:
                     state_prison=_bool(c.get("state_prison", False), f"{p}.state_prison"),
                     prop47_reduced=_bool(c.get("prop47_reduced", False), f"{p}.prop47_reduced"),
                     custody_days_since=_int(c.get("custody_days_since", 0), f"{p}.custody_days_since"),
+                    adjudication=_str(c.get("adjudication", "") or "", f"{p}.adjudication"),
                 )
             )
         rg = _mapping(data.get("registrant"), "registrant")

@@ -11,7 +11,8 @@ with the same statute and date is not counted twice.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
@@ -77,6 +78,7 @@ def build_facts(req: ImmigrationRequest, booking: Booking | None = None) -> pf.F
                 state_prison=cv.state_prison,
                 prop47_reduced=cv.prop47_reduced,
                 custody_days_since=int(cv.custody_days_since or 0),
+                adjudication=cv.adjudication or "",
             )
         )
     state = req.facility.jurisdiction.postal  # the booking is in the request's facility
@@ -102,7 +104,8 @@ def build_facts(req: ImmigrationRequest, booking: Booking | None = None) -> pf.F
         )
     return pf.Facts(
         request=request,
-        booking=pf.Booking(release_type=booking.release_type or "", released=booking.released_at is not None),
+        booking=pf.Booking(release_type=booking.release_type or "", released=booking.released_at is not None,
+                           arrested_on=_local_day(booking.arrested_at, req.facility.timezone)),
         charges=charges,
         convictions=tuple(convictions),
         registrant=pf.Registrant(sex_offender=person.registrant_sex_offender, arson=person.registrant_arson),
@@ -110,6 +113,11 @@ def build_facts(req: ImmigrationRequest, booking: Booking | None = None) -> pf.F
         person=pf.Person(lawful_status_proven=person.lawful_status_proven),
         request_id=req.request_id,
     )
+
+
+def _local_day(at: datetime | None, zone: str) -> date | None:
+    """The calendar date of `at` where the facility is (an arrest at 23:30 local is that day's arrest)."""
+    return None if at is None else at.astimezone(ZoneInfo(zone)).date()
 
 
 def facts_dict(facts: pf.Facts) -> dict[str, object]:
@@ -121,7 +129,8 @@ def facts_dict(facts: pf.Facts) -> dict[str, object]:
             "lead_time_hours": facts.request.lead_time_hours, "withdrawn": facts.request.withdrawn,
             "judicial_probable_cause": facts.request.judicial_probable_cause,
         },
-        "booking": {"release_type": facts.booking.release_type, "released": facts.booking.released},
+        "booking": {"release_type": facts.booking.release_type, "released": facts.booking.released,
+                    **({"arrested_on": facts.booking.arrested_on.isoformat()} if facts.booking.arrested_on else {})},
         "charges": [
             {"statute": c.statute, "level": c.level, "wobbler": c.wobbler, "disposition": c.disposition,
              "probable_cause_found": c.probable_cause_found, "categories": list(c.categories)}
@@ -130,7 +139,8 @@ def facts_dict(facts: pf.Facts) -> dict[str, object]:
         "convictions": [
             {"statute": c.statute, "level": c.level, "wobbler": c.wobbler, "convicted_on": c.convicted_on.isoformat(),
              "state": c.state, "categories": list(c.categories), "state_prison": c.state_prison,
-             "prop47_reduced": c.prop47_reduced, "custody_days_since": c.custody_days_since}
+             "prop47_reduced": c.prop47_reduced, "custody_days_since": c.custody_days_since,
+             **({"adjudication": c.adjudication} if c.adjudication else {})}
             for c in facts.convictions
         ],
         "registrant": {"sex_offender": facts.registrant.sex_offender, "arson": facts.registrant.arson},
