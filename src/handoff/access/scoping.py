@@ -273,7 +273,12 @@ def conviction_facility(actor: Actor, code: str | None) -> Facility | None:
 
 
 def notices_for(actor: Actor) -> QuerySet[Any]:
-    """Notices of the requests the actor may read."""
+    """Notices of the requests the actor may read.
+
+    A federal officer never sees the letters or e-mails to the person and their attorney or designee (the
+    request copy and the release-date notices, Cal. Gov. Code 7283.1(b)): they are the person's, not the
+    office's, so no list, page, count or id lookup built on this query can show one to an office.
+    """
 
     qs = Notice.objects.all()
     if actor.is_global:
