@@ -58,7 +58,9 @@ CODEBOOK: tuple[Column, ...] = (
            "the jail to decline, by year received and reason; outcome: requests by their one outcome (recorded by "
            "staff, the API, an import or the system, else derived from the record; requests made from a jail "
            "export's own record of an ICE hold included, once: not when the federal request for the same booking "
-           "is on file, nor once a later export says there was no hold), by year received; released / rebooked (row 'all' only): people released to the community at least "
+           "is on file, nor once a later export says there was no hold), by year received; over_detained: releases "
+           "recorded after the end of the hold the law allowed (Form I-247A: at most 48 hours past release), one "
+           "per booking, by year of release; released / rebooked (row 'all' only): people released to the community at least "
            "365 days before, by release year and the request at release (category), and how many of them were "
            "booked again in any jail using Handoff within 365 days (BJS cohort and event)."),
     Column("category", "string", "For declined: the reason key (a named place: 'policy:rule' of the law that "

@@ -67,6 +67,7 @@ for _name, _help in (
     ("ca-transfers", "California transfers and the offense that allowed each (Gov. Code 7284.6(c)(2))"),
     ("ca-truth", "California TRUTH Act records of ICE access (Gov. Code 7283.1)"),
     ("or-declined", "Oregon log of declined requests for the Criminal Justice Commission (ORS 181A.826(3))"),
+    ("over-detention", "Releases recorded after the hold's end, any state (Form I-247A 48 hours; issue 9)"),
 ):
     SUBCOMMANDS[_name] = Subcommand(_help, _statutory_arguments, _statutory(_name))
 SUBCOMMANDS["fl-287g"] = Subcommand(

@@ -14,6 +14,8 @@ What is in it, per row (a named place, or the pool of confidential places) from 
   pool: never a member's policy, rule, reason text or citation; review H3);
 - requests by outcome, per year: each request's ONE outcome of the seven (recorded, else derived from the
   record by handoff.evidence.outcomes), historical requests from jail exports included;
+- releases after the hold's end (over-detention), per year of release: a person held past the end of the
+  hold the law allowed (the I-247A's 48 hours; law review X3). Counts only, under the same suppression;
 - re-arrest after release: counts (re-booked within a year), and the evidence report's Kaplan-Meier
   estimates at 365 / 730 / 1,095 days, printed only under the rule of `km_publishable` (they are rates,
   not counts: they are shown only where the counts behind them are large and the page's own counts for
@@ -77,6 +79,8 @@ REARREST_GROUPS = {
     "historical_hold": "ICE hold known only from the jail's own records (not decided)",
 }
 OUTCOME_LABELS_EXTRA = {NOT_RECORDED: "No outcome recorded yet"}
+OVER_DETAINED = "over_detained"
+OVER_DETAINED_LABEL = "Released after the hold's end (over-detention)"
 
 
 @dataclass(frozen=True)
@@ -222,11 +226,11 @@ def _days_since(then: datetime | None, now: datetime) -> int | None:
 def _fingerprint(now: datetime, threshold: int) -> str:
     """Changes whenever any input of the public figures can have changed (so a cached set is never stale)."""
     from handoff.jurisdictions.models import Jurisdiction
-    from handoff.notices.models import Notice, Outcome
+    from handoff.notices.models import Alarm, Notice, Outcome
     from handoff.requests.models import Decision, ImmigrationRequest
 
     parts: list[Any] = [now.date().isoformat(), threshold]
-    for model in (ImmigrationRequest, Notice, Decision, Outcome):
+    for model in (ImmigrationRequest, Notice, Decision, Outcome, Alarm):  # Alarm: over-detention
         agg = model.objects.aggregate(n=Count("pk"), top=Max("pk"))
         parts += [agg["n"], agg["top"]]
     # queryset.update() does not touch updated_at, so also the columns the figures read
@@ -275,7 +279,7 @@ def _decline_category(key: str, override: bool) -> str:
 def build_public_data(*, now: datetime | None = None, threshold: int = THRESHOLD) -> PublicData:
     from handoff.jurisdictions.models import Jurisdiction
     from handoff.notices.models import DELIVERED_STATUSES, RELEASE_KINDS, Notice, NoticeStatus
-    from handoff.reports.services import _DeclineReasons
+    from handoff.reports.services import _DeclineReasons, over_detentions
     from handoff.requests.models import RequestStatus
 
     now = now or clock.now()
@@ -428,6 +432,18 @@ def build_public_data(*, now: datetime | None = None, threshold: int = THRESHOLD
         for k in outcome_keys:
             pub.figure(("outcome", ALL, str(y), k), [pub.atom(("outcome", r, y, k)) for r in row_keys])
 
+    # over-detention: one per booking released after its hold's end, by the (UTC) year of the release
+    over: dict[tuple[str, int], int] = defaultdict(int)
+    for o in over_detentions(released_to=now):
+        if o.jurisdiction_id in row_of and o.released_at.year in years:
+            over[(row_of[o.jurisdiction_id], o.released_at.year)] += 1
+    labels[(OVER_DETAINED, "")] = OVER_DETAINED_LABEL
+    for r in row_keys:
+        for y in years:
+            pub.figure((OVER_DETAINED, r, str(y), ""), [pub.atom((OVER_DETAINED, r, y), over.get((r, y), 0))])
+    for y in years:
+        pub.figure((OVER_DETAINED, ALL, str(y), ""), [pub.atom((OVER_DETAINED, r, y)) for r in row_keys])
+
     # "days since the last missed notice" counters are published facts: that month had at least one miss
     last_missed_by_row: dict[str, datetime] = {}
     for jid, when in last_missed.items():
@@ -454,7 +470,8 @@ def build_public_data(*, now: datetime | None = None, threshold: int = THRESHOLD
     if pooled:
         rows.append(PublicRow(POOL_KEY, POOL_LABEL, "", "", "", True, len(confidential),
                               _days_since(last_missed_by_row.get(POOL_KEY), now)))
-    categories = {"declined": sorted({k for ks in decline_keys.values() for k in ks}), "outcome": outcome_keys}
+    categories = {"declined": sorted({k for ks in decline_keys.values() for k in ks}), "outcome": outcome_keys,
+                  OVER_DETAINED: [""]}
     km = _rearrest_km(now, frame, pub, suppression, threshold)
     return PublicData(
         generated_at=now, rows=rows, months=months, years=years, pub=pub, suppression=suppression,

@@ -148,3 +148,61 @@ class _DeclineReasons:
                     if r.id == rule:
                         return r.title
         return rule
+
+
+# --- over-detention ------------------------------------------------------------------------------------------
+#: the alarm kind casework.alarms raises when a release is recorded after the hold's end
+OVER_DETENTION = "hold.over_detention"
+
+
+@dataclass(frozen=True)
+class OverDetention:
+    """One release recorded after the end of the hold the law allowed (law review X3; issue 9 item 2): a person
+    held past `hold_until` (the I-247A's 48 hours). One per booking: the earliest hold end any of its requests
+    had, since that is the one the jail overran first."""
+
+    booking_id: int
+    facility_id: int
+    jurisdiction_id: int
+    timezone: str
+    released_at: datetime
+    hold_until: datetime
+    booking_number: str = ""
+    request_id: str = ""  # the request whose hold ended first
+
+    @property
+    def hours_over(self) -> float:
+        return round((self.released_at - self.hold_until).total_seconds() / 3600, 1)
+
+
+def over_detentions(*, facility_ids: Iterable[int] | None = None, request_ids: Any = None,
+                    released_from: datetime | None = None, released_to: datetime | None = None) -> list[OverDetention]:
+    """Every booking released after its hold's end, by the over-detention alarms, oldest release first.
+
+    Why from the alarms: the alarm is raised when the release is recorded, against the decision the hold ran
+    under (a later decision must not rewrite it). A release time corrected to before the hold's end is no
+    longer counted: the booking's current release time is compared again. `request_ids` (a queryset of
+    request pks) limits them to what a reader may see."""
+    from handoff.notices.models import Alarm
+
+    qs = Alarm.objects.filter(kind=OVER_DETENTION, booking__isnull=False, booking__released_at__isnull=False)
+    if facility_ids is not None:
+        qs = qs.filter(booking__facility_id__in=list(facility_ids))
+    if request_ids is not None:
+        qs = qs.filter(request_id__in=request_ids)
+    if released_from is not None:
+        qs = qs.filter(booking__released_at__gte=released_from)
+    if released_to is not None:
+        qs = qs.filter(booking__released_at__lt=released_to)
+    rows = qs.values_list("booking_id", "booking__facility_id", "booking__facility__jurisdiction_id",
+                          "booking__facility__timezone", "booking__released_at", "about_at",
+                          "booking__booking_number", "request__request_id")
+    earliest: dict[int, OverDetention] = {}
+    for booking_id, facility_id, jurisdiction_id, tz, released_at, about_at, number, rid in rows:
+        if released_at is None or released_at <= about_at:
+            continue  # the release time was corrected: not over the hold any more
+        seen = earliest.get(booking_id)
+        if seen is None or about_at < seen.hold_until:
+            earliest[booking_id] = OverDetention(booking_id, facility_id, jurisdiction_id, tz, released_at, about_at,
+                                                 number, rid)
+    return sorted(earliest.values(), key=lambda o: (o.released_at, o.booking_id))

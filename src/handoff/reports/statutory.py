@@ -418,7 +418,67 @@ def or_declined(year: int, jurisdiction: str | None = None, *, public: bool = Fa
     )
 
 
+# --- over-detention (every state) ----------------------------------------------------------------------------
+def _scope_any(jurisdiction: str | None, *, public: bool) -> tuple[list[Any], str]:
+    """Every facility (no --jurisdiction), or those of one state or county by FIPS."""
+    from handoff.jurisdictions.models import Facility
+
+    if jurisdiction is None:
+        facilities = list(Facility.objects.select_related("jurisdiction").order_by("name"))
+        if public and any(f.jurisdiction.confidential for f in facilities):
+            raise InvalidInput("a report marked public cannot cover a jurisdiction whose cooperation is "
+                               "confidential; give --jurisdiction for a public state or county", "public")
+        return facilities, "every jail using Handoff"
+    code = jurisdiction.strip()
+    return _scope(code[:2], code, public=public)
+
+
+def over_detention(year: int, jurisdiction: str | None = None, *, public: bool = False) -> Filing:
+    """Releases recorded after the end of the hold the law allowed (issue 9 item 2; law review X3): the I-247A
+    asks for a hold "not to exceed 48 hours" past release, and a hold past that is a new seizure with no
+    warrant. No statute asks for this report; it is the jail's own record for its sheriff, county counsel and
+    (counted, under disclosure control) the public."""
+    from handoff.reports.services import over_detentions
+
+    facilities, label = _scope_any(jurisdiction, public=public)
+    lo, hi = _year_window(year)
+    names = {f.pk: f.name for f in facilities}
+    records: list[dict[str, Any]] = []
+    for o in over_detentions(facility_ids=list(names), released_from=lo, released_to=hi):
+        if not _in_year(o.released_at, o.timezone, year):
+            continue
+        records.append({
+            "record": len(records) + 1,
+            "facility": names[o.facility_id],
+            "month": _local(o.released_at, o.timezone).strftime("%Y-%m"),  # type: ignore[union-attr]
+            "hold_until": _fmt(o.hold_until, o.timezone),
+            "released_at": _fmt(o.released_at, o.timezone),
+            "hours_over": o.hours_over,
+        })
+    return Filing(
+        slug="over-detention", title="Releases after the hold's end (over-detention)",
+        statute="Form I-247A (3/17) (a hold 'not to exceed 48 hours'); 8 CFR 287.7(d); U.S. Const. amend. IV",
+        recipient="The jail's own record (no statute asks for it): the sheriff, county counsel, the public",
+        year=year, scope=label, facilities=[f.name for f in facilities],
+        columns=[Column("record", "Record"), Column("facility", "Facility"), Column("month", "Month"),
+                 Column("hold_until", "Hold ended"), Column("released_at", "Released"),
+                 Column("hours_over", "Hours past the hold's end")],
+        records=records,
+        certification=f"No release in {year} was recorded after the end of a hold, in Handoff's records.",
+        notes=[
+            "A release counts when it was recorded after the hold's end of the decision the hold ran under: the "
+            "release time plus the shortest period any governing text allows (the I-247A's 48 hours binds even "
+            "where 8 CFR 287.7(d) would stretch across a weekend). One per booking, by the year of the release "
+            "in the jail's time zone; a release time corrected to before the hold's end no longer counts.",
+            "Holds Handoff did not decide (no request in Handoff, or a release with no release time known) are "
+            "not counted.",
+        ],
+        public=public, public_table=("month", "facility", ""),
+    )
+
+
 REPORTS: dict[str, Callable[..., Filing]] = {
+    "over-detention": over_detention,
     "il-trust": il_trust,
     "ca-transfers": ca_transfers,
     "ca-truth": ca_truth,

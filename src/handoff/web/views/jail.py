@@ -30,6 +30,7 @@ from handoff.web.views.common import actor, audit_read, subject_name
 WINDOW_HOURS = 72
 MISSED_DAYS = 30
 LIST_LIMIT = 50
+OVER_DETENTION_DAYS = 365  # releases after the hold's end stay on the dashboard this long
 
 
 @dataclass
@@ -167,6 +168,11 @@ def dashboard_context(request: HttpRequest, now: datetime | None = None) -> dict
     holds = live_holds(reqs, now)
     alarms = list(Alarm.objects.filter(request__in=reqs.values("pk"), resolved_at=None)
                   .select_related("request").order_by("-raised_at")[:LIST_LIMIT])
+    # issue 9 item 2: releases recorded after the hold's end (over-detention) stay visible for a year, resolved
+    # alarm or not: the count is the jail's own record of people held longer than the law allowed
+    from handoff.reports.services import over_detentions
+
+    over = over_detentions(request_ids=reqs.values("pk"), released_from=now - timedelta(days=OVER_DETENTION_DAYS))
     shown = {r.request_id for r in match_review + decision_review + release_reqs}
     return {
         "now": now,
@@ -179,6 +185,9 @@ def dashboard_context(request: HttpRequest, now: datetime | None = None) -> dict
         "decision_review": [(r, subject_name(r), review_due.get(r.pk)) for r in decision_review],
         "holds": holds,
         "alarms": alarms,
+        "over_detentions": over[::-1][:LIST_LIMIT],  # the latest first
+        "over_detention_count": len(over),
+        "over_detention_days": OVER_DETENTION_DAYS,
         "releases": releases,
         "overdue": overdue,
         "at_risk": at_risk,

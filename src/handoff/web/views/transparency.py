@@ -26,6 +26,7 @@ from handoff.reports.public import (
     ALL,
     LAST12,
     MONTHLY_MEASURES,
+    OVER_DETAINED,
     PublicData,
     iter_years_table,
     public_data,
@@ -109,6 +110,8 @@ def transparency(request: HttpRequest) -> HttpResponse:
         "outcome_rows": list(iter_years_table(data, "outcome")),
         "outcome_totals": [(data.labels.get(("outcome", k), k), [data.get("outcome", ALL, y, k) for y in years])
                            for k in data.categories.get("outcome", [])],
+        "over_rows": list(iter_years_table(data, OVER_DETAINED)),
+        "over_totals": [data.get(OVER_DETAINED, ALL, y) for y in years],
         "first_month": data.months[0],
     })
 
