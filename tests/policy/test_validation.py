@@ -54,7 +54,7 @@ def test_it_refuses_an_unknown_rule_key(tmp_path: Path) -> None:
     rules = MINIMAL_RULE + "        severity: high\n"
     text = policy_yaml(rules=rules)
     problems = problems_of(write(tmp_path / "x-test.yaml", text))
-    assert (line_of(text, "severity: high"), "unknown key 'severity' in rule 'r1'; allowed: because, cite, id, note, otherwise, then, title, uncertain, when") in problems
+    assert (line_of(text, "severity: high"), "unknown key 'severity' in rule 'r1'; allowed: because, cite, id, note, otherwise, task, then, title, uncertain, when") in problems
 
 
 def test_it_refuses_a_rule_without_a_citation(tmp_path: Path) -> None:

@@ -63,7 +63,7 @@ POLICY_KEYS = {
 VERSION_KEYS = {"effective_from", "effective_to", "stance", "sources", "source", "settings", "defaults", "rules", "notes"}
 SOURCE_KEYS = {"id", "kind", "cite", "url", "checked_on", "note"}
 AGREEMENT_KEYS = {"agency", "model", "signed_on", "ended_on", "source", "uncertain", "note"}
-RULE_KEYS = {"id", "title", "cite", "when", "then", "because", "otherwise", "uncertain", "note"}
+RULE_KEYS = {"id", "title", "cite", "when", "then", "because", "otherwise", "uncertain", "note", "task"}
 TABLE_KEYS = {"id", "title", "state", "codes", "source", "notes", "entries"}
 ENTRY_KEYS = {"statute", "categories", "cite", "effective_from", "effective_to", "uncertain", "note"}
 
@@ -186,6 +186,9 @@ class Rule:
     note: str | None
     line: int
     program: Any = field(repr=False, compare=False)  # cel.Program
+    #: a duty the law puts on the jail whenever the rule holds (e.g. Fla. Stat. 908.105(1)(a)-(b): tell the
+    #: bail judge, record the detainer): shown as a task on the jail dashboard and in the decision's reason
+    task: str = ""
     variables: frozenset[str] = frozenset()
     needs: Mapping[str, celcheck.Need] = field(default_factory=dict, repr=False, compare=False)
 
@@ -655,6 +658,7 @@ def _load_version(c: _Checker, raw: YMap, vi: int, source_ids: set[str] | None, 
         because = c.text(r, "because", rwhat)
         otherwise = c.text(r, "otherwise", rwhat)
         uncertain, note = c.uncertainty(r, rwhat)
+        task = c.text(r, "task", rwhat)
         then = c.outcome(r.get("then"), c.line_of(r, "then"), f"'then' of {rwhat}", THEN_EXTRA) if "then" in r else {}
         before = len(c.problems)
         program, analysis = _compile_rule(c, r, settings, rwhat)
@@ -680,6 +684,7 @@ def _load_version(c: _Checker, raw: YMap, vi: int, source_ids: set[str] | None, 
                 note=note,
                 line=r.line,
                 program=program,
+                task=task,
                 variables=frozenset(v for v in program.variables() if v in celcheck.VARIABLES),
                 needs=(
                     {v: celcheck.Need(whole=True) for v in program.variables() if v in celcheck.VARIABLES}

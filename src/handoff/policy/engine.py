@@ -529,7 +529,7 @@ class Registry:
                 rule=rule,
                 program=rule.program,
                 constant=constant,
-                holds=Reason(doc.id, rule.id, rule.cite, True, because, rule.uncertain),
+                holds=Reason(doc.id, rule.id, rule.cite, True, because, rule.uncertain, rule.task),
                 fails=Reason(doc.id, rule.id, rule.cite, False, rule.otherwise or f"Does not apply: {rule.title}.",
                              rule.uncertain),
                 tree=tree,

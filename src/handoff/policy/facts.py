@@ -359,9 +359,11 @@ class Reason:
     holds: bool
     detail: str
     uncertain: bool = False
+    #: a duty of the jail the law attaches to this rule holding ("" none): a task on the jail dashboard
+    task: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "policy": self.policy,
             "rule": self.rule,
             "cite": self.cite,
@@ -369,6 +371,9 @@ class Reason:
             "detail": self.detail,
             "uncertain": self.uncertain,
         }
+        if self.task:
+            out["task"] = self.task
+        return out
 
 
 
@@ -441,6 +446,7 @@ class Decision:
                     holds=r["holds"],
                     detail=r.get("detail", ""),
                     uncertain=r.get("uncertain", False),
+                    task=r.get("task", ""),
                 )
                 for r in data["reasons"]
             ),

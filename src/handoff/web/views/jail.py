@@ -31,6 +31,7 @@ WINDOW_HOURS = 72
 MISSED_DAYS = 30
 LIST_LIMIT = 50
 OVER_DETENTION_DAYS = 365  # releases after the hold's end stay on the dashboard this long
+TASK_SCAN = 500  # the latest matched requests of people still booked looked at for the law's jail tasks
 
 
 @dataclass
@@ -103,6 +104,26 @@ def _problem_notices(office_notices: Any, now: datetime) -> tuple[list[Any], lis
     return [shown[i] for i in risk_ids if i in shown], [shown[i] for i in missed_ids if i in shown]
 
 
+def law_tasks(reqs: Any) -> list[tuple[Any, str, dict[str, Any]]]:
+    """What the law makes the jail do for a person it holds on a request (a rule's `task`, e.g. Fla. Stat.
+    908.105(1)(a)-(b): tell the bail judge of the detainer, record it in the case file): (request, subject,
+    reason) for every holding reason with a task, of the latest matched requests of people still booked.
+
+    Why from the decision's reasons: the duty exists exactly when the law's rule holds, so the dashboard shows
+    what the decision says, with its citation, and a changed decision changes the list."""
+    rows: list[tuple[Any, str, dict[str, Any]]] = []
+    candidates = (reqs.filter(status=RequestStatus.MATCHED, booking__released_at__isnull=True,
+                              current_decision__isnull=False)
+                  .select_related("facility", "booking", "booking__person", "current_decision")
+                  .defer(*REQUEST_UNUSED, "current_decision__facts")
+                  .order_by("-received_at", "-pk")[:TASK_SCAN])
+    for r in candidates:
+        for reason in r.current_decision.reasons or []:
+            if reason.get("holds") and reason.get("task"):
+                rows.append((r, subject_name(r), reason))
+    return rows[:LIST_LIMIT]
+
+
 def dashboard_context(request: HttpRequest, now: datetime | None = None) -> dict[str, Any]:
 
     who = actor(request)
@@ -173,6 +194,7 @@ def dashboard_context(request: HttpRequest, now: datetime | None = None) -> dict
     from handoff.reports.services import over_detentions
 
     over = over_detentions(request_ids=reqs.values("pk"), released_from=now - timedelta(days=OVER_DETENTION_DAYS))
+    tasks = law_tasks(reqs)
     shown = {r.request_id for r in match_review + decision_review + release_reqs}
     return {
         "now": now,
@@ -185,6 +207,7 @@ def dashboard_context(request: HttpRequest, now: datetime | None = None) -> dict
         "decision_review": [(r, subject_name(r), review_due.get(r.pk)) for r in decision_review],
         "holds": holds,
         "alarms": alarms,
+        "tasks": tasks,
         "over_detentions": over[::-1][:LIST_LIMIT],  # the latest first
         "over_detention_count": len(over),
         "over_detention_days": OVER_DETENTION_DAYS,
