@@ -303,8 +303,9 @@ def ca_truth(year: int, jurisdiction: str | None = None, *, public: bool = True)
     """Gov. Code 7283.1: the records of ICE access. 7283.1(d) lets the agency give its governing body, for the
     annual community forum, the number of people to whom it gave ICE access, the date, and whether by a hold,
     transfer or notification request or other means; 7283.1(b) makes the records of ICE access public."""
+    from handoff.custody.models import InterviewRecord
     from handoff.evidence.counting import counted
-    from handoff.notices.models import DELIVERED_STATUSES, RELEASE_KINDS, LetterHandover, Notice
+    from handoff.notices.models import DELIVERED_STATUSES, RELEASE_KINDS, LetterHandover, Notice, NoticeKind
 
     facilities, label = _scope("06", jurisdiction, public=public)
     lo, hi = _year_window(year)
@@ -333,6 +334,23 @@ def ca_truth(year: int, jurisdiction: str | None = None, *, public: bool = True)
         if _in_year(h.handed_over_at, tz, year):
             people[(_local(h.handed_over_at, tz).strftime("%Y-%m"),  # type: ignore[union-attr]
                     "written notice given to the person or attorney (7283.1(b))")].add(h.notice.request_id)
+    # the e-mailed copy to the attorney or designee (email.attorney) is the same written notice, delivered
+    emails = (Notice.objects.filter(kind=NoticeKind.EMAIL_ATTORNEY, status__in=DELIVERED_STATUSES,
+                                    request__facility__in=facilities, sent_at__gte=lo, sent_at__lt=hi)
+              .select_related("request__facility"))
+    for n in emails:
+        tz = n.request.facility.timezone
+        if _in_year(n.sent_at, tz, year):
+            people[(_local(n.sent_at, tz).strftime("%Y-%m"),  # type: ignore[union-attr]
+                    "written notice given to the person or attorney (7283.1(b))")].add(n.request_id)
+    # ICE interviews the person consented to (7283.1(a): written consent form first); counted by person
+    for r in (InterviewRecord.objects.filter(booking__facility__in=facilities, answer="consented",
+                                             interview_at__gte=lo, interview_at__lt=hi)
+              .select_related("booking__facility")):
+        tz = r.booking.facility.timezone
+        if r.interview_at is not None and _in_year(r.interview_at, tz, year):
+            people[(_local(r.interview_at, tz).strftime("%Y-%m"),  # type: ignore[union-attr]
+                    "interview, with the person's written consent (7283.1(a))")].add(r.booking.person_id)
     for key, ids in people.items():
         counts[key] = len(ids)
     records = [{"month": m, "access": a, "individuals": n} for (m, a), n in sorted(counts.items())]
@@ -346,9 +364,11 @@ def ca_truth(year: int, jurisdiction: str | None = None, *, public: bool = True)
         records=records,
         certification=f"The agency certifies that it gave ICE access to no one in {year} through Handoff's records.",
         notes=[
-            "Counted: release-date notifications delivered to ICE, transfers to ICE at release, and the written "
-            "notices of 7283.1(b) handed to the person or their attorney. Holds are never given in California "
-            "(7284.6(a)(1)(B)). ICE interviews and other access Handoff does not record are not counted.",
+            "Counted: release-date notifications delivered to ICE, transfers to ICE at release, the written "
+            "notices of 7283.1(b) handed to the person or their attorney or e-mailed to the attorney or designee, "
+            "and ICE interviews recorded with the person's written consent (7283.1(a); by person and month of the "
+            "interview). Holds are never given in California (7284.6(a)(1)(B)). Access Handoff does not record "
+            "(an interview nobody entered, telephone access) is not counted.",
             "Months, not dates: this report is public by default, so its counts pass disclosure control; run it "
             "with --no-public for the governing body's own copy by date is not offered (dates would be personal "
             "data at small counts).",
