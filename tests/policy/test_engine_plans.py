@@ -6,9 +6,12 @@ place among the dates a rule compares it with (California's pre-Realignment rule
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 from handoff.policy.engine import Registry, _date_cuts, load_library
 from handoff.policy.facts import Facts
+
+from .helpers import library_with, policy_yaml
 
 REG = load_library()
 FELONY = {"statute": "CA PC 459", "level": "felony", "state": "CA"}
@@ -57,3 +60,24 @@ def test_it_follows_a_chain_across_each_version_boundary_with_a_remembered_plan(
         for edge in sorted(edges):
             for day in (edge - timedelta(days=1), edge, edge + timedelta(days=1), edge - timedelta(days=1)):
                 assert memo.evaluate(facts, day, chain) == whole.evaluate(facts, day, chain), (chain, day)
+
+
+def test_it_keeps_raw_dates_in_the_memo_when_a_rule_reads_whole_conviction_records(tmp_path: Path) -> None:
+    """A rule comparing whole records never writes `convicted_on`, yet depends on it: two convictions for the
+    same offence on two days before 2011-10-01 differ, and the memo must not fold the two dates together."""
+    text = policy_yaml("x-whole", rules="""
+      - id: r-whole
+        cite: "Test Code 2"
+        when: "convictions.exists(a, convictions.exists(b, a != b))"
+        then: {notify: true}
+""")
+    reg = load_library(library_with(tmp_path, {"x-whole": text}, copy=("us-federal",)))
+    assert not reg._compiled[id(reg.policies["x-whole"].versions[0])].layout.cut
+
+    def twice(first: date, second: date) -> bool:
+        facts = Facts.from_dict({"request": DETAINER, "convictions": [
+            {**FELONY, "convicted_on": first.isoformat()}, {**FELONY, "convicted_on": second.isoformat()}]})
+        return reg.evaluate(facts, date(2025, 6, 1), ["us-federal", "x-whole"]).notify
+
+    assert [twice(date(2005, 1, 1), date(2005, 1, 1)), twice(date(2005, 1, 1), date(2006, 1, 1)),
+            twice(date(2007, 1, 1), date(2007, 1, 1))] == [False, True, False]

@@ -304,7 +304,12 @@ class _Layout:
             self.records[var] = (plain, "categories" in fields, getter)
         # the memo key's getters: the same, except a conviction date the rules only compare with literals
         self.memo_records = dict(self.records)
-        if cuts is not None and "convictions" in self.records and "convicted_on" in self.records["convictions"][0]:
+        # only where the rules name their fields (a rule reading whole records, e.g. comparing them or looping
+        # over their keys, could depend on a date without writing `convicted_on`)
+        conv_need = needs.get("convictions")
+        names_fields = (conv_need is not None and not conv_need.whole and conv_need.element is not None
+                        and not conv_need.element.whole)
+        if cuts is not None and names_fields and "convicted_on" in self.records["convictions"][0]:
             plain, with_cats, getter = self.records["convictions"]
             self.memo_records["convictions"] = (plain, with_cats, _cut_getter(getter, plain.index("convicted_on"), cuts))
         self.cut = self.memo_records != self.records
