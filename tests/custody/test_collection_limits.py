@@ -120,3 +120,48 @@ def test_it_keeps_the_api_from_storing_a_forbidden_place_of_birth(places: dict[s
                          "last_name": "Roe", "first_name": "Bea", "country_of_birth": "Mexico"}, source="api:test")
     assert Booking.objects.get(booking_number="API-1").person.country_of_birth == ""
     assert Booking.objects.get(booking_number="API-2").person.country_of_birth == "Mexico"
+
+
+def test_it_blanks_the_uncertain_fields_only_when_counsel_asks(places: dict[str, Any]) -> None:
+    """`purge --include-uncertain`: counsel decided the uncertain limits too (California's place of birth, a
+    request's citizenship); without it they stay, listed."""
+    from handoff.core import clock
+    from handoff.custody.models import Booking, Person
+    from handoff.jurisdictions.models import FederalOffice
+    from handoff.requests.models import ImmigrationRequest
+
+    now = clock.now()
+    p = Person.objects.create(last_name="Roe", first_name="Ana", country_of_birth="Mexico",
+                              jurisdiction=places["LA"].jurisdiction)
+    Booking.objects.create(facility=places["LA"], booking_number="LA-1", person=p, booked_at=now)
+    office = FederalOffice.objects.create(code="LOS", name="ICE ERO Los Angeles")
+    ImmigrationRequest.objects.create(request_id="R-1", kind="detainer", issued_at=now, received_at=now,
+                                      office=office, facility=places["COOK"], subject_citizenship="Mexico")
+    assert _collection("purge")[1]["changed"] == 0
+    assert Person.objects.get().country_of_birth == "Mexico"
+    assert ImmigrationRequest.objects.get().subject_citizenship == "Mexico"
+    _, purged = _collection("purge", "--include-uncertain")
+    assert purged["by_facility"] == {"COOK-CCJ": {"citizenship": 1}, "LA-MCJ": {"place_of_birth": 1}}
+    assert Person.objects.get().country_of_birth == "" and ImmigrationRequest.objects.get().subject_citizenship == ""
+
+
+def test_it_drops_a_requests_citizenship_where_a_limit_on_it_is_enforced(places: dict[str, Any]) -> None:
+    """No shipped limit on a request's citizenship is certain today; where a policy makes one certain, the
+    request is stored without it (the same strip the API, the pages and ingest use)."""
+    from handoff.casework import collection
+    from handoff.core import clock
+    from handoff.policy.duties import CollectionLimit
+    from handoff.requests.inputs import RequestInput, SubjectInput
+
+    data = RequestInput(request_id="R-2", kind="detainer", form="I-247A", issued_at=clock.now(), office="LOS",
+                        facility="COOK-CCJ", booking_number="B-1",
+                        subject=SubjectInput(last_name="Roe", citizenship="Mexico"))
+    kept, applied = collection.strip_request(data, collection.Limits())
+    assert kept.subject.citizenship == "Mexico" and applied == [], "uncertain: kept, listed for counsel"
+    limits = collection.Limits()
+    certain = CollectionLimit(field="citizenship", cite="Test Act 1", uncertain=False, note="", policy="x@2020-01-01",
+                              effective_from=clock.now().date())
+    limits._by_code["COOK-CCJ"] = places["COOK"].pk
+    limits._by_id[places["COOK"].pk] = [certain]
+    dropped, applied = collection.strip_request(data, limits)
+    assert dropped.subject.citizenship == "" and applied == [certain] and dropped.subject.last_name == "Roe"
