@@ -340,7 +340,9 @@ class Worker:
                     )
             if ok:
                 self._record_delivered(ok, now)
-                self._audit_delivered(ok)
+            answered = [s for s in bad if s.result.status_code is not None]
+            if ok or answered:
+                self._audit_delivered(ok, answered)
             for s in bad:
                 self._record_failed(s, now, endpoint_down=s.result.endpoint_down)
             if bad:
@@ -369,16 +371,19 @@ class Worker:
         self.report.failed += len(bad)
         return lost
 
-    def _audit_delivered(self, ok: list[Sent]) -> None:
-        """One audit entry per batch of deliveries, in the batch's transaction (review M4: personal data sent
-        to an office is a disclosure, and the audit log promised every one; the attempt rows alone sit outside
-        the hash chain). Which notices, over which channels, to which offices; never the body."""
+    def _audit_delivered(self, ok: list[Sent], answered: list[Sent]) -> None:
+        """One audit entry per batch whose bodies reached an office's server, in the batch's transaction
+        (review M4: personal data sent to an office is a disclosure, and the audit log promised every one; the
+        attempt rows sit outside the hash chain). A receiver that answered 4xx/5xx had read the body too, so
+        it counts (`refused`); a connection that failed did not. Notices, channels, offices; never the body."""
         if self._auditor is None:
             self._auditor = system_actor(f"worker:{self.owner}"[:60])
+        both = ok + answered
         audit_record(self._auditor, "notice.deliver", object_type="notice",
-                     object_ids=sorted({s.delivery.notice_id for s in ok}),
-                     detail={"deliveries": len(ok), "channels": sorted({s.delivery.channel for s in ok}),
-                             "offices": sorted({s.delivery.notice.office_id for s in ok})})
+                     object_ids=sorted({s.delivery.notice_id for s in both}),
+                     detail={"deliveries": len(ok), "refused": len(answered),
+                             "channels": sorted({s.delivery.channel for s in both}),
+                             "offices": sorted({s.delivery.notice.office_id for s in both})})
 
     def _record_delivered(self, ok: list[Sent], now: datetime) -> None:
         """Hot path: one statement per row, sent as a batch (executemany; psycopg pipelines it)."""

@@ -25,20 +25,26 @@ _local = threading.local()
 MESSAGE_REFUSED = frozenset({400, 409, 413, 415, 422})
 
 
-def client() -> httpx.Client:
-    c: httpx.Client | None = getattr(_local, "client", None)
+def client(name: str = "") -> httpx.Client:
+    """This thread's client for one webhook host name. Why one per name: the connection goes to a checked
+    address (`pinned_target`) and keep-alive pools by address, so two offices whose names share an address
+    would otherwise share a TLS connection whose certificate was checked for the other name."""
+    clients: dict[str, httpx.Client] | None = getattr(_local, "clients", None)
+    if clients is None:
+        clients = _local.clients = {}
+    c = clients.get(name)
     if c is None:
         c = httpx.Client(timeout=conf.webhook_timeout(), follow_redirects=False,
                          headers={"user-agent": "handoff-notices/1"})
-        _local.client = c
+        clients[name] = c
     return c
 
 
 def close() -> None:
-    c: httpx.Client | None = getattr(_local, "client", None)
-    if c is not None:
+    clients: dict[str, httpx.Client] = getattr(_local, "clients", None) or {}
+    for c in clients.values():
         c.close()
-        _local.client = None
+    _local.clients = {}
 
 
 @functools.lru_cache(maxsize=64)
@@ -72,7 +78,8 @@ def send(url: str, secret: str, msg_id: str, at: datetime, body: str) -> Result:
         return Result(False, error=str(exc)[:500], target=url, endpoint_down=True)
     started = time.perf_counter()
     try:
-        response = client().post(target, content=body.encode(), headers={**headers, **host}, extensions=extensions)
+        response = client(host["host"]).post(target, content=body.encode(), headers={**headers, **host},
+                                             extensions=extensions)
     except httpx.HTTPError as exc:
         latency = int((time.perf_counter() - started) * 1000)
         return Result(False, error=f"{type(exc).__name__}: {exc}"[:500], latency_ms=latency, target=url,
