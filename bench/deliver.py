@@ -110,7 +110,8 @@ def recreate(base: str) -> None:
 
 def child_env(url: str) -> dict[str, str]:
     return {**os.environ, "HANDOFF_DATABASE_URL": url, "HANDOFF_SECRET_KEY": os.environ["HANDOFF_SECRET_KEY"],
-            "HANDOFF_DEBUG": "0", "HANDOFF_BASE_URL": "http://127.0.0.1:8000", "PYTHONPATH": str(ROOT / "src")}
+            "HANDOFF_DEBUG": "0", "HANDOFF_BASE_URL": "http://127.0.0.1:8000", "PYTHONPATH": str(ROOT / "src"),
+            "HANDOFF_WEBHOOK_ALLOW_LOCAL": "1"}  # the bench's receiver is on this machine (review L7)
 
 
 def setup_world(offices: int, port: int, requests: int) -> list[int]:
@@ -351,6 +352,7 @@ def main() -> int:
     os.environ["HANDOFF_DATABASE_URL"] = url
     os.environ.setdefault("HANDOFF_SECRET_KEY", secrets.token_urlsafe(50))
     os.environ["HANDOFF_DEBUG"] = "0"
+    os.environ["HANDOFF_WEBHOOK_ALLOW_LOCAL"] = "1"  # the bench's receiver is on this machine (review L7)
     os.environ.setdefault("HANDOFF_BASE_URL", "http://127.0.0.1:8000")
     os.environ["DJANGO_SETTINGS_MODULE"] = "handoff.settings"
     subprocess.run([sys.executable, "-m", "django", "migrate", "-v0"], env=child_env(url), check=True,
