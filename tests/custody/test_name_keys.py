@@ -67,6 +67,9 @@ def test_it_finds_a_person_by_any_word_of_their_names(people: list[Booking]) -> 
     assert _found("lukasz") == []  # "Ł" has no decomposition: it stays a letter of its own...
     assert _found("łukasz angstrom") == ["NK-7"]  # ...typed as written, accents on the Å aside
     assert _found("nobody") == []
+    assert _found("lopez 1985-03-04") == ["NK-0", "NK-4"]  # with a date of birth: its index, then the names
+    assert _found("lopez 1985-03-05") == ["NK-0", "NK-4"]  # a day off is still found (and marked so)
+    assert _found("lopez 1999-03-04") == []
 
 
 def test_it_keeps_the_keys_when_a_clerk_corrects_a_name(people: list[Booking]) -> None:

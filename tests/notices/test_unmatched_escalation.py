@@ -174,3 +174,22 @@ def test_the_daily_recheck_matches_a_waiting_request_against_a_booking_changed_o
     assert "date of birth: one day apart" in req.match_details[0]["differences"]
     again = flow.recheck()
     assert (again.unmatched_checked, again.rematched) == (1, 0)
+
+
+def test_it_ends_the_alarm_once_a_clerk_links_the_request(travel: Any) -> None:
+    """The dashboard lists what still needs someone: linked by hand, the request's alarm is resolved."""
+    from django.contrib.auth import get_user_model
+
+    from handoff.casework import flow
+    from handoff.casework.alarms import fire_due
+    from handoff.notices.models import Alarm
+
+    world = _world()
+    req = _detainer(world, "SFR-0008")
+    booking = _book(world, "B-8", "Ngata", "Aroha", date(1970, 1, 1), release_in=timedelta(days=3))
+    assert fire_due(T0 + timedelta(hours=24), force=True).match_overdue == 1
+    clerk = get_user_model().objects.create(username="clerk_ala")
+    flow.link_by_hand(req, booking, by=clerk, reason="the fax names the wrong person; ICE confirmed by phone")
+    fired = fire_due(T0 + timedelta(hours=25), force=True)
+    assert (fired.match_overdue, fired.match_resolved) == (0, 1)
+    assert Alarm.objects.get(request=req).resolved_at == T0 + timedelta(hours=25)

@@ -164,6 +164,7 @@ class Fired:
     release_stale: int = 0
     over_detention: int = 0
     match_overdue: int = 0
+    match_resolved: int = 0
 
 
 def _raise(kind: str, req: ImmigrationRequest, about: datetime, message: str, now: datetime) -> bool:
@@ -204,6 +205,12 @@ def fire_due(now: datetime | None = None, *, force: bool = False) -> Fired:
                 f"Review due: request {req.request_id} awaits a supervisor's decision and its notice deadline "
                 f"is near (review due {due.isoformat()})", now):
             fired.review_due += 1
+    # an unmatched request's alarm ends when the request is matched or withdrawn: the dashboard lists only
+    # what still needs someone (the row stays, with when it ended)
+    fired.match_resolved = (Alarm.objects.filter(kind="match.overdue", resolved_at=None)
+                            .filter(Q(request__status__in=(RequestStatus.MATCHED, RequestStatus.WITHDRAWN))
+                                    | Q(request__withdrawn_at__isnull=False))
+                            .update(resolved_at=now))
     for req, due in unmatched_due(now):
         what = ("is in match review: a booking nearly fits and a clerk must say whether it is the person"
                 if req.status == RequestStatus.REVIEW else "waits for a booking: none fits its subject yet")
