@@ -162,14 +162,18 @@ def search(bookings: QuerySet[Booking], query: str, *, limit: int = LIMIT, index
         return Found([], 0, kinds)
     # With a date of birth its index already narrows the bookings to a handful, which are compared in Python;
     # the name keys would only make the database choose between two indexes (and it chose the slower one).
+    # The longest word (the likeliest to be rare) is one index range; any other word is checked in Python on
+    # those few people. Why not one range per word: the database then reads every key of a common given name
+    # to intersect the lists, which took longer than reading the rare word's people.
     keys = bool(words) and indexed and dob is None
     if keys:
-        for word in sorted({w[:names.KEY_LENGTH] for w in words}, key=len, reverse=True):
-            scope = scope.filter(person_id__in=_keys_starting(word, scope.db).values("person_id"))
+        longest = max(words, key=len)[:names.KEY_LENGTH]
+        scope = scope.filter(person_id__in=_keys_starting(longest, scope.db).values("person_id"))
+    rest = words if not keys else [w for w in words if not longest.startswith(w)]
     rows = scope.order_by().values_list(
         "pk", "person__last_name", "person__first_name", "person__middle_name", "person__date_of_birth")[:NAME_SCAN]
     for pk, last, first, middle, born in rows:
-        if words and not keys and not _name_fits(words, last, first, middle):
+        if rest and not _name_fits(rest, last, first, middle):
             continue
         reasons = ["name"] if words else []
         if dob is not None:
