@@ -3,7 +3,7 @@ only: it is the jail's record, and a federal office learns nothing from it that 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -57,3 +57,27 @@ def test_it_takes_a_juvenile_delinquency_adjudication_as_history_not_a_convictio
     assert Conviction.objects.get(pk=r.json()["conviction_id"]).adjudication == "juvenile_delinquent"
     bad = call(client, "POST", "/convictions", world.tokens["jail_clerk"], {**body, "adjudication": "sealed"})
     assert bad.status_code == 422
+
+
+def test_it_keeps_the_arrest_date_out_of_a_disclosed_decision_for_the_office(client: Client) -> None:
+    """A Texas detainer lets the jail tell the office the release (notify, no review); the arrest date in the
+    decision's facts is still the jail's, as on the booking."""
+    from handoff.access.actor import SYSTEM
+    from handoff.access.services import create_token, create_user
+
+    w = W.build(confidential=False)
+    create_user(SYSTEM, "officer_hou", "federal_officer", offices=[W.OTHER_OFFICE])
+    officer = create_token(SYSTEM, "officer_hou")[1]
+    from tests.web.world import send_request
+
+    booked = w.bookings["other"]
+    booking = Booking.objects.create(facility=booked.facility, booking_number="DAL-ARR1", person=booked.person,
+                                     booked_at=booked.booked_at, scheduled_release_at=booked.scheduled_release_at,
+                                     release_type="scheduled", arrested_at=booked.booked_at - timedelta(hours=3))
+    req = send_request("HOU-2025-7001", booking, W.OTHER_OFFICE)
+    assert req.current_decision.notify and not req.current_decision.review
+    for token, sees in ((w.tokens["other_clerk"], True), (officer, False)):
+        body = call(client, "GET", f"/requests/{req.request_id}", token).json()
+        assert body["booking"]["scheduled_release_at"] is not None  # disclosed to both
+        assert ("arrested_on" in body["decision"]["facts"]["booking"]) is sees
+        assert (body["booking"]["arrested_at"] is not None) is sees

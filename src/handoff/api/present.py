@@ -144,6 +144,9 @@ def request(actor: Actor, req: ImmigrationRequest, notices: list[Any]) -> dict[s
             decision = _federal_decision(decision, seen)
         else:
             decision.setdefault("not_disclosed", None)
+        facts_booking = (decision.get("facts") or {}).get("booking")
+        if isinstance(facts_booking, dict) and not _jail_side(actor):
+            facts_booking.pop("arrested_on", None)  # the arrest time is the jail's record (BookingOut's rule)
     status = req.status
     if federal and status == "review":
         # only jail staff see that (or why) a match failed: to the office it is simply not matched yet

@@ -129,7 +129,8 @@ def _fact_lines(facts: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     booking = facts.get("booking", {})
     lines.append(f"  Release type: {booking.get('release_type') or 'not given'}; "
-                 f"released: {_yes(bool(booking.get('released')))}")
+                 f"released: {_yes(bool(booking.get('released')))}; "
+                 f"arrested on: {booking.get('arrested_on') or 'not given (look-backs from the arrest count from the decision date)'}")
     charges = facts.get("charges", [])
     lines.append(f"  Charges on this booking ({len(charges)}):")
     for i, c in enumerate(charges, 1):
