@@ -151,11 +151,13 @@ class PurgeResult:
                 "by_facility": self.by_facility, "changed": self.changed}
 
 
-def _scrub_history(model: str, ids: list[int], column: str) -> int:
+def _scrub_history(model: str, ids: Any, column: str) -> int:
     """Old values of the field in the record history (a correction keeps old and new): kept there, the purge
-    would keep what the law forbids. The entry stays, with the field's values blanked."""
+    would keep what the law forbids. The entry stays, with the field's values blanked. `ids` is a subquery
+    (a county's people may be a million: no list of ids is sent to the database)."""
     n = 0
-    for row in RecordChange.objects.filter(model=model, object_id__in=ids):
+    rows = RecordChange.objects.filter(model=model, object_id__in=ids, changes__has_key=column)
+    for row in rows.iterator(chunk_size=2000):
         change = row.changes.get(column) if isinstance(row.changes, dict) else None
         if isinstance(change, list) and any(v not in ("", None) for v in change):
             row.changes = {**row.changes, column: ["", ""]}
@@ -174,12 +176,12 @@ def purge(*, include_uncertain: bool = False) -> PurgeResult:
             wanted = {lim.field for lim in limits.for_facility(facility) if lim.enforced or include_uncertain}
             counts: dict[str, int] = {}
             if "place_of_birth" in wanted:
-                ids = list(_people(facility).exclude(country_of_birth="").values_list("pk", flat=True))
-                if ids:
-                    Person.objects.filter(pk__in=ids).update(country_of_birth="", updated_at=clock.now())
-                    counts["place_of_birth"] = len(ids)
-                result.history_scrubbed += _scrub_history(
-                    "Person", list(_people(facility).values_list("pk", flat=True)), "country_of_birth")
+                n = _people(facility).exclude(country_of_birth="").update(country_of_birth="",
+                                                                          updated_at=clock.now())
+                if n:
+                    counts["place_of_birth"] = n
+                result.history_scrubbed += _scrub_history("Person", _people(facility).values("pk"),
+                                                          "country_of_birth")
             if "citizenship" in wanted:
                 qs = ImmigrationRequest.objects.filter(facility=facility).exclude(subject_citizenship="")
                 n = qs.update(subject_citizenship="")
