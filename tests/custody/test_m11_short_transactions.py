@@ -64,15 +64,13 @@ class Poisoned:
 @st.composite
 def files(draw: st.DrawFn) -> list[dict[str, Any]]:
     """Rows of one bookings file: booking numbers from a small pool (so a file repeats some), people shared
-    between bookings (so one transaction finds a person another created), some rows invalid.
-
-    A booking keeps its person's name: a row that renames its booking's person changes which person a
-    later row of the same transaction matches (the batch's person index is keyed by the names it started
-    with), a dependence on the batch that predates short transactions (see docs/notes/2026-12-06/secd.md)."""
+    between bookings (so one transaction finds a person another created) and renamed by their booking's row
+    (so a later row must find them by the new name, not the old), some rows invalid."""
     out = []
     for _ in range(draw(st.integers(min_value=1, max_value=16))):
         n = draw(st.integers(min_value=0, max_value=15))
-        row = booking(n, last_name=f"LAST{n % 5}", first_name=f"FIRST{n % 5}",
+        person = draw(st.integers(min_value=0, max_value=5))
+        row = booking(n, last_name=f"LAST{person}", first_name=f"FIRST{person}",
                       release_type=draw(st.sampled_from(["", "scheduled", "bail"])))
         if draw(st.integers(min_value=0, max_value=9)) == 0:
             row["facility"] = "NO-SUCH-JAIL"
@@ -81,13 +79,14 @@ def files(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 
 def _snapshot() -> tuple[Any, ...]:
-    """What is stored, independent of row ids: each booking's values, and which bookings share a person."""
-    bookings = sorted((b.facility.code, b.booking_number, b.release_type, b.person_id)
-                      for b in Booking.objects.select_related("facility"))
+    """What is stored, independent of row ids: each booking's values and its person's name, and which
+    bookings share a person."""
+    bookings = sorted((b.facility.code, b.booking_number, b.release_type, b.person.last_name, b.person_id)
+                      for b in Booking.objects.select_related("facility", "person"))
     people: dict[int, set[str]] = {}
-    for _, number, _, person in bookings:
+    for _, number, _, _, person in bookings:
         people.setdefault(person, set()).add(number)
-    return (tuple(b[:3] for b in bookings), frozenset(frozenset(v) for v in people.values()),
+    return (tuple(b[:4] for b in bookings), frozenset(frozenset(v) for v in people.values()),
             Person.objects.count())
 
 

@@ -534,6 +534,7 @@ class PersonIndex:
         self.by: dict[str, dict[Any, list[Matchable]]] = {k: {} for k in (*IDENTIFIERS, "name")}
         self._seen: set[int] = set()
         self._pk_set: set[int] = set()
+        self._keys: dict[int, list[tuple[str, Any]]] = {}  # id(person) -> where it is filed
 
     def add(self, p: Matchable) -> None:
         if id(p) in self._seen:
@@ -541,11 +542,32 @@ class PersonIndex:
         self._seen.add(id(p))
         if p.pk is not None:
             self._pk_set.add(p.pk)
+        self._file(p)
+
+    def _file(self, p: Matchable) -> None:
+        keys: list[tuple[str, Any]] = []
         for attr in IDENTIFIERS:
             value = getattr(p, attr)
             if value:
                 self.by[attr].setdefault(value, []).append(p)
-        self.by["name"].setdefault((p.last_name, p.first_name, p.date_of_birth), []).append(p)
+                keys.append((attr, value))
+        name = (p.last_name, p.first_name, p.date_of_birth)
+        self.by["name"].setdefault(name, []).append(p)
+        keys.append(("name", name))
+        self._keys[id(p)] = keys
+
+    def changed(self, p: Matchable) -> None:
+        """A row changed this person's identifying fields: later rows of the batch find it by what it is now,
+        not by what it was. Why: otherwise a renamed person was still found under its old name by the rows
+        after it in one transaction, but not in the next one, so what an import stored depended on where
+        its batches were cut (found by tests/custody/test_m11_short_transactions.py)."""
+        if id(p) not in self._seen:
+            return
+        for attr, value in self._keys.pop(id(p), []):
+            bucket = self.by[attr].get(value)
+            if bucket is not None:
+                bucket[:] = [q for q in bucket if q is not p]
+        self._file(p)
 
     def prefetch(self, people: Iterable[PersonInput]) -> None:
         """Everyone the batch could match, in a handful of plain queries (no model instances)."""
@@ -758,8 +780,12 @@ def apply_bookings(items: list[tuple[int, BookingInput]], *, source: str,
                 index.add(match)
             else:
                 pchanges = _merge_person(match, b.person, overwrite=False)
+                if pchanges:
+                    index.changed(match)
                 if pchanges and match.pk is not None:
                     _record_person_change(changed_people, match, pchanges)
+                if match.pk is not None:
+                    shared.add(match.pk)  # from now on matched across bookings, as the next batch would see
             new_bookings.append((number, b, match))
             out.result.created += 1
             out.outcomes[number] = "created"
@@ -776,6 +802,7 @@ def apply_bookings(items: list[tuple[int, BookingInput]], *, source: str,
         person = booking.person
         pchanges = _merge_person(person, b.person, overwrite=booking.person_id not in shared)
         if pchanges:
+            index.changed(person)
             _record_person_change(changed_people, person, pchanges)
         changes = _diff(booking, wanted)
         out.objects[number] = booking
