@@ -36,8 +36,12 @@ import gc, hashlib, json, random, sys, time
 from datetime import UTC, date, datetime, timedelta
 src, bench, n, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 sys.path.insert(0, bench); sys.path.insert(0, src)
-from evaluate import all_chains, make_facts  # this checkout's request generator, for both engines
+# the engine first: bench/evaluate.py puts this checkout's src at the front of sys.path when imported, and a
+# handoff imported after that would be this checkout's for both engines (the base then measured nothing)
+import handoff.policy.engine as engine
 from handoff.policy.engine import load_library
+from evaluate import all_chains, make_facts  # this checkout's request generator, for both engines
+assert engine.__file__.startswith(src), (engine.__file__, src)
 registry = load_library()
 chains = all_chains(registry)
 rng = random.Random(seed)
