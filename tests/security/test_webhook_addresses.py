@@ -117,3 +117,15 @@ def test_l7_https_keeps_the_name_for_tls(monkeypatch: pytest.MonkeyPatch, settin
     target, headers, extensions = webhooks.pinned_target("https://hooks.ero.example.gov/hook?x=1")
     assert target == "https://93.184.215.14/hook?x=1"
     assert headers == {"host": "hooks.ero.example.gov"} and extensions == {"sni_hostname": "hooks.ero.example.gov"}
+
+
+def test_l7_two_offices_sharing_an_address_never_share_a_connection(
+        receiver: Hits, monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
+    """Keep-alive pools by address; with names pinned to addresses, a connection opened (and its certificate
+    checked) for one office's name must not carry the next office's notice. One client per name and thread."""
+    settings.HANDOFF_WEBHOOK_ALLOW_LOCAL = True
+    _resolver(monkeypatch, ["127.0.0.1"])
+    for name in ("a.ero.example.gov", "b.ero.example.gov", "a.ero.example.gov"):
+        assert _send(f"http://{name}:{receiver.port}/hook").delivered
+    assert receiver.hosts == [f"{n}.ero.example.gov:{receiver.port}" for n in "aba"]
+    assert sorted(channel._local.clients) == [f"a.ero.example.gov:{receiver.port}", f"b.ero.example.gov:{receiver.port}"]
