@@ -12,6 +12,7 @@ The view never maps a label to a place: hidden places get no label at all.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -92,6 +93,9 @@ class NationalView:
     pooled: int  # confidential local policies counted in the trend (0: left out)
     left_out: bool  # confidential local policies exist but too few to pool
     legend: list[tuple[str, str, str]] = field(default_factory=list)  # (stance, letter, label)
+    # (day, how many states' first version starts that day): where the library starts for most states, so a
+    # reader does not take the "No policy on file" before it for a change of law
+    common_start: tuple[date, int] | None = None
 
     @property
     def width(self) -> int:
@@ -210,7 +214,10 @@ def national_view(docs: Iterable[PolicyDocument], hidden: frozenset[str], as_of:
     counts = dict.fromkeys(STANCES, 0)
     for s in states:
         counts[s.stance] += 1
+    firsts = Counter(min(v.effective_from for v in d.versions) for d in per_state if d is not None and d.versions)
+    common = firsts.most_common(1)[0] if firsts else None
     return NationalView(
+        common_start=common,
         as_of=as_of, states=states, local=local_rows, counts=counts, trend=trend, recent=recent[:RECENT],
         pooled=len(pooled), left_out=bool(secret) and not pooled,
         legend=[(s, STANCE_LETTERS[s], STANCE_LABELS[s]) for s in STANCES],
