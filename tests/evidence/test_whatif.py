@@ -44,6 +44,10 @@ def pierce_requests(jails: dict, office: Any) -> list[Any]:
                                person=Person.objects.create(last_name="X", first_name="Y", date_of_birth="1980-01-01"),
                                booked_at=t)
     make_request(b, office, 99, received_at=t)  # another state: out of the jurisdiction asked for
+    b = Booking.objects.create(facility=jails["PIERCE"], booking_number="H1",
+                               person=Person.objects.create(last_name="H", first_name="Z", date_of_birth="1980-01-01"),
+                               booked_at=t)
+    make_request(b, office, 98, received_at=t, historical=True)  # a jail export's hold: never decided, not replayed
     return made
 
 

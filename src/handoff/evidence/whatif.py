@@ -167,7 +167,11 @@ def replay(spec: ChainSpec, *, start: date | None = None, end: date | None = Non
     in_fips = facility_ids_in(jurisdiction_fips)
     from handoff.evidence.counting import counted
 
-    qs = counted().filter(booking__isnull=False).select_related(
+    # the counted requests (handoff.evidence.counting), but not a jail export's own record of a hold: the law
+    # never decided it, so there is no decision on record to compare, and replaying the place's law of today
+    # as its "actual" answer would invent one (the users' review: "historical requests are decided under
+    # today's law")
+    qs = counted().filter(booking__isnull=False, historical=False).select_related(
         "facility__jurisdiction", "booking__person", "current_decision").order_by("received_at", "pk")
     if in_fips is not None:
         qs = qs.filter(facility_id__in=in_fips)
