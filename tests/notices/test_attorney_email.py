@@ -164,3 +164,32 @@ def test_it_gives_the_office_webhook_nothing_of_the_attorney(travel: Any, smtp: 
     raw = json.dumps(receiver.bodies())
     assert LAWYER not in raw and "Dana Counsel" not in raw and "email.attorney" not in raw
     assert [m["To"] for m in smtp.messages] == [LAWYER]
+
+
+def test_it_raises_an_alarm_to_the_supervisors_once_when_the_attorney_email_gives_up(
+        travel: Any, smtp: SmtpSink, worker: Any, django_capture_on_commit_callbacks: Any) -> None:
+    """Every attempt failed until the give-up time: someone must hand or post the copy (7283.1(b))."""
+    from handoff.access.actor import SYSTEM
+    from handoff.access.services import create_user
+    from handoff.casework.alarms import fire_due
+    from handoff.notices.models import Alarm
+
+    world = make_world(email="ero@example.gov")
+    create_user(SYSTEM, "sup_ala", "jail_supervisor", facilities=[world.facility.code], email="sup@jail.example")
+    case = _notifying(world)
+    _contact(case)
+    smtp.refuse = True
+    worker.run_once()
+    assert fire_due(force=True).attorney_failed == 0, "still trying: no alarm yet"
+    travel.shift(timedelta(hours=73))  # past HANDOFF_GIVE_UP_HOURS (72)
+    worker.run_once()
+    [email] = _emails(case)
+    assert email.status == "failed"
+    smtp.refuse = False
+    with django_capture_on_commit_callbacks(execute=True):
+        assert fire_due(force=True).attorney_failed == 1
+    assert fire_due(force=True).attorney_failed == 0, "once"
+    [alarm] = Alarm.objects.filter(kind="attorney.failed")
+    assert alarm.request_id == case.request.pk and "give it by hand or by post" in alarm.message
+    [mail] = [m for m in smtp.messages if m["To"] == "sup@jail.example" and "attorney" in m["Subject"]]
+    assert "could not be e-mailed" in mail["Subject"] and LAWYER not in mail["Subject"]

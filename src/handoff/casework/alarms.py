@@ -13,6 +13,8 @@ re-check is) so nothing depends on a person opening a page.
 - A scheduled release that has passed while the person is still booked, with no hold running, is stale data
   (never a "short notice" for a past time; notices.services cancels those).
 - A release recorded after `hold_until` is over-detention: an alarm and an audit entry.
+- A TRUTH Act copy to the attorney or designee (`email.attorney`) whose every delivery attempt failed is an
+  alarm to the supervisors, once per e-mail: someone must give it another way (Cal. Gov. Code 7283.1(b)).
 - A request not matched to a booking - *waiting* (no booking fits) or in *match review* (a near miss a clerk
   must resolve) - escalates to the supervisors `HANDOFF_MATCH_ESCALATION_HOURS` (24) after it was received;
   a match review sooner, at the earliest scheduled release among its candidates still in custody less the
@@ -31,13 +33,13 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from handoff.audit import services as audit
 from handoff.core import clock
 from handoff.custody.models import Booking
 from handoff.notices import conf
-from handoff.notices.models import Alarm, Notice, NoticeStatus
+from handoff.notices.models import Alarm, Notice, NoticeKind, NoticeStatus
 from handoff.requests.holds import hold_requests, over_detained, state_of
 from handoff.requests.models import ImmigrationRequest, RequestStatus
 
@@ -165,6 +167,7 @@ class Fired:
     over_detention: int = 0
     match_overdue: int = 0
     match_resolved: int = 0
+    attorney_failed: int = 0
 
 
 def _raise(kind: str, req: ImmigrationRequest, about: datetime, message: str, now: datetime) -> bool:
@@ -245,6 +248,19 @@ def fire_due(now: datetime | None = None, *, force: bool = False) -> Fired:
                   f"{booking.scheduled_release_at.isoformat()} and is still booked; correct the release time "
                   "(no notice announces a past time)", now):
             fired.release_stale += 1
+    # the TRUTH Act copy to the attorney or designee that every delivery attempt failed to e-mail
+    # (Cal. Gov. Code 7283.1(b)): someone must give it by hand or by post; once per e-mail
+    raised = Alarm.objects.filter(kind="attorney.failed", request=OuterRef("request"), about_at=OuterRef("created_at"))
+    failed = (Notice.objects.filter(kind=NoticeKind.EMAIL_ATTORNEY, status=NoticeStatus.FAILED)
+              .exclude(Exists(raised)).select_related("request__facility", "booking"))
+    for n in failed[:500]:
+        req = n.request
+        booking_number = n.booking.booking_number if n.booking is not None else req.booking_number
+        if _raise("attorney.failed", req, n.created_at,
+                  f"The written notice to the attorney or designee of booking {booking_number} could not be "
+                  f"e-mailed (request {req.request_id}): give it by hand or by post, and check the address "
+                  "on the attorney page", now):
+            fired.attorney_failed += 1
     return fired
 
 

@@ -338,6 +338,7 @@ class Alarm(models.Model):
         ("release.stale", "Scheduled release passed, person still booked (stale data)"),
         ("hold.over_detention", "Released after the hold's end (over-detention)"),
         ("match.overdue", "Not matched to a booking for too long (waiting or in match review)"),
+        ("attorney.failed", "The copy to the attorney or designee could not be e-mailed"),
     )
     kind = models.CharField(max_length=24, choices=KINDS)
     request = models.ForeignKey("requests.ImmigrationRequest", on_delete=models.PROTECT, related_name="alarms")
