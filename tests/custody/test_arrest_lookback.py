@@ -188,3 +188,25 @@ def test_it_refuses_an_adjudication_it_does_not_know(nyc: dict, ingest: Ingest, 
                           "sealed"]])
     run = ingest("convictions", history)
     assert run.report["rejected"] == 1 and "adjudication" in str(run.rejects())
+
+
+def test_it_takes_custody_days_from_a_history_export_and_leaves_them_out_of_the_five_years(
+        nyc: dict, ingest: Ingest, tmp_path: Path) -> None:
+    """A 2019-12-01 robbery is 5 years and 45 days before a 2025-01-15 arrest; 60 days in custody after it
+    (which 9-131 does not count) bring it back inside. Before this, ingest could not carry custody days at all."""
+    from handoff.custody.models import Conviction
+
+    _import(tmp_path, ingest, [["M10", "01/16/2025 02:10", "01/15/2025 23:40", "ROE", "ANA", "04/04/1990"]])
+    booking = Booking.objects.get(booking_number="M10")
+    Booking.objects.filter(pk=booking.pk).update(scheduled_release_at=NOW + timedelta(days=5))
+    header = [*HISTORY[:-1], "custody_days_since"]
+    history = write_csv(tmp_path / "history.csv", header,
+                        [["NYC-MDC", "ROE", "ANA", "1990-04-04", "NY PL 160.15", "felony", "2019-12-01", "NY", "60"]])
+    assert ingest("convictions", history).code == 0
+    assert Conviction.objects.get(person=booking.person).custody_days_since == 60
+    d = _detainer(booking, "NYC-2025-0005").current_decision
+    assert d.facts["convictions"][0]["custody_days_since"] == 60
+    assert (d.notify, d.hold) == (True, "permitted")
+    bad = write_csv(tmp_path / "bad.csv", header,
+                    [["NYC-MDC", "ROE", "ANA", "1990-04-04", "NY PL 160.10", "felony", "2019-12-02", "NY", "-3"]])
+    assert ingest("convictions", bad).report["rejected"] == 1

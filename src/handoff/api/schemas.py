@@ -249,6 +249,9 @@ class ConvictionIn(StrictIn):
     adjudication: Adjudication | None = Field(
         default=None, description="omit for an ordinary conviction; a youthful-offender or juvenile-delinquency "
         "adjudication is kept as history but is not a conviction under NYC 9-131")
+    custody_days_since: int = Field(
+        default=0, ge=0, le=36_500, description="days the person spent in custody after this conviction and before the current "
+        "arrest (NYC 9-131 leaves them out of its five years)")
 
 
 class ReleaseIn(StrictIn):

@@ -58,7 +58,8 @@ BOOKING_FIELDS = ("booked_at", "scheduled_release_at", "release_type", "released
                   *ADDRESS_FIELDS, "arrested_at")
 CHARGE_FIELDS = ("statute", "description", "level", "wobbler", "disposition", "disposition_date",
                  "probable_cause_found", "categories", "offence")
-CONVICTION_FIELDS = ("level", "wobbler", "state", "categories", "state_prison", "prop47_reduced", "adjudication")
+CONVICTION_FIELDS = ("level", "wobbler", "state", "categories", "state_prison", "prop47_reduced", "adjudication",
+                     "custody_days_since")
 MAX_SEQ = 2_147_483_647
 _GRACE = timedelta(minutes=10)  # clocks of jail systems drift; "in the future" allows for it
 
@@ -68,7 +69,7 @@ BOOKING_KNOWN = frozenset({"facility", "booking_number", "booked_at", *PERSON_FI
 CHARGE_KNOWN = frozenset({"facility", "booking_number", "seq", *CHARGE_FIELDS})
 CONVICTION_KNOWN = frozenset({"facility", "fbi_number", "state_id", "a_number", "last_name", "first_name", "date_of_birth",
                               "statute", "level", "wobbler", "convicted_on", "state", "categories", "state_prison",
-                              "prop47_reduced", "adjudication"})
+                              "prop47_reduced", "adjudication", "custody_days_since"})
 
 T = TypeVar("T")
 
@@ -138,6 +139,7 @@ class ConvictionInput:
     source_key: str
     jurisdiction_id: int | None = None  # the county whose Person it is; None: every county's (system imports)
     adjudication: str = ""  # "" a conviction; youthful_offender / juvenile_delinquent (core.vocab.ADJUDICATIONS)
+    custody_days_since: int = 0  # days in custody after this conviction (NYC 9-131: not counted in the 5 years)
 
 
 @dataclass
@@ -470,11 +472,12 @@ def validate_conviction(values: Mapping[str, Any], facilities: Facilities | None
     state_prison = c.flag("state_prison")
     prop47 = c.flag("prop47_reduced")
     adjudication = c.enum("adjudication", _ADJUDICATIONS)
+    custody_days = c.parsed("custody_days_since", lambda v: F.parse_int(v, minimum=0, maximum=36_500), default=0)
     if c.problems or convicted_on is None:
         return c.problems
     key = conviction_source_key(person, statute, convicted_on, state)
     return ConvictionInput(person, statute, level, wobbler, convicted_on, state, categories, state_prison, prop47,
-                           key, jurisdiction_id, adjudication=adjudication)
+                           key, jurisdiction_id, adjudication=adjudication, custody_days_since=custody_days)
 
 
 def conviction_source_key(person: PersonInput, statute: str, convicted_on: date, state: str) -> str:
