@@ -134,6 +134,19 @@ def test_m11_no_transaction_holds_more_rows_than_the_cap_whatever_the_batch_size
     assert pace.rows == runner.MAX_TX_ROWS
 
 
+def test_m11_pacing_switched_off_writes_each_batch_in_one_transaction_without_pausing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """HANDOFF_INGEST_TX_SECONDS=0 is the operator's switch for a first bulk load nobody reads during: the
+    batch is one transaction, it never shrinks, and the import never sleeps between transactions."""
+    pace = Pace(target=0)
+    assert [len(c) for c in pace.chunks(list(range(5000)))] == [5000]
+    slept: list[float] = []
+    monkeypatch.setattr(runner.time, "sleep", slept.append)
+    pace.done(5.0)
+    pace.before()
+    assert slept == [] and [len(c) for c in pace.chunks(list(range(5000)))] == [5000]
+
+
 class _Other:
     """A second connection to the test database, as another process (an API call) would have, that never
     waits for a lock: `try_write()` says whether it could start a write transaction at this very moment."""
