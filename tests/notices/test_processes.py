@@ -156,11 +156,6 @@ def test_it_delivers_everything_in_due_order_per_office_after_the_receiver_was_d
     db.spawn_worker()
     db.spawn_worker()
 
-    def attempted() -> bool:
-        return any(attempts > 0 for *_, attempts in db.run("state")["deliveries"])
-
-    # A loaded machine may start the workers late: the outage lasts until they have tried at least once.
-    assert _wait(attempted, 120), db.logs()
     time.sleep(max(0.0, seeded["seeded_at"] + outage - time.time()))
     # the outage lasts until the workers have recorded a retry (two attempts on one delivery), however slowly
     # they start on a loaded machine: the last assertion below must not depend on the machine's speed

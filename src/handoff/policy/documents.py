@@ -319,15 +319,9 @@ class _Checker:
         value = m.get(key)
         if value is None:
             return None
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        if isinstance(value, str):
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                pass
+        day = duties.as_day(value)
+        if day is not None:
+            return day
         self.add(self.line_of(m, key), f"'{key}' of {what} must be a date YYYY-MM-DD, not {value!r}")
         return None
 

@@ -35,7 +35,8 @@ INTERVIEW_KEYS = {"rule", "effective_from", "cite", "languages", "uncertain", "n
 LIMIT_KEYS = {"field", "effective_from", "cite", "uncertain", "note"}
 
 
-def _day(value: Any) -> date | None:
+def as_day(value: Any) -> date | None:
+    """A YAML date, datetime or ISO string as a date; None for anything else (the caller says what is wrong)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -55,7 +56,7 @@ def interview_problems(value: Any) -> list[str]:
     out = [f"unknown key {k!r}; allowed: {', '.join(sorted(INTERVIEW_KEYS))}" for k in value if k not in INTERVIEW_KEYS]
     if value.get("rule") not in vocab.INTERVIEW_RULES:
         out.append(f"rule must be one of {', '.join(vocab.INTERVIEW_RULES)}")
-    if _day(value.get("effective_from")) is None:
+    if as_day(value.get("effective_from")) is None:
         out.append("effective_from must be a date (YYYY-MM-DD)")
     if not isinstance(value.get("cite"), str) or not str(value.get("cite")).strip():
         out.append("cite is required")
@@ -80,7 +81,7 @@ def limits_problems(value: Any) -> list[str]:
         out += [f"{where}: unknown key {k!r}; allowed: {', '.join(sorted(LIMIT_KEYS))}" for k in item if k not in LIMIT_KEYS]
         if item.get("field") not in vocab.COLLECTION_FIELDS:
             out.append(f"{where}: field must be one of {', '.join(vocab.COLLECTION_FIELDS)}")
-        if _day(item.get("effective_from")) is None:
+        if as_day(item.get("effective_from")) is None:
             out.append(f"{where}: effective_from must be a date (YYYY-MM-DD)")
         if not isinstance(item.get("cite"), str) or not str(item.get("cite")).strip():
             out.append(f"{where}: cite is required")
@@ -169,7 +170,7 @@ def interview_rule(chain: Iterable[str], at: date | datetime, reg: Any = None) -
         value = version.settings.get("interview_consent")
         if not isinstance(value, Mapping) or interview_problems(value):
             continue
-        since = _day(value.get("effective_from"))
+        since = as_day(value.get("effective_from"))
         if since is None or since > day:
             continue
         found = InterviewRule(rule=str(value["rule"]), cite=str(value["cite"]),
@@ -187,7 +188,7 @@ def collection_limits(chain: Iterable[str], at: date | datetime, reg: Any = None
         if not isinstance(value, list) or limits_problems(value):
             continue
         for item in value:
-            since = _day(item.get("effective_from"))
+            since = as_day(item.get("effective_from"))
             if since is None or since > day:
                 continue
             out.append(CollectionLimit(field=str(item["field"]), cite=str(item["cite"]),
